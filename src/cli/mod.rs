@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The `keepsake` command line. Subcommands never initialise GTK.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "keepsake", version = crate::config::VERSION, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub gui: GuiOptions,
+}
+
+/// Options of the graphical interface (no subcommand).
+#[derive(Debug, Clone, Default, Args)]
+pub struct GuiOptions {
+    /// Use fake disks and a simulated install, so nothing is written.
+    #[arg(long)]
+    pub demo: bool,
+    /// Save a PNG of the window after its first frame, print its path and
+    /// quit (used on headless machines and by the tests).
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Runs a subcommand and turns its result into an exit code.
+pub fn run(command: Command) -> ExitCode {
+    match command {}
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Keepsake installs NixOS as an "erase your darlings" system and edits what
+//! that system persists.
+//!
+//! The layers only depend downwards:
+//!
+//! * [`ui`] — libadwaita widgets (only with the `gui` feature): the install
+//!   wizard and the persistence editor.
+//! * [`cli`] — the `keepsake` subcommands, without GTK.
+//! * [`install`] — the step list and its executor with UDisks and fake
+//!   backends.
+//! * [`disks`] — UDisks2 discovery and the rules that refuse disks in use.
+//! * [`nix`] — the Nix writer and the renderers of every generated file.
+//! * [`plan`] — the data model of an installation and its validation.
+//! * [`scan`] — what on a running system is lost at the next reboot.
+
+pub mod cli;
+pub mod config;
+pub mod disks;
+pub mod i18n;
+pub mod install;
+pub mod nix;
+pub mod plan;
+pub mod scan;
+#[cfg(feature = "gui")]
+pub mod ui;
