@@ -1,2 +1,478 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! The data model of an installation and its validation.
+//!
+//! A [`Plan`] is everything the person chose. The GUI edits one, `render`
+//! turns one into Nix files, `install` executes one. It is plain data that
+//! travels as JSON; secrets in it ([`Secret`]) are never serialised except by
+//! [`Plan::to_helper_json`].
+
+mod password;
+mod secret;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+pub use self::password::{HashError, Password, is_well_formed_hash};
+pub use self::secret::Secret;
+pub use self::validate::{FieldPath, Problem, ValidationError};
+
+/// The plan format this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+/// Space the root partition needs besides swap: a NixOS system with a
+/// desktop and a few generations.
+pub const MINIMUM_SYSTEM_BYTES: u64 = 16 * GIB;
+/// The partition table, alignment and LUKS2 header together stay below this.
+pub const PARTITIONING_OVERHEAD_BYTES: u64 = 32 * MIB;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub schema_version: u32,
+    /// The disk to erase; `None` while none is chosen (rendering still works,
+    /// with placeholder UUIDs).
+    #[serde(default)]
+    pub disk: Option<TargetDisk>,
+    pub esp: Esp,
+    pub encryption: Encryption,
+    /// The btrfs subvolumes besides the one for swap, in mount order.
+    pub subvolumes: Vec<Subvolume>,
+    #[serde(default)]
+    pub swap: Option<Swap>,
+    pub root_tmpfs: RootTmpfs,
+    pub persistence: Persistence,
+    pub system: System,
+    #[serde(default)]
+    pub root_password: Option<Password>,
+    pub users: Vec<User>,
+    /// Put password hashes inline in `users.nix` (a configuration that works
+    /// on its own, but the hashes land in the world-readable Nix store)
+    /// instead of `/persist/passwords/<user>` files.
+    #[serde(default)]
+    pub self_contained: bool,
+}
+
+/// The disk as UDisks reports it, with the identity the review page shows and
+/// the executor re-checks before the first write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetDisk {
+    /// For example `/org/freedesktop/UDisks2/drives/Samsung_SSD_…`.
+    pub udisks_object_path: String,
+    /// For example `/dev/disk/by-id/nvme-Samsung_SSD_…`.
+    pub by_id_path: String,
+    #[serde(default)]
+    pub model: String,
+    pub serial: String,
+    pub size_bytes: u64,
+    /// Spinning disks get no `ssd` mount option.
+    pub rotational: bool,
+}
+
+/// The EFI system partition: vfat, mounted at `/boot` with
+/// `fmask=0077,dmask=0077`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Esp {
+    pub size_mib: u64,
+}
+
+impl Esp {
+    pub const DEFAULT_SIZE_MIB: u64 = 1024;
+    /// Below this, a few kernels and initrds no longer fit.
+    pub const MINIMUM_SIZE_MIB: u64 = 256;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// LUKS2 around the btrfs partition.
+    pub enabled: bool,
+    /// The device-mapper name, `/dev/mapper/<name>`.
+    pub mapped_name: String,
+    /// Read from the helper's stdin; never written by `Serialize`.
+    #[serde(default, skip_serializing)]
+    pub passphrase: Option<Secret>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subvolume {
+    pub name: String,
+    pub mount_point: String,
+    pub options: Vec<String>,
+}
+
+/// A swapfile on its own subvolume (btrfs cannot snapshot a subvolume that
+/// holds an active swapfile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Swap {
+    pub size_gib: u32,
+}
+
+impl Swap {
+    pub const SUBVOLUME: &'static str = "swap";
+    pub const MOUNT_POINT: &'static str = "/swap";
+    pub const FILE: &'static str = "/swap/swapfile";
+}
+
+/// The tmpfs at `/`; always mounted with `mode=755`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootTmpfs {
+    pub size: TmpfsSize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TmpfsSize {
+    PercentOfRam(u8),
+    Mebibytes(u64),
+}
+
+impl TmpfsSize {
+    /// The value of tmpfs' `size=` mount option.
+    pub fn mount_option_value(self) -> String {
+        match self {
+            TmpfsSize::PercentOfRam(percent) => format!("{percent}%"),
+            TmpfsSize::Mebibytes(mib) => format!("{mib}M"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persistence {
+    /// Where the persisted data lives; must be a subvolume mount point.
+    pub path: String,
+    pub hide_mounts: bool,
+    pub directories: Vec<PersistentDirectory>,
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub users: Vec<UserPersistence>,
+    /// Identifiers of the presets the entries came from, so the editor can
+    /// show them as such.
+    #[serde(default)]
+    pub presets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistentDirectory {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Octal, for example `0700`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
+impl PersistentDirectory {
+    pub fn new(path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            user: None,
+            group: None,
+            mode: None,
+        }
+    }
+}
+
+/// Entries in a user's home directory, relative to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPersistence {
+    pub user: String,
+    pub directories: Vec<PersistentDirectory>,
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    pub hostname: String,
+    pub time_zone: String,
+    /// For example `en_US.UTF-8`.
+    pub locale: String,
+    pub console_keymap: String,
+    pub xkb_layout: String,
+    /// `system.stateVersion`, for example `25.11`.
+    pub state_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub name: String,
+    #[serde(default)]
+    pub full_name: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub password: Option<Password>,
+}
+
+/// Why a plan could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanReadError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "this plan has format version {found}, but this Keepsake reads version {SCHEMA_VERSION}"
+    )]
+    UnsupportedSchema { found: u64 },
+}
+
+impl Plan {
+    /// The recipe's layout on no particular disk: LUKS2, subvolumes `nix`,
+    /// `home`, `persist`, `nixos-config`, a tmpfs root of 25 % of RAM and
+    /// the usual system state persisted.
+    pub fn example() -> Plan {
+        let subvolume = |name: &str, mount_point: &str| Subvolume {
+            name: name.to_owned(),
+            mount_point: mount_point.to_owned(),
+            options: default_mount_options(false),
+        };
+        Plan {
+            schema_version: SCHEMA_VERSION,
+            disk: None,
+            esp: Esp {
+                size_mib: Esp::DEFAULT_SIZE_MIB,
+            },
+            encryption: Encryption {
+                enabled: true,
+                mapped_name: "cryptroot".to_owned(),
+                passphrase: None,
+            },
+            subvolumes: vec![
+                subvolume("nix", "/nix"),
+                subvolume("home", "/home"),
+                subvolume("persist", "/persist"),
+                subvolume("nixos-config", "/etc/nixos"),
+            ],
+            swap: None,
+            root_tmpfs: RootTmpfs {
+                size: TmpfsSize::PercentOfRam(25),
+            },
+            persistence: Persistence {
+                path: "/persist".to_owned(),
+                hide_mounts: true,
+                directories: [
+                    "/var/log",
+                    "/var/lib/bluetooth",
+                    "/var/lib/nixos",
+                    "/var/lib/systemd/coredump",
+                    "/etc/NetworkManager/system-connections",
+                ]
+                .into_iter()
+                .map(PersistentDirectory::new)
+                .collect(),
+                files: vec!["/etc/machine-id".to_owned()],
+                users: Vec::new(),
+                presets: Vec::new(),
+            },
+            system: System {
+                hostname: "nixos".to_owned(),
+                time_zone: "UTC".to_owned(),
+                locale: "en_US.UTF-8".to_owned(),
+                console_keymap: "us".to_owned(),
+                xkb_layout: "us".to_owned(),
+                state_version: "25.11".to_owned(),
+            },
+            root_password: None,
+            users: vec![User {
+                name: "alice".to_owned(),
+                full_name: "Alice".to_owned(),
+                groups: vec!["wheel".to_owned(), "networkmanager".to_owned()],
+                password: Some(Password::Hashed(EXAMPLE_PASSWORD_HASH.to_owned())),
+            }],
+            self_contained: false,
+        }
+    }
+
+    /// Reads a plan from JSON. Syntax and type errors carry line and column.
+    pub fn from_json(json: &str) -> Result<Plan, PlanReadError> {
+        let syntax = |error: serde_json::Error| PlanReadError::Syntax {
+            line: error.line(),
+            column: error.column(),
+            message: error.to_string(),
+        };
+        // Look at the version first, so an old or new plan gets a clear
+        // message instead of a complaint about some field.
+        let value: serde_json::Value = serde_json::from_str(json).map_err(syntax)?;
+        match value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+        {
+            Some(version) if version != u64::from(SCHEMA_VERSION) => {
+                return Err(PlanReadError::UnsupportedSchema { found: version });
+            }
+            _ => {}
+        }
+        serde_json::from_str(json).map_err(syntax)
+    }
+
+    /// Pretty JSON without any secret: what `keepsake plan` prints and what
+    /// the GUI saves. Fails only while a password is still clear text.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self).map(|json| json + "\n")
+    }
+
+    /// The JSON `keepsake-helper` reads on stdin: the plan with the LUKS
+    /// passphrase. Wiped from memory when dropped; never write it to a file.
+    pub fn to_helper_json(&self) -> Result<Zeroizing<String>, serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        if let (Some(passphrase), Some(encryption)) = (
+            &self.encryption.passphrase,
+            value.get_mut("encryption").and_then(|e| e.as_object_mut()),
+        ) {
+            encryption.insert(
+                "passphrase".to_owned(),
+                serde_json::Value::String(passphrase.expose().to_owned()),
+            );
+        }
+        let json = Zeroizing::new(serde_json::to_string(&value)?);
+        if let Some(serde_json::Value::String(copy)) = value.pointer_mut("/encryption/passphrase") {
+            copy.zeroize();
+        }
+        Ok(json)
+    }
+
+    /// Replaces every clear-text password with its yescrypt hash.
+    pub fn hash_passwords(&mut self) -> Result<(), HashError> {
+        let passwords = self.root_password.iter_mut().chain(
+            self.users
+                .iter_mut()
+                .filter_map(|user| user.password.as_mut()),
+        );
+        for password in passwords {
+            if matches!(password, Password::Clear(_)) {
+                *password = password.hashed()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every subvolume the installer creates, the swap subvolume included,
+    /// with the `FieldPath` it comes from.
+    pub fn created_subvolumes(&self) -> Vec<(FieldPath, Subvolume)> {
+        let listed = self
+            .subvolumes
+            .iter()
+            .enumerate()
+            .map(|(index, subvolume)| (FieldPath::subvolume(index), subvolume.clone()));
+        let swap = self.swap.as_ref().map(|_| {
+            (
+                FieldPath::new("swap"),
+                Subvolume {
+                    name: Swap::SUBVOLUME.to_owned(),
+                    mount_point: Swap::MOUNT_POINT.to_owned(),
+                    // Compression and copy-on-write do not work with
+                    // swapfiles.
+                    options: vec!["noatime".to_owned()],
+                },
+            )
+        });
+        listed.chain(swap).collect()
+    }
+
+    /// Mount points that must be mounted in the initrd: /nix (the system
+    /// lives there) and the persistence path (impermanence binds from it
+    /// before activation).
+    pub fn needed_for_boot(&self, mount_point: &str) -> bool {
+        mount_point == "/nix" || mount_point == self.persistence.path
+    }
+
+    /// The smallest disk this plan fits on.
+    pub fn minimum_disk_bytes(&self) -> u64 {
+        let swap = self
+            .swap
+            .as_ref()
+            .map_or(0, |swap| u64::from(swap.size_gib) * GIB);
+        (self.esp.size_mib * MIB)
+            .saturating_add(PARTITIONING_OVERHEAD_BYTES)
+            .saturating_add(MINIMUM_SYSTEM_BYTES)
+            .saturating_add(swap)
+    }
+}
+
+/// The recipe's btrfs mount options; `ssd` only for non-rotational disks.
+pub fn default_mount_options(rotational: bool) -> Vec<String> {
+    let mut options = vec!["compress-force=zstd".to_owned(), "noatime".to_owned()];
+    if !rotational {
+        options.push("ssd".to_owned());
+    }
+    options
+}
+
+/// yescrypt hash of "keepsake", so the example plan validates and renders
+/// without asking for a password.
+const EXAMPLE_PASSWORD_HASH: &str =
+    "$y$j9T$HpIFY0O8.QXQbrMticl7Q.$TBZj/CrhA03cdAfMNBQfr84waJ0NgN5cO53IlYjild6";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_is_valid() {
+        assert_eq!(Plan::example().validate(), Ok(()));
+    }
+
+    #[test]
+    fn example_round_trips_through_json() {
+        let plan = Plan::example();
+        let json = plan.to_json().unwrap();
+        assert_eq!(Plan::from_json(&json).unwrap(), plan);
+    }
+
+    #[test]
+    fn passphrase_is_only_in_helper_json() {
+        let mut plan = Plan::example();
+        plan.encryption.passphrase = Some(Secret::from("open sesame"));
+        assert!(!plan.to_json().unwrap().contains("open sesame"));
+        assert!(!format!("{plan:?}").contains("open sesame"));
+        let helper_json = plan.to_helper_json().unwrap();
+        assert!(helper_json.contains("open sesame"));
+        let read_back = Plan::from_json(&helper_json).unwrap();
+        assert_eq!(read_back, plan);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let error = Plan::from_json("{\n  \"schema_version\": 1,\n  oops\n}").unwrap_err();
+        match error {
+            PlanReadError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 3)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_schema_versions_are_refused_by_name() {
+        let error = Plan::from_json("{\"schema_version\": 7}").unwrap_err();
+        assert!(matches!(
+            error,
+            PlanReadError::UnsupportedSchema { found: 7 }
+        ));
+    }
+
+    #[test]
+    fn hashing_replaces_clear_text() {
+        let mut plan = Plan::example();
+        plan.users[0].password = Some(Password::Clear(Secret::from("pw")));
+        plan.hash_passwords().unwrap();
+        let hash = plan.users[0].password.as_ref().unwrap().hash().unwrap();
+        assert!(hash.starts_with("$y$"));
+    }
+}
