@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod disks;
+
 #[derive(Debug, Parser)]
 #[command(name = "keepsake", version = crate::config::VERSION, about)]
 pub struct Cli {
@@ -28,9 +30,14 @@ pub struct GuiOptions {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// List the disks Keepsake would offer, and why it refuses the others.
+    Disks(disks::DisksArgs),
+}
 
 /// Runs a subcommand and turns its result into an exit code.
 pub fn run(command: Command) -> ExitCode {
-    match command {}
+    match command {
+        Command::Disks(args) => disks::run(args),
+    }
 }
