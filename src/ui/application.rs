@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+use std::cell::{Cell, OnceCell, RefCell};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::{gio, glib};
+
+use super::KsWindow;
+use crate::cli::GuiOptions;
+use crate::config;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, glib::Properties)]
+    #[properties(wrapper_type = super::KsApplication)]
+    pub struct KsApplication {
+        /// Fake disks and a simulated install.
+        #[property(get, construct_only)]
+        pub(super) demo: Cell<bool>,
+        pub(super) screenshot: RefCell<Option<PathBuf>>,
+        pub(super) launched: OnceCell<Instant>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsApplication {
+        const NAME: &'static str = "KsApplication";
+        type Type = super::KsApplication;
+        type ParentType = adw::Application;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsApplication {}
+
+    impl ApplicationImpl for KsApplication {
+        fn startup(&self) {
+            self.parent_startup();
+            let app = self.obj();
+            gtk::Window::set_default_icon_name(config::BASE_APP_ID);
+            app.setup_actions();
+            app.set_accels_for_action("app.quit", &["<Control>q"]);
+            app.set_accels_for_action("window.close", &["<Control>w"]);
+        }
+
+        fn activate(&self) {
+            self.parent_activate();
+            let app = self.obj();
+            if let Some(window) = app.active_window() {
+                window.present();
+                return;
+            }
+            let window = KsWindow::new(&app);
+            if let Some(path) = self.screenshot.borrow().clone() {
+                let launched = *self.launched.get().expect("set in KsApplication::new");
+                super::super::screenshot::save_after_first_frame(&window, path, launched);
+            }
+            window.present();
+        }
+    }
+
+    impl GtkApplicationImpl for KsApplication {}
+    impl AdwApplicationImpl for KsApplication {}
+}
+
+glib::wrapper! {
+    pub struct KsApplication(ObjectSubclass<imp::KsApplication>)
+        @extends gio::Application, gtk::Application, adw::Application,
+        @implements gio::ActionGroup, gio::ActionMap;
+}
+
+impl KsApplication {
+    pub fn new(options: &GuiOptions, launched: Instant) -> Self {
+        let app: Self = glib::Object::builder()
+            .property("application-id", config::APP_ID)
+            .property("resource-base-path", "/io/github/keepsake/Keepsake/")
+            .property("demo", options.demo)
+            .build();
+        app.imp().screenshot.replace(options.screenshot.clone());
+        app.imp()
+            .launched
+            .set(launched)
+            .expect("a new application has no launch time yet");
+        app
+    }
+
+    fn setup_actions(&self) {
+        let quit = gio::ActionEntry::builder("quit")
+            .activate(|app: &Self, _, _| app.quit())
+            .build();
+        let about = gio::ActionEntry::builder("about")
+            .activate(|app: &Self, _, _| app.show_about())
+            .build();
+        self.add_action_entries([quit, about]);
+    }
+
+    fn show_about(&self) {
+        let about = adw::AboutDialog::builder()
+            .application_name(gettext("Keepsake"))
+            .application_icon(config::BASE_APP_ID)
+            .developer_name(gettext("The Keepsake developers"))
+            .version(config::VERSION)
+            .comments(gettext(
+                "Install NixOS with an encrypted disk and a root file system that is erased at every boot, then choose what it keeps.",
+            ))
+            .website("https://github.com/keepsake/keepsake")
+            .issue_url("https://github.com/keepsake/keepsake/issues")
+            .license_type(gtk::License::Gpl30)
+            // Translators: replace with your names, one per line.
+            .translator_credits(gettext("translator-credits"))
+            .build();
+        about.present(self.active_window().as_ref());
+    }
+}
