@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 pub mod disks;
+pub mod plan;
 
 #[derive(Debug, Parser)]
 #[command(name = "keepsake", version = crate::config::VERSION, about)]
@@ -33,11 +34,20 @@ pub struct GuiOptions {
 pub enum Command {
     /// List the disks Keepsake would offer, and why it refuses the others.
     Disks(disks::DisksArgs),
+    /// Print a plan: `keepsake plan --example > plan.json`.
+    Plan(plan::PlanArgs),
+    /// Validate a plan and list every problem (exit status 1 if any).
+    Check(plan::CheckArgs),
+    /// Render a plan to the Nix files the installer writes.
+    Render(plan::RenderArgs),
 }
 
 /// Runs a subcommand and turns its result into an exit code.
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Disks(args) => disks::run(args),
+        Command::Plan(args) => plan::run_plan(args),
+        Command::Check(args) => plan::run_check(args),
+        Command::Render(args) => plan::run_render(args),
     }
 }

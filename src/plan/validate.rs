@@ -105,6 +105,10 @@ pub enum Problem {
         path: String,
         persistence: String,
     },
+    EntryAlreadyKept {
+        path: String,
+        mount_point: String,
+    },
     EntryShadowsMount {
         path: String,
         mount_point: String,
@@ -246,6 +250,10 @@ impl Problem {
             ),
             EntryShadowsMount { path, mount_point } => gettext_f(
                 "Persisting “{path}” would hide the subvolume mounted at “{mount_point}”. Remove the entry or persist something inside it.",
+                &[("path", path), ("mount_point", mount_point)],
+            ),
+            EntryAlreadyKept { path, mount_point } => gettext_f(
+                "“{path}” is on the subvolume mounted at “{mount_point}” and is kept anyway. Remove the entry.",
                 &[("path", path), ("mount_point", mount_point)],
             ),
             DirectoryModeInvalid { mode } => gettext_f(
@@ -610,6 +618,13 @@ impl Checker<'_> {
                     path: path.clone(),
                     mount_point: mount_point.clone(),
                 })
+            } else if let Some(mount_point) =
+                mount_points.iter().find(|m| is_strictly_inside(path, m))
+            {
+                Some(Problem::EntryAlreadyKept {
+                    path: path.clone(),
+                    mount_point: mount_point.clone(),
+                })
             } else if !seen.insert(path.as_str()) {
                 Some(Problem::EntryDuplicate { path: path.clone() })
             } else {
@@ -623,7 +638,18 @@ impl Checker<'_> {
             self.directory_attributes(&root.field("directories").index(index), directory);
         }
         for (index, home) in persistence.users.iter().enumerate() {
-            self.home_entries(&root.field("users").index(index), home);
+            let field = root.field("users").index(index);
+            let home_directory = format!("/home/{}", home.user);
+            if let Some(mount_point) = mount_points.iter().find(|m| is_inside(&home_directory, m)) {
+                self.report(
+                    field.field("user"),
+                    Problem::EntryAlreadyKept {
+                        path: home_directory,
+                        mount_point: mount_point.clone(),
+                    },
+                );
+            }
+            self.home_entries(&field, home);
         }
     }
 
@@ -810,7 +836,7 @@ pub(crate) fn is_clean_absolute_path(path: &str) -> bool {
     path == "/"
         || path
             .strip_prefix('/')
-            .is_some_and(|rest| is_clean_relative_path(rest))
+            .is_some_and(is_clean_relative_path)
 }
 
 fn is_clean_relative_path(path: &str) -> bool {

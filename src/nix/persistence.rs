@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! `persistence.nix`: the impermanence module, pinned, and what it keeps.
+//! Keepsake's persistence editor reads this file back.
+
+use super::header;
+use super::writer::{Attrs, File, Value};
+use crate::plan::{PersistentDirectory, Plan};
+
+/// The impermanence revision the generated configuration imports.
+pub const IMPERMANENCE_REVISION: &str = "7b1d382faf603b6d264f58627330f9faa5cba149";
+/// `nix-hash --type sha256 --base32` of that revision's unpacked source.
+pub const IMPERMANENCE_SHA256: &str = "1iip4kjrk09mnha9jhafvcg61g1d0g6pqnljzdp08zz6zk38jzyk";
+pub const IMPERMANENCE_URL: &str = "https://github.com/nix-community/impermanence/archive/7b1d382faf603b6d264f58627330f9faa5cba149.tar.gz";
+
+pub fn render(plan: &Plan) -> String {
+    let persistence = &plan.persistence;
+    let mut fetch = Attrs::new();
+    fetch
+        .set(["url"], IMPERMANENCE_URL)
+        .set(["sha256"], IMPERMANENCE_SHA256);
+    let impermanence = Value::Raw(format!(
+        "builtins.fetchTarball {}",
+        print_inline_attrs(&fetch)
+    ));
+
+    let mut store = Attrs::new();
+    store
+        .set(["hideMounts"], persistence.hide_mounts)
+        .set(
+            ["directories"],
+            Value::List(persistence.directories.iter().map(directory).collect()),
+        )
+        .set(["files"], Value::strings(&persistence.files));
+    for home in &persistence.users {
+        let mut entries = Attrs::new();
+        entries
+            .set(
+                ["directories"],
+                Value::List(home.directories.iter().map(directory).collect()),
+            )
+            .set(["files"], Value::strings(&home.files));
+        store.set(["users", &home.user], entries);
+    }
+
+    let mut body = Attrs::new();
+    body.set(
+        ["imports"],
+        Value::List(vec![Value::Raw("\"${impermanence}/nixos.nix\"".to_owned())]),
+    )
+    .blank_line()
+    .set(["environment", "persistence", &persistence.path], store);
+
+    File {
+        header: header(
+            "What survives a reboot: everything else on / is wiped.",
+            "Keepsake's persistence editor reads and rewrites the\n\
+             environment.persistence block; keep its shape (plain strings, or\n\
+             { directory; user; group; mode; } sets) so it can.",
+        ),
+        bindings: vec![("impermanence".to_owned(), impermanence)],
+        body,
+    }
+    .print()
+}
+
+fn directory(entry: &PersistentDirectory) -> Value {
+    if entry.user.is_none() && entry.group.is_none() && entry.mode.is_none() {
+        return Value::String(entry.path.clone());
+    }
+    let mut attrs = Attrs::new();
+    attrs.set(["directory"], entry.path.as_str());
+    for (name, value) in [
+        ("user", &entry.user),
+        ("group", &entry.group),
+        ("mode", &entry.mode),
+    ] {
+        if let Some(value) = value {
+            attrs.set([name], value.as_str());
+        }
+    }
+    Value::Attrs(attrs)
+}
+
+/// `{ url = "…"; sha256 = "…"; }` printed nested at the `let` level.
+fn print_inline_attrs(attrs: &Attrs) -> String {
+    let file = File {
+        header: String::new(),
+        bindings: Vec::new(),
+        body: attrs.clone(),
+    };
+    let printed = file.print();
+    let body = printed.trim_start_matches('\n').trim_end();
+    // Indent the continuation lines one level: the value sits in a `let`.
+    body.lines()
+        .enumerate()
+        .map(|(index, line)| {
+            if index == 0 {
+                line.to_owned()
+            } else {
+                format!("  {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nix::writer::string_literal;
+
+    #[test]
+    fn impermanence_is_pinned_by_revision_and_hash() {
+        let text = render(&Plan::example());
+        assert!(text.contains(&string_literal(IMPERMANENCE_URL)));
+        assert!(text.contains(IMPERMANENCE_SHA256));
+        assert!(IMPERMANENCE_URL.contains(IMPERMANENCE_REVISION));
+    }
+}
