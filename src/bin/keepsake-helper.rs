@@ -2,11 +2,73 @@
 //! The privileged half of Keepsake, started through pkexec. It reads the plan
 //! as JSON on stdin and writes progress events as JSON lines on stdout. It
 //! never links GTK.
+//!
+//! Exit status: 0 installed, 1 the install failed or was cancelled (the
+//! events say why and what the disk holds), 2 the input was unusable.
 
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
+
+use keepsake::install::{self, CancelFlag, Event, InstallOptions, StepId};
+use keepsake::plan::Plan;
+use zeroize::Zeroizing;
 
 fn main() -> ExitCode {
     keepsake::i18n::init();
-    eprintln!("keepsake-helper: the install engine is not built yet");
-    ExitCode::FAILURE
+    let options = match options_from_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("keepsake-helper: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let cancel = CancelFlag::new();
+    if let Err(error) = cancel.raise_on_termination_signals() {
+        eprintln!("keepsake-helper: {error}");
+        return ExitCode::from(2);
+    }
+    let mut input = Zeroizing::new(String::new());
+    if let Err(error) = io::stdin().read_to_string(&mut input) {
+        eprintln!("keepsake-helper: cannot read the plan from stdin: {error}");
+        return ExitCode::from(2);
+    }
+    let plan = match Plan::from_json(&input) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("keepsake-helper: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    drop(input);
+    let mut stdout = io::stdout().lock();
+    let mut emit = |event: Event| {
+        // The GUI going away must not stop the cleanup.
+        let _ = stdout
+            .write_all(event.to_json_line().as_bytes())
+            .and_then(|()| stdout.flush());
+    };
+    match install::install_with_udisks(&plan, &options, &cancel, &mut emit) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+/// The only argument is the tests' `--fail-after-step N`.
+fn options_from_args() -> Result<InstallOptions, String> {
+    let mut options = InstallOptions::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fail-after-step" => {
+                let step = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .and_then(StepId::from_number)
+                    .ok_or("--fail-after-step wants a step number")?;
+                options.fail_after_step = Some(step);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(options)
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 pub mod disks;
+pub mod install;
 pub mod plan;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,8 @@ pub enum Command {
     Check(plan::CheckArgs),
     /// Render a plan to the Nix files the installer writes.
     Render(plan::RenderArgs),
+    /// Erase a disk and install NixOS on it as the plan says (as root).
+    Install(install::InstallArgs),
 }
 
 /// Runs a subcommand and turns its result into an exit code.
@@ -49,5 +52,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Plan(args) => plan::run_plan(args),
         Command::Check(args) => plan::run_check(args),
         Command::Render(args) => plan::run_render(args),
+        Command::Install(args) => install::run(args),
     }
 }

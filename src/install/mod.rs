@@ -1,2 +1,42 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! The install engine: steps, executor, progress events, cleanup.
+//!
+//! [`install`] runs the steps of [`StepId::ALL`] in order against a
+//! [`Backend`] — [`SystemBackend`] on real disks (as root, in
+//! `keepsake-helper` or `keepsake install`), [`FakeBackend`] for the demo
+//! and tests — and reports every step as [`Event`]s. Raise the
+//! [`CancelFlag`] to stop at the next safe point; what the run set up is
+//! then unmounted and locked, and the last event says what the disk holds.
+//!
+//! ```no_run
+//! use keepsake::install::{self, CancelFlag, FakeBackend, InstallOptions};
+//! # let plan = keepsake::plan::Plan::example();
+//! let cancel = CancelFlag::new();
+//! let mut backend = FakeBackend::new();
+//! let result = install::install(&plan, &mut backend, &InstallOptions::default(), &cancel,
+//!     &mut |event| println!("{}", event.to_json_line().trim_end()));
+//! ```
+
+mod backend;
+mod cancel;
+mod disk_state;
+mod event;
+mod executor;
+mod fake;
+mod mount_options;
+mod render;
+mod system;
+mod udisks;
+
+pub use self::backend::{
+    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+};
+pub use self::cancel::CancelFlag;
+pub use self::disk_state::DiskState;
+pub use self::event::{Event, StepId};
+pub use self::executor::{
+    InstallError, InstallOptions, InstallReport, REQUIRED_PROGRAMS, install, install_with_udisks,
+};
+pub use self::fake::FakeBackend;
+pub use self::render::{DiskUuids, PasswordFile, RenderedFile, RenderedInstall, render_install};
+pub use self::system::SystemBackend;

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The real backend: UDisks for partitions, encryption and subvolumes,
+//! mount(2) for the target tree, the NixOS tools as child processes.
+
+use std::fs::{self, DirBuilder, OpenOptions, Permissions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use rustix::mount::UnmountFlags;
+use zbus::zvariant::OwnedObjectPath;
+
+use crate::disks::{self, DiskQuery, UDisksSource};
+use crate::plan::{Secret, TargetDisk};
+
+use super::backend::{
+    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+};
+use super::cancel::CancelFlag;
+use super::mount_options::split_mount_options;
+use super::udisks::{BlockObject, PartitionRequest, UDisks};
+
+const ESP_TYPE: &str = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+const LUKS_TYPE: &str = "ca7d7ccb-63ed-4c53-861c-1742536059cc";
+const LINUX_TYPE: &str = "0fc63daf-8483-4772-8e79-3d69d8477de4";
+/// Where the first partition starts: the usual 1 MiB alignment.
+const FIRST_PARTITION_OFFSET: u64 = 1024 * 1024;
+
+/// Handles of what this run created, for the later steps.
+#[derive(Default)]
+struct Created {
+    disk: Option<BlockObject>,
+    esp_end: Option<u64>,
+    root_partition: Option<OwnedObjectPath>,
+    btrfs: Option<OwnedObjectPath>,
+}
+
+pub struct SystemBackend {
+    udisks: UDisks,
+    created: Created,
+}
+
+impl SystemBackend {
+    pub fn connect() -> Result<Self, BackendError> {
+        Ok(Self {
+            udisks: UDisks::connect()?,
+            created: Created::default(),
+        })
+    }
+
+    fn disk(&self) -> Result<&BlockObject, BackendError> {
+        self.created
+            .disk
+            .as_ref()
+            .ok_or_else(|| BackendError::new("no partition table was created in this run"))
+    }
+
+    fn btrfs(&self) -> Result<&OwnedObjectPath, BackendError> {
+        self.created
+            .btrfs
+            .as_ref()
+            .ok_or_else(|| BackendError::new("no btrfs file system was created in this run"))
+    }
+}
+
+impl Backend for SystemBackend {
+    fn recheck_disk(&mut self, disk: &TargetDisk, needed_bytes: u64) -> Result<(), DiskRefused> {
+        let source = UDisksSource::on(self.udisks.connection().inner().clone());
+        let query = DiskQuery {
+            allow_loop: false,
+            minimum_size: Some(needed_bytes),
+        };
+        let found = async_io::block_on(disks::recheck_disk(&source, &disk.by_id_path, &query))
+            .map_err(|error| DiskRefused {
+                reasons: vec![error.to_string()],
+            })?;
+        let mut reasons: Vec<String> = found
+            .verdict
+            .reasons()
+            .iter()
+            .map(|r| r.message())
+            .collect();
+        if found.serial != disk.serial || found.size != disk.size_bytes {
+            reasons.push(crate::i18n::gettext_f(
+                "{disk} is no longer the disk in the plan (serial {serial}, {size} bytes)",
+                &[
+                    ("disk", &disk.by_id_path),
+                    ("serial", &disk.serial),
+                    ("size", &disk.size_bytes.to_string()),
+                ],
+            ));
+        }
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(DiskRefused { reasons })
+        }
+    }
+
+    fn find_program(&mut self, name: &str) -> Option<PathBuf> {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| {
+                fs::metadata(candidate)
+                    .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+            })
+    }
+
+    fn run(
+        &mut self,
+        command: &ToolCommand,
+        cancel: &CancelFlag,
+        output: &mut dyn FnMut(&str),
+    ) -> Result<(), BackendError> {
+        run_streaming(command, cancel, output)
+    }
+
+    fn create_partition_table(&mut self, disk: &TargetDisk) -> Result<(), BackendError> {
+        let block = self.udisks.resolve(&disk.by_id_path)?;
+        self.udisks.format_gpt(&block)?;
+        self.created.disk = Some(block);
+        Ok(())
+    }
+
+    fn create_esp(
+        &mut self,
+        size_bytes: u64,
+        label: &str,
+    ) -> Result<CreatedPartition, BackendError> {
+        let disk = self.disk()?.clone();
+        let esp = self.udisks.create_partition_and_format(
+            &disk,
+            PartitionRequest {
+                offset: FIRST_PARTITION_OFFSET,
+                size: size_bytes,
+                type_guid: ESP_TYPE,
+                name: "ESP",
+                format_type: "vfat",
+                label,
+                passphrase: None,
+            },
+        )?;
+        self.created.esp_end = Some(self.udisks.partition_end(&esp.object_path)?);
+        let uuid = self.udisks.block_uuid(&esp.object_path)?;
+        Ok(CreatedPartition {
+            device: esp.device,
+            uuid,
+        })
+    }
+
+    fn create_root(
+        &mut self,
+        passphrase: Option<&Secret>,
+        label: &str,
+    ) -> Result<CreatedRoot, BackendError> {
+        let disk = self.disk()?.clone();
+        let offset = self
+            .created
+            .esp_end
+            .ok_or_else(|| BackendError::new("the ESP was not created in this run"))?;
+        let partition = self.udisks.create_partition_and_format(
+            &disk,
+            PartitionRequest {
+                offset,
+                size: 0,
+                type_guid: if passphrase.is_some() {
+                    LUKS_TYPE
+                } else {
+                    LINUX_TYPE
+                },
+                name: label,
+                format_type: "btrfs",
+                label,
+                passphrase: passphrase.map(Secret::expose),
+            },
+        )?;
+        self.created.root_partition = Some(partition.object_path.clone());
+        let partition_uuid = self.udisks.block_uuid(&partition.object_path)?;
+        let btrfs = if passphrase.is_some() {
+            self.udisks.cleartext_of(&partition.object_path)?
+        } else {
+            partition.clone()
+        };
+        let btrfs_uuid = self.udisks.block_uuid(&btrfs.object_path)?;
+        self.created.btrfs = Some(btrfs.object_path.clone());
+        Ok(CreatedRoot {
+            partition: CreatedPartition {
+                device: partition.device,
+                uuid: partition_uuid,
+            },
+            btrfs_device: btrfs.device,
+            btrfs_uuid,
+            encrypted: passphrase.is_some(),
+        })
+    }
+
+    fn enable_btrfs(&mut self) -> Result<(), BackendError> {
+        self.udisks.enable_btrfs_module()
+    }
+
+    fn mount_btrfs_top_level(&mut self) -> Result<PathBuf, BackendError> {
+        let btrfs = self.btrfs()?.clone();
+        self.udisks.mount(&btrfs)
+    }
+
+    fn create_subvolume(&mut self, name: &str) -> Result<(), BackendError> {
+        let btrfs = self.btrfs()?.clone();
+        self.udisks.create_subvolume(&btrfs, name)
+    }
+
+    fn unmount_btrfs_top_level(&mut self) -> Result<(), BackendError> {
+        let btrfs = self.btrfs()?.clone();
+        self.udisks.unmount(&btrfs)
+    }
+
+    fn lock_root(&mut self) -> Result<(), BackendError> {
+        let partition =
+            self.created.root_partition.clone().ok_or_else(|| {
+                BackendError::new("no encrypted partition was created in this run")
+            })?;
+        self.udisks.lock(&partition)
+    }
+
+    fn mount(&mut self, request: &MountRequest) -> Result<(), BackendError> {
+        let (flags, data) = split_mount_options(&request.options);
+        let data = std::ffi::CString::new(data)
+            .map_err(|_| BackendError::new("mount options contain a NUL byte"))?;
+        rustix::mount::mount(
+            request.source.as_path(),
+            request.target.as_path(),
+            request.fs_type.as_str(),
+            flags,
+            data.as_c_str(),
+        )
+        .map_err(|errno| {
+            BackendError::new(format!(
+                "mount {} on {}: {}",
+                request.source.display(),
+                request.target.display(),
+                std::io::Error::from(errno)
+            ))
+        })
+    }
+
+    fn unmount(&mut self, target: &Path) -> Result<(), BackendError> {
+        rustix::mount::unmount(target, UnmountFlags::empty()).map_err(|errno| {
+            BackendError::new(format!(
+                "unmount {}: {}",
+                target.display(),
+                std::io::Error::from(errno)
+            ))
+        })
+    }
+
+    fn create_dir_all(&mut self, path: &Path, mode: u32) -> Result<(), BackendError> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(mode)
+            .create(path)
+            .map_err(|error| io_error("create", path, &error))
+    }
+
+    fn write_file(&mut self, path: &Path, contents: &[u8], mode: u32) -> Result<(), BackendError> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(path)
+            .map_err(|error| io_error("create", path, &error))?;
+        // An existing file keeps its old mode through open(2).
+        file.set_permissions(Permissions::from_mode(mode))
+            .and_then(|()| file.write_all(contents))
+            .and_then(|()| file.sync_all())
+            .map_err(|error| io_error("write", path, &error))
+    }
+
+    fn remove_dir_all(&mut self, path: &Path) -> Result<(), BackendError> {
+        match fs::remove_dir_all(path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(io_error("remove", path, &error))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn create_swapfile(&mut self, path: &Path, size_gib: u32) -> Result<(), BackendError> {
+        // btrfs-progs knows the rules for swapfiles on btrfs: an empty file
+        // made NOCOW, no compression, fully allocated, then mkswap.
+        let command = ToolCommand::new(
+            "btrfs",
+            [
+                "filesystem".into(),
+                "mkswapfile".into(),
+                "--size".into(),
+                format!("{size_gib}g").into(),
+                path.as_os_str().to_owned(),
+            ],
+        );
+        run_streaming(&command, &CancelFlag::new(), &mut |_| {})
+    }
+}
+
+/// Runs a command with stdin closed, passing its stdout and stderr lines on
+/// as they come, and kills it when `cancel` is raised.
+fn run_streaming(
+    command: &ToolCommand,
+    cancel: &CancelFlag,
+    output: &mut dyn FnMut(&str),
+) -> Result<(), BackendError> {
+    let mut child = Command::new(&command.program)
+        .args(&command.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| BackendError::new(format!("{}: {error}", command.program)))?;
+    let (lines, received) = mpsc::channel();
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|pipe| Box::new(pipe) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|pipe| Box::new(pipe) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|pipe| {
+        let lines = lines.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+    })
+    .collect();
+    drop(lines);
+    let mut killed = false;
+    loop {
+        match received.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => output(&line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if cancel.is_cancelled() && !killed {
+            killed = true;
+            let _ = child.kill();
+        }
+    }
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let status = child
+        .wait()
+        .map_err(|error| BackendError::new(format!("{}: {error}", command.program)))?;
+    if killed {
+        Err(BackendError::new(format!(
+            "{} was stopped",
+            command.program
+        )))
+    } else if status.success() {
+        Ok(())
+    } else {
+        Err(BackendError::new(format!(
+            "{} failed: {status}",
+            command.program
+        )))
+    }
+}
+
+fn io_error(action: &str, path: &Path, error: &std::io::Error) -> BackendError {
+    BackendError::new(format!("{action} {}: {error}", path.display()))
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The executor against the fake backend: step order, events, fault
+//! injection and cancellation with cleanup, without root or disks.
+
+use keepsake::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
+use keepsake::plan::{Plan, Secret, TargetDisk};
+
+fn plan() -> Plan {
+    let mut plan = Plan::example();
+    plan.disk = Some(TargetDisk {
+        udisks_object_path: "/org/freedesktop/UDisks2/drives/fake".to_owned(),
+        by_id_path: "/dev/disk/by-id/virtio-target".to_owned(),
+        model: "Fake".to_owned(),
+        serial: "target".to_owned(),
+        size_bytes: 64 * 1024 * 1024 * 1024,
+        rotational: false,
+    });
+    plan.encryption.passphrase = Some(Secret::from("correct horse battery staple"));
+    plan
+}
+
+fn run(
+    backend: &mut FakeBackend,
+    options: &InstallOptions,
+    cancel: &CancelFlag,
+) -> (
+    Vec<Event>,
+    Result<install::InstallReport, install::InstallError>,
+) {
+    let mut events = Vec::new();
+    let result = install::install(&plan(), backend, options, cancel, &mut |event| {
+        events.push(event)
+    });
+    (events, result)
+}
+
+/// Whatever the journal mounted is unmounted and an unlocked root locked.
+fn assert_cleaned_up(journal: &[String]) {
+    let mut mounted: Vec<&str> = Vec::new();
+    let mut unlocked = false;
+    for entry in journal {
+        if let Some(target) = entry.strip_prefix("mount ") {
+            mounted.push(target);
+        } else if let Some(target) = entry.strip_prefix("unmount ") {
+            assert_eq!(
+                mounted.pop(),
+                Some(target),
+                "unmounted out of order: {journal:?}"
+            );
+        } else if entry.starts_with("root ") && entry.ends_with("encrypted=true") {
+            unlocked = true;
+        } else if entry == "lock" {
+            unlocked = false;
+        }
+    }
+    assert!(mounted.is_empty(), "still mounted: {mounted:?}");
+    assert!(!unlocked, "left unlocked: {journal:?}");
+}
+
+#[test]
+fn a_full_run_reports_every_step_in_order() {
+    let mut backend = FakeBackend::new().with_time_scale(0.0);
+    let (events, result) = run(&mut backend, &InstallOptions::default(), &CancelFlag::new());
+    let report = result.expect("the fake install succeeds");
+    let started: Vec<StepId> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Started { step, .. } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, StepId::ALL);
+    assert_eq!(report.step_seconds.len(), StepId::ALL.len());
+    assert!(matches!(events.last(), Some(Event::Completed { .. })));
+    assert_cleaned_up(&backend.journal);
+    let subvolumes: Vec<&str> = backend
+        .journal
+        .iter()
+        .filter_map(|entry| entry.strip_prefix("subvolume "))
+        .collect();
+    assert_eq!(subvolumes, ["nix", "home", "persist", "nixos-config"]);
+    assert!(
+        backend
+            .journal
+            .iter()
+            .any(|e| e == "write /run/keepsake/target/persist/passwords/alice 600")
+    );
+    // Nothing is written before the build before erase finished.
+    let build = backend
+        .journal
+        .iter()
+        .position(|e| e == "run nix-build")
+        .unwrap();
+    let gpt = backend
+        .journal
+        .iter()
+        .position(|e| e.starts_with("gpt "))
+        .unwrap();
+    assert!(build < gpt);
+}
+
+#[test]
+fn a_failure_after_any_step_leaves_nothing_mounted_or_unlocked() {
+    for step in StepId::ALL {
+        let mut backend = FakeBackend::new().with_time_scale(0.0);
+        let options = InstallOptions {
+            fail_after_step: Some(step),
+            ..InstallOptions::default()
+        };
+        let (events, result) = run(&mut backend, &options, &CancelFlag::new());
+        let error = result.expect_err("the injected failure stops the install");
+        assert_eq!(error.step, step);
+        assert!(!error.cancelled);
+        assert_cleaned_up(&backend.journal);
+        let wrote = backend.journal.iter().any(|e| e.starts_with("gpt "));
+        let expected_ending = if wrote {
+            "; nothing is mounted or unlocked."
+        } else {
+            "Nothing was written to the disk; it is as it was."
+        };
+        assert!(
+            error.disk_state.ends_with(expected_ending),
+            "{step:?}: {}",
+            error.disk_state
+        );
+        assert!(matches!(events.last(), Some(Event::Stopped { .. })));
+    }
+}
+
+#[test]
+fn a_backend_error_is_reported_with_its_detail() {
+    let mut backend = FakeBackend::new()
+        .with_time_scale(0.0)
+        .failing_at("subvolume persist");
+    let (events, result) = run(&mut backend, &InstallOptions::default(), &CancelFlag::new());
+    let error = result.unwrap_err();
+    assert_eq!(error.step, StepId::Subvolumes);
+    assert!(error.detail.contains("subvolume persist"));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Failed {
+            step: StepId::Subvolumes,
+            ..
+        }
+    )));
+    // The top level was unmounted, then the root locked.
+    let tail: Vec<&str> = backend
+        .journal
+        .iter()
+        .rev()
+        .take(2)
+        .map(String::as_str)
+        .collect();
+    assert_eq!(tail, ["lock", "unmount top level"]);
+    assert_eq!(
+        error.disk_state,
+        "The disk has a new partition table, an EFI system partition and an encrypted partition with empty btrfs subvolumes; nothing is mounted or unlocked."
+    );
+}
+
+#[test]
+fn cancelling_stops_at_the_next_safe_point_and_cleans_up() {
+    let cancel = CancelFlag::new();
+    let mut backend = FakeBackend::new().with_time_scale(0.0);
+    let mut events = Vec::new();
+    let result = install::install(
+        &plan(),
+        &mut backend,
+        &InstallOptions::default(),
+        &cancel,
+        &mut |event| {
+            if matches!(
+                event,
+                Event::Started {
+                    step: StepId::InstallNixos,
+                    ..
+                }
+            ) {
+                cancel.cancel();
+            }
+            events.push(event);
+        },
+    );
+    let error = result.unwrap_err();
+    assert!(error.cancelled);
+    assert_eq!(error.step, StepId::InstallNixos);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Cancelled {
+            step: StepId::InstallNixos
+        }
+    )));
+    assert_cleaned_up(&backend.journal);
+}
+
+#[test]
+fn the_passphrase_never_appears_in_events() {
+    let mut backend = FakeBackend::new().with_time_scale(0.0).failing_at("root");
+    let (events, _) = run(&mut backend, &InstallOptions::default(), &CancelFlag::new());
+    for event in events {
+        assert!(!event.to_json_line().contains("correct horse"), "{event:?}");
+    }
+}
