@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use crate::i18n::gettext_f;
 
+use crate::nix::{self, DiskIds};
 use crate::plan::{Plan, Swap};
 
 use super::backend::{Backend, BackendError, CreatedRoot, DiskRefused, MountRequest, ToolCommand};
 use super::cancel::CancelFlag;
 use super::disk_state::DiskState;
 use super::event::{Event, StepId};
-use super::render::{DiskUuids, render_install};
 use super::system::SystemBackend;
 
 /// Where the new system is assembled and the configuration test-built.
@@ -63,7 +63,6 @@ const ESP_MOUNT_POINT: &str = "/boot";
 const ESP_OPTIONS: [&str; 2] = ["fmask=0077", "dmask=0077"];
 const ESP_LABEL: &str = "ESP";
 const ROOT_LABEL: &str = "nixos";
-const PASSWORDS_DIR: &str = "passwords";
 
 /// Runs every step on this machine's disks through UDisks (as root).
 pub fn install_with_udisks(
@@ -281,9 +280,9 @@ impl Run<'_> {
                 ],
             ),
         )?;
-        let rendered = render_install(self.plan, &DiskUuids::placeholders())
+        let files = nix::render(self.plan, &DiskIds::placeholders())
             .map_err(|error| StepFailure::Explained(error.to_string()))?;
-        for file in &rendered.files {
+        for file in &files {
             self.backend
                 .write_file(&dir.join(&file.path), file.contents.as_bytes(), 0o644)?;
         }
@@ -476,15 +475,15 @@ impl Run<'_> {
     fn write_configuration(&mut self) -> Result<(), StepFailure> {
         let step = StepId::WriteConfiguration;
         let root = self.root.as_ref().ok_or_else(no_root)?;
-        let uuids = DiskUuids {
-            luks: root.encrypted.then(|| root.partition.uuid.clone()),
-            btrfs: root.btrfs_uuid.clone(),
-            esp: self.esp_uuid.clone().ok_or_else(no_root)?,
+        let ids = DiskIds {
+            esp_uuid: self.esp_uuid.clone().ok_or_else(no_root)?,
+            root_uuid: root.partition.uuid.clone(),
         };
-        let rendered = render_install(self.plan, &uuids)
-            .map_err(|error| StepFailure::Explained(error.to_string()))?;
+        let render_failed = |error: nix::RenderError| StepFailure::Explained(error.to_string());
+        let files = nix::render(self.plan, &ids).map_err(render_failed)?;
+        let password_files = nix::password_files(self.plan).map_err(render_failed)?;
         let config_dir = self.options.target.join("etc/nixos");
-        for file in &rendered.files {
+        for file in &files {
             let path = config_dir.join(&file.path);
             self.log(step, &path.display().to_string());
             if let Some(parent) = path.parent() {
@@ -493,15 +492,17 @@ impl Run<'_> {
             self.backend
                 .write_file(&path, file.contents.as_bytes(), 0o644)?;
         }
-        if !rendered.password_files.is_empty() {
-            let dir = under(&self.options.target, &self.plan.persistence.path).join(PASSWORDS_DIR);
-            self.backend.create_dir_all(&dir, 0o700)?;
-            for password_file in &rendered.password_files {
-                let path = dir.join(&password_file.user);
-                self.log(step, &path.display().to_string());
-                self.backend
-                    .write_file(&path, password_file.hash.as_bytes(), 0o600)?;
+        for password_file in &password_files {
+            let path = under(&self.options.target, &password_file.path);
+            self.log(step, &path.display().to_string());
+            if let Some(parent) = path.parent() {
+                self.backend.create_dir_all(parent, 0o700)?;
             }
+            self.backend.write_file(
+                &path,
+                password_file.contents.as_bytes(),
+                password_file.mode,
+            )?;
         }
         Ok(())
     }

@@ -24,7 +24,6 @@ mod event;
 mod executor;
 mod fake;
 mod mount_options;
-mod render;
 mod system;
 mod udisks;
 
@@ -38,5 +37,4 @@ pub use self::executor::{
     InstallError, InstallOptions, InstallReport, REQUIRED_PROGRAMS, install, install_with_udisks,
 };
 pub use self::fake::FakeBackend;
-pub use self::render::{DiskUuids, PasswordFile, RenderedFile, RenderedInstall, render_install};
 pub use self::system::SystemBackend;
