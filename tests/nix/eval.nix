@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Evaluates Keepsake's generated files against the real impermanence module
+# and nixpkgs lib, with the NixOS options they set declared with the types
+# NixOS gives them. Returns what the tests check, as JSON-able data.
+{
+  libDir,
+  impermanenceDir,
+  configDir,
+  expectedUrl,
+  expectedSha256,
+}:
+let
+  lib = import "${libDir}/lib";
+  inherit (lib) mkOption types;
+
+  option = type: default: mkOption { inherit type default; };
+  anything = option types.anything null;
+
+  fileSystem =
+    { name, ... }:
+    {
+      options = {
+        mountPoint = option types.str name;
+        device = option (types.nullOr types.nonEmptyStr) null;
+        fsType = option types.nonEmptyStr "auto";
+        options = option (types.nonEmptyListOf types.nonEmptyStr) [ "defaults" ];
+        neededForBoot = option types.bool false;
+      };
+    };
+
+  user =
+    { name, config, ... }:
+    {
+      options = {
+        name = option types.str name;
+        isNormalUser = option types.bool false;
+        description = option types.str "";
+        extraGroups = option (types.listOf types.str) [ ];
+        group = option types.str (if config.isNormalUser then "users" else "");
+        home = option types.path (if config.isNormalUser then "/home/${name}" else "/var/empty");
+        uid = option (types.nullOr types.int) null;
+        hashedPassword = option (types.nullOr (types.passwdEntry types.str)) null;
+        hashedPasswordFile = option (types.nullOr types.str) null;
+      };
+    };
+
+  declarations = {
+    options = {
+      assertions = option (types.listOf types.unspecified) [ ];
+      warnings = option (types.listOf types.str) [ ];
+      boot.loader.systemd-boot.enable = option types.bool false;
+      boot.loader.efi.canTouchEfiVariables = option types.bool false;
+      boot.initrd.luks.devices = option (types.attrsOf (types.submodule {
+        options.device = mkOption { type = types.str; };
+      })) { };
+      boot.initrd.systemd.enable = option types.bool false;
+      boot.initrd.systemd.mounts = option (types.listOf types.anything) [ ];
+      boot.initrd.systemd.suppressedUnits = option (types.listOf types.str) [ ];
+      boot.initrd.postMountCommands = option types.lines "";
+      fileSystems = option (types.attrsOf (types.submodule fileSystem)) { };
+      swapDevices = option (types.listOf (types.submodule {
+        options.device = mkOption { type = types.str; };
+        options.size = option (types.nullOr types.int) null;
+      })) [ ];
+      networking.hostName = option (types.strMatching "^$|^[[:alnum:]]([[:alnum:]_-]{0,61}[[:alnum:]])?$") "nixos";
+      networking.networkmanager.enable = option types.bool false;
+      time.timeZone = option (types.nullOr (types.addCheck types.str (s: !lib.hasInfix " " s))) null;
+      i18n.defaultLocale = option types.str "en_US.UTF-8";
+      console.keyMap = option (types.either types.str types.path) "us";
+      services.xserver.xkb.layout = option types.str "us";
+      system.stateVersion = option types.str "";
+      system.activationScripts = option (types.attrsOf types.anything) { };
+      systemd.services = option (types.attrsOf types.anything) { };
+      systemd.mounts = option (types.listOf types.anything) [ ];
+      users.mutableUsers = option types.bool true;
+      users.users = option (types.attrsOf (types.submodule user)) { };
+      users.groups = option (types.attrsOf (types.submodule {
+        options.gid = option (types.nullOr types.int) null;
+      })) { };
+    };
+    config._module.args = {
+      pkgs = {
+        callPackage = path: args: import path ({ inherit lib; } // args);
+        util-linux = "/stub/util-linux";
+        bash = "/stub/bash";
+        runCommand = name: _env: _script: "/stub/${name}";
+        writeShellScript = name: _text: "/stub/${name}";
+      };
+      utils = {
+        escapeSystemdPath = path: lib.replaceStrings [ "/" ] [ "-" ] (lib.removePrefix "/" path);
+        pathsNeededForBoot = [ "/" "/nix" "/nix/store" "/var" "/var/log" "/var/lib" "/var/lib/nixos" "/etc" "/usr" ];
+      };
+    };
+  };
+
+  # The generated persistence.nix fetches impermanence; here the pinned
+  # arguments are checked and the local copy is used instead.
+  pinnedFetch =
+    args:
+    assert args.url == expectedUrl;
+    assert args.sha256 == expectedSha256;
+    impermanenceDir;
+  persistence = builtins.scopedImport {
+    builtins = builtins // { fetchTarball = pinnedFetch; };
+  } "${configDir}/persistence.nix";
+
+  configuration = import "${configDir}/configuration.nix";
+
+  evaluated = lib.evalModules {
+    modules = [
+      declarations
+      (removeAttrs configuration [ "imports" ])
+      (import "${configDir}/storage.nix")
+      persistence
+      (import "${configDir}/users.nix")
+    ];
+  };
+  config = evaluated.config;
+in
+{
+  imports = map toString configuration.imports;
+  failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
+  fileSystems = lib.mapAttrs (_: fs: {
+    inherit (fs) device fsType options neededForBoot;
+  }) config.fileSystems;
+  luksDevices = lib.mapAttrs (_: device: device.device) config.boot.initrd.luks.devices;
+  swapDevices = map (swap: { inherit (swap) device size; }) config.swapDevices;
+  system = {
+    inherit (config.networking) hostName;
+    inherit (config.time) timeZone;
+    inherit (config.i18n) defaultLocale;
+    inherit (config.console) keyMap;
+    xkbLayout = config.services.xserver.xkb.layout;
+    inherit (config.system) stateVersion;
+  };
+  mutableUsers = config.users.mutableUsers;
+  users = lib.mapAttrs (_: u: {
+    inherit (u) isNormalUser description extraGroups hashedPassword hashedPasswordFile;
+  }) config.users.users;
+  persistence = lib.mapAttrs (_: store: {
+    inherit (store) hideMounts;
+    directories = map (d: { inherit (d) dirPath user group mode; }) store.directories;
+    files = map (f: f.filePath) store.files;
+    users = lib.mapAttrs (_: u: {
+      directories = map (d: d.dirPath) u.directories;
+      files = map (f: f.filePath) u.files;
+    }) store.users;
+  }) config.environment.persistence;
+}

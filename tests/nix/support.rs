@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Shared by the plan and render tests: sample plans, and running
+//! `nix-instantiate` against the pinned sources in `../shared/nix-sources`.
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use keepsake::nix::GeneratedFile;
+use keepsake::plan::{Password, PersistentDirectory, Plan, Subvolume, Swap, User};
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared_dir() -> PathBuf {
+    manifest_dir().join("../shared")
+}
+
+/// Whether `tool` is on PATH. Inside the build root a missing tool fails the
+/// test; elsewhere the test is skipped, loudly.
+pub fn tool_available(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found {
+        assert!(
+            std::env::var("KEEPSAKE_IN_BUILDROOT").as_deref() != Ok("1"),
+            "{tool} is missing inside the build root"
+        );
+        eprintln!("\n*** SKIPPED: {tool} is not installed; run this test in the build root ***\n");
+    }
+    found
+}
+
+/// A scratch directory with the pinned sources unpacked, shared by the
+/// tests of one binary.
+fn sources() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
+    static SOURCES: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+    SOURCES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        for tarball in ["impermanence-7b1d382.tar.gz", "nixpkgs-lib-de42d44.tar.gz"] {
+            let status = Command::new("tar")
+                .arg("xzf")
+                .arg(shared_dir().join("nix-sources").join(tarball))
+                .arg("-C")
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "unpacking {tarball}");
+        }
+        let impermanence = dir.path().join("impermanence");
+        let lib = dir.path().join("nixpkgs-lib");
+        (dir, impermanence, lib)
+    })
+}
+
+pub fn impermanence_source() -> &'static Path {
+    &sources().1
+}
+
+/// `nix-instantiate` with its state in a scratch directory, so it needs no
+/// daemon and no writable /nix.
+pub fn nix_instantiate(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let state = sources().0.path().join("nix-state");
+    let mut child = Command::new("nix-instantiate")
+        .args(args)
+        .env("NIX_STATE_DIR", &state)
+        .env("NIX_LOG_DIR", state.join("log"))
+        .env("NIX_CONFIG", "build-users-group =")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nix-instantiate runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Evaluates a Nix expression read from stdin to JSON.
+pub fn eval_json(expression: &str) -> serde_json::Value {
+    let output = nix_instantiate(
+        &["--eval", "--strict", "--json", "--readonly-mode", "-"],
+        Some(expression),
+    );
+    assert!(
+        output.status.success(),
+        "nix-instantiate failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+pub fn write_files(dir: &Path, files: &[GeneratedFile]) {
+    for file in files {
+        std::fs::write(dir.join(&file.path), &file.contents).unwrap();
+    }
+}
+
+/// Evaluates rendered files with `tests/nix/eval.nix` and returns its JSON.
+pub fn evaluate_configuration(config_dir: &Path) -> serde_json::Value {
+    let (_, impermanence, lib) = sources();
+    let eval_nix = manifest_dir().join("tests/nix/eval.nix");
+    let output = nix_instantiate(
+        &[
+            "--eval",
+            "--strict",
+            "--json",
+            "--readonly-mode",
+            eval_nix.to_str().unwrap(),
+            "--argstr",
+            "libDir",
+            lib.to_str().unwrap(),
+            "--argstr",
+            "impermanenceDir",
+            impermanence.to_str().unwrap(),
+            "--argstr",
+            "configDir",
+            config_dir.to_str().unwrap(),
+            "--argstr",
+            "expectedUrl",
+            keepsake::nix::IMPERMANENCE_URL,
+            "--argstr",
+            "expectedSha256",
+            keepsake::nix::IMPERMANENCE_SHA256,
+        ],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "evaluating {} failed:\n{}",
+        config_dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+const HASH: &str = "$y$j9T$HpIFY0O8.QXQbrMticl7Q.$TBZj/CrhA03cdAfMNBQfr84waJ0NgN5cO53IlYjild6";
+
+/// Extra subvolumes, swap, three users, a root password and 40 persistence
+/// entries.
+pub fn rich_plan() -> Plan {
+    let mut plan = Plan::example();
+    for (name, mount_point) in [
+        ("docker", "/var/lib/docker"),
+        ("networkmanager", "/etc/NetworkManager"),
+        ("srv", "/srv"),
+    ] {
+        plan.subvolumes.push(Subvolume {
+            name: name.to_owned(),
+            mount_point: mount_point.to_owned(),
+            options: keepsake::plan::default_mount_options(true),
+        });
+    }
+    plan.swap = Some(Swap { size_gib: 8 });
+    plan.persistence
+        .directories
+        .retain(|entry| !entry.path.starts_with("/etc/NetworkManager"));
+    let mut entries = 0;
+    plan.persistence.directories.clear();
+    for index in 0..30 {
+        let mut directory = PersistentDirectory::new(&format!("/var/lib/service-{index:02}"));
+        if index % 3 == 0 {
+            directory.user = Some("nobody".to_owned());
+            directory.group = Some("nogroup".to_owned());
+            directory.mode = Some("0700".to_owned());
+        }
+        plan.persistence.directories.push(directory);
+        entries += 1;
+    }
+    plan.persistence.files.clear();
+    for path in [
+        "/etc/machine-id",
+        "/etc/ssh/ssh_host_ed25519_key",
+        "/etc/ssh/ssh_host_ed25519_key.pub",
+        "/etc/ssh/ssh_host_rsa_key",
+        "/etc/ssh/ssh_host_rsa_key.pub",
+        "/etc/adjtime",
+        "/etc/weird \"quoted\" ${name}.conf",
+        "/etc/ünïcödé/файл",
+        "/var/lib/logrotate.status",
+        "/etc/zfs/zpool.cache",
+    ] {
+        plan.persistence.files.push(path.to_owned());
+        entries += 1;
+    }
+    assert_eq!(entries, 40);
+    plan.root_password = Some(Password::Hashed(HASH.to_owned()));
+    plan.users.push(User {
+        name: "bob".to_owned(),
+        full_name: "Bob \"the builder\" O'Neil".to_owned(),
+        groups: vec!["docker".to_owned()],
+        password: Some(Password::Hashed(HASH.to_owned())),
+    });
+    plan.users.push(User {
+        name: "carol".to_owned(),
+        full_name: "Carol ${Ünïcode} \\ backslash".to_owned(),
+        groups: Vec::new(),
+        password: Some(Password::Hashed(HASH.to_owned())),
+    });
+    plan.system.hostname = "workstation".to_owned();
+    plan.system.time_zone = "Europe/Berlin".to_owned();
+    plan.system.locale = "de_DE.UTF-8".to_owned();
+    plan.system.console_keymap = "de".to_owned();
+    plan.system.xkb_layout = "de".to_owned();
+    plan
+}
+
+/// No encryption, no /home subvolume (homes are wiped), per-user entries,
+/// inline hashes.
+pub fn ephemeral_home_plan() -> Plan {
+    let mut plan = Plan::example();
+    plan.encryption.enabled = false;
+    plan.subvolumes.retain(|subvolume| subvolume.name != "home");
+    plan.self_contained = true;
+    plan.persistence
+        .users
+        .push(keepsake::plan::UserPersistence {
+            user: "alice".to_owned(),
+            directories: vec![
+                PersistentDirectory::new(".ssh"),
+                PersistentDirectory::new("Documents"),
+            ],
+            files: vec![".bash_history".to_owned()],
+        });
+    plan
+}
