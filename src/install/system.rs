@@ -5,6 +5,7 @@
 use std::fs::{self, DirBuilder, OpenOptions, Permissions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -313,8 +314,11 @@ fn run_streaming(
     cancel: &CancelFlag,
     output: &mut dyn FnMut(&str),
 ) -> Result<(), BackendError> {
+    // Its own process group, so cancelling stops its children too (they
+    // would keep the output pipes open otherwise).
     let mut child = Command::new(&command.program)
         .args(&command.args)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -354,7 +358,8 @@ fn run_streaming(
         }
         if cancel.is_cancelled() && !killed {
             killed = true;
-            let _ = child.kill();
+            let group = rustix::process::Pid::from_child(&child);
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
         }
     }
     for reader in readers {
