@@ -64,10 +64,12 @@ pub fn impermanence_source() -> &'static Path {
     &sources().1
 }
 
-/// `nix-instantiate` with its state in a scratch directory, so it needs no
-/// daemon and no writable /nix.
+/// `nix-instantiate` with its state in a scratch directory of its own (so it
+/// needs no daemon, no writable /nix, and parallel tests do not share its
+/// database).
 pub fn nix_instantiate(args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let state = sources().0.path().join("nix-state");
+    let scratch = tempfile::tempdir().unwrap();
+    let state = scratch.path().join("nix-state");
     let mut child = Command::new("nix-instantiate")
         .args(args)
         .env("NIX_STATE_DIR", &state)
