@@ -5,13 +5,37 @@
 //!
 //! ```text
 //! KsApplication
-//! └── KsWindow (AdwApplicationWindow)
+//! └── KsWindow (AdwApplicationWindow, owns the one KsPlanModel)
 //!     └── AdwNavigationView
-//!         └── KsWelcomePage
+//!         ├── KsWelcomePage
+//!         ├── KsDiskPage
+//!         ├── KsEncryptionPage     ┐
+//!         ├── KsLayoutPage         │ each with a KsNixPreview of the
+//!         │   └── KsSubvolumeRow…  │ generated file it changes
+//!         ├── KsPersistencePage    │
+//!         ├── KsSystemPage         │
+//!         ├── KsUsersPage          ┘
+//!         ├── KsReviewPage (KsNixPreview of every file)
+//!         ├── KsProgressPage
+//!         ├── KsDonePage
+//!         └── KsFailedPage
 //! ```
 
 mod application;
+mod disk_page;
+mod done_page;
+mod encryption_page;
+mod failed_page;
+mod layout_page;
+mod nix_preview;
+mod persistence_page;
+mod plan_model;
+mod progress_page;
+mod review_page;
 mod screenshot;
+mod subvolume_row;
+mod system_page;
+mod users_page;
 mod welcome_page;
 mod window;
 
@@ -22,6 +46,20 @@ use gtk::prelude::*;
 use gtk::{gio, glib};
 
 pub use self::application::KsApplication;
+pub use self::disk_page::KsDiskPage;
+pub use self::done_page::KsDonePage;
+pub use self::encryption_page::KsEncryptionPage;
+pub use self::failed_page::KsFailedPage;
+pub use self::layout_page::KsLayoutPage;
+pub use self::nix_preview::KsNixPreview;
+pub use self::persistence_page::KsPersistencePage;
+pub use self::plan_model::KsPlanModel;
+pub use self::progress_page::KsProgressPage;
+pub use self::review_page::KsReviewPage;
+pub use self::screenshot::save_png;
+pub use self::subvolume_row::KsSubvolumeRow;
+pub use self::system_page::KsSystemPage;
+pub use self::users_page::KsUsersPage;
 pub use self::welcome_page::KsWelcomePage;
 pub use self::window::KsWindow;
 use crate::cli::GuiOptions;
@@ -29,11 +67,7 @@ use crate::cli::GuiOptions;
 /// Runs the application until its last window closes.
 pub fn run(options: GuiOptions) -> ExitCode {
     let launched = Instant::now();
-    gio::resources_register_include!("keepsake.gresource")
-        .expect("the GResource is compiled into the binary by build.rs");
-    glib::set_application_name("Keepsake");
-    register_types();
-
+    prepare();
     let app = KsApplication::new(&options, launched);
     // Our own command line was parsed by clap already: GApplication must not
     // see (and reject) our flags.
@@ -41,8 +75,37 @@ pub fn run(options: GuiOptions) -> ExitCode {
     ExitCode::from(status.get())
 }
 
+/// Registers the GResource and every custom type; call once before building
+/// an application (tests and benchmarks do it themselves).
+pub fn prepare() {
+    gio::resources_register_include!("keepsake.gresource")
+        .expect("the GResource is compiled into the binary by build.rs");
+    glib::set_application_name("Keepsake");
+    register_types();
+}
+
 /// Every custom type must exist before a template that names it is built.
 fn register_types() {
+    sourceview5::View::ensure_type();
+    KsPlanModel::ensure_type();
+    KsNixPreview::ensure_type();
+    KsSubvolumeRow::ensure_type();
     KsWelcomePage::ensure_type();
+    KsDiskPage::ensure_type();
+    KsEncryptionPage::ensure_type();
+    KsLayoutPage::ensure_type();
+    KsPersistencePage::ensure_type();
+    KsSystemPage::ensure_type();
+    KsUsersPage::ensure_type();
+    KsReviewPage::ensure_type();
+    KsProgressPage::ensure_type();
+    KsDonePage::ensure_type();
+    KsFailedPage::ensure_type();
     KsWindow::ensure_type();
+}
+
+/// Shows `message` in an inline error label, or hides the label.
+fn show_message(label: &gtk::Label, message: Option<&str>) {
+    label.set_label(message.unwrap_or_default());
+    label.set_visible(message.is_some());
 }

@@ -35,8 +35,9 @@ pub fn save_after_first_frame(window: &impl IsA<gtk::Window>, path: PathBuf, lau
                     .map(|page| page.title())
                     .unwrap_or_default();
                 println!(
-                    "keepsake: window \"{title}\" mapped showing page \"{page}\"; first frame {} ms after launch",
-                    launched.elapsed().as_millis()
+                    "keepsake: window \"{title}\" mapped showing page \"{page}\"; first frame {} ms after launch, peak RSS {} KiB",
+                    launched.elapsed().as_millis(),
+                    peak_rss_kib().unwrap_or(0)
                 );
                 let path = path.clone();
                 // Rendering inside the paint cycle is not allowed.
@@ -58,7 +59,21 @@ pub fn save_after_first_frame(window: &impl IsA<gtk::Window>, path: PathBuf, lau
     });
 }
 
-fn save_png(window: &gtk::Window, path: &Path) -> anyhow::Result<()> {
+/// The process's peak resident set size, from /proc (Linux only).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Renders `window` as it is now into a PNG at `path`.
+pub fn save_png(window: &gtk::Window, path: &Path) -> anyhow::Result<()> {
     let width = window.width();
     let height = window.height();
     let paintable = gtk::WidgetPaintable::new(Some(window));

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+use std::cell::OnceCell;
+
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::{KsApplication, KsWelcomePage};
+use super::{
+    KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsLayoutPage,
+    KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSystemPage, KsUsersPage,
+    KsWelcomePage,
+};
 use crate::config;
 
 mod imp {
@@ -18,6 +24,27 @@ mod imp {
         pub(super) navigation_view: TemplateChild<adw::NavigationView>,
         #[template_child]
         pub(super) welcome_page: TemplateChild<KsWelcomePage>,
+        #[template_child]
+        pub(super) disk_page: TemplateChild<KsDiskPage>,
+        #[template_child]
+        pub(super) encryption_page: TemplateChild<KsEncryptionPage>,
+        #[template_child]
+        pub(super) layout_page: TemplateChild<KsLayoutPage>,
+        #[template_child]
+        pub(super) persistence_page: TemplateChild<KsPersistencePage>,
+        #[template_child]
+        pub(super) system_page: TemplateChild<KsSystemPage>,
+        #[template_child]
+        pub(super) users_page: TemplateChild<KsUsersPage>,
+        #[template_child]
+        pub(super) review_page: TemplateChild<KsReviewPage>,
+        #[template_child]
+        pub(super) progress_page: TemplateChild<KsProgressPage>,
+        #[template_child]
+        pub(super) done_page: TemplateChild<KsDonePage>,
+        #[template_child]
+        pub(super) failed_page: TemplateChild<KsFailedPage>,
+        pub(super) plan_model: OnceCell<KsPlanModel>,
     }
 
     #[glib::object_subclass]
@@ -28,6 +55,15 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
+            klass.install_action("win.start-install", None, |window, _, _| {
+                window.imp().navigation_view.push_by_tag("disk");
+            });
+            klass.install_action("win.install", None, |window, _, _| {
+                window.start_install();
+            });
+            klass.install_action("win.try-again", None, |window, _, _| {
+                window.imp().navigation_view.pop_to_tag("review");
+            });
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -41,6 +77,31 @@ mod imp {
             if config::PROFILE == "development" {
                 self.obj().add_css_class("devel");
             }
+            let model = self.plan_model.get_or_init(KsPlanModel::new);
+            self.disk_page.set_plan_model(Some(model));
+            self.encryption_page.set_plan_model(Some(model));
+            self.layout_page.set_plan_model(Some(model));
+            self.persistence_page.set_plan_model(Some(model));
+            self.system_page.set_plan_model(Some(model));
+            self.users_page.set_plan_model(Some(model));
+            self.review_page.set_plan_model(Some(model));
+
+            let obj = self.obj();
+            self.progress_page.connect_completed(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.imp().navigation_view.push_by_tag("done")
+            ));
+            self.progress_page.connect_stopped(glib::clone!(
+                #[weak]
+                obj,
+                move |progress, message, disk_state| {
+                    let imp = obj.imp();
+                    imp.failed_page
+                        .show_failure(message, disk_state, &progress.log_text());
+                    imp.navigation_view.push_by_tag("failed");
+                }
+            ));
         }
     }
 
@@ -60,7 +121,11 @@ glib::wrapper! {
 impl KsWindow {
     pub fn new(app: &KsApplication) -> Self {
         let window: Self = glib::Object::builder().property("application", app).build();
-        window.imp().welcome_page.set_demo(app.demo());
+        let imp = window.imp();
+        imp.welcome_page.set_demo(app.demo());
+        imp.disk_page.set_demo(app.demo());
+        imp.progress_page.set_demo(app.demo());
+        imp.done_page.set_demo(app.demo());
         window
     }
 
@@ -71,5 +136,20 @@ impl KsWindow {
 
     pub fn navigation_view(&self) -> adw::NavigationView {
         self.imp().navigation_view.get()
+    }
+
+    /// The plan every page edits.
+    pub fn plan_model(&self) -> KsPlanModel {
+        self.imp()
+            .plan_model
+            .get()
+            .expect("created in constructed")
+            .clone()
+    }
+
+    fn start_install(&self) {
+        let imp = self.imp();
+        imp.navigation_view.push_by_tag("progress");
+        imp.progress_page.start(self.plan_model().plan());
     }
 }

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Page 2: the disks UDisks knows (or the demo's), refused ones with their
+//! reasons, updated live as disks come and go.
+
+use std::cell::{Cell, RefCell};
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use futures_util::StreamExt;
+use gettextrs::gettext;
+use gtk::glib;
+
+use super::{KsPlanModel, show_message};
+use crate::disks::{self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource, format_size};
+use crate::i18n::gettext_f;
+use crate::plan::TargetDisk;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/disk-page.ui")]
+    #[properties(wrapper_type = super::KsDiskPage)]
+    pub struct KsDiskPage {
+        #[template_child]
+        pub(super) disk_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) status_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) problem_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) next_button: TemplateChild<gtk::Button>,
+        #[property(get, set = Self::set_plan_model, nullable)]
+        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
+        /// Simulated disks instead of UDisks.
+        #[property(get, set = Self::set_demo)]
+        pub(super) demo: Cell<bool>,
+        pub(super) disks: RefCell<Vec<Disk>>,
+        pub(super) rows: RefCell<Vec<adw::ActionRow>>,
+        pub(super) watching: Cell<bool>,
+    }
+
+    impl KsDiskPage {
+        fn set_plan_model(&self, model: Option<KsPlanModel>) {
+            if let Some(model) = &model {
+                model.connect_changed(glib::clone!(
+                    #[weak(rename_to = page)]
+                    self.obj(),
+                    move |_| page.sync()
+                ));
+            }
+            self.plan_model.replace(model);
+            self.obj().sync();
+        }
+
+        fn set_demo(&self, demo: bool) {
+            self.demo.set(demo);
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsDiskPage {
+        const NAME: &'static str = "KsDiskPage";
+        type Type = super::KsDiskPage;
+        type ParentType = adw::NavigationPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsDiskPage {}
+    impl WidgetImpl for KsDiskPage {}
+
+    impl NavigationPageImpl for KsDiskPage {
+        fn showing(&self) {
+            self.parent_showing();
+            if !self.watching.replace(true) {
+                self.obj().watch();
+            }
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct KsDiskPage(ObjectSubclass<imp::KsDiskPage>)
+        @extends gtk::Widget, adw::NavigationPage,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl KsDiskPage {
+    /// Follows the disk list for as long as the page exists; UDisks is read
+    /// on the main context without blocking it.
+    fn watch(&self) {
+        let demo = self.demo();
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let source: Box<dyn DiskSource> = if demo {
+                    Box::new(FakeDisks::demo())
+                } else {
+                    match UDisksSource::system().await {
+                        Ok(source) => Box::new(source),
+                        Err(error) => {
+                            page.show_error(&error.to_string());
+                            return;
+                        }
+                    }
+                };
+                let minimum_size = page
+                    .plan_model()
+                    .map(|model| model.with_plan(|plan| plan.minimum_disk_bytes()));
+                let query = DiskQuery {
+                    allow_loop: false,
+                    minimum_size,
+                };
+                let mut updates = match disks::watch_disks(source.as_ref(), query).await {
+                    Ok(updates) => updates,
+                    Err(error) => {
+                        page.show_error(&error.to_string());
+                        return;
+                    }
+                };
+                while let Some(update) = updates.next().await {
+                    match update {
+                        Ok(disks) => page.show_disks(disks),
+                        Err(error) => page.show_error(&error.to_string()),
+                    }
+                }
+            }
+        ));
+    }
+
+    fn show_error(&self, message: &str) {
+        let imp = self.imp();
+        imp.status_label.set_label(&gettext_f(
+            "Keepsake cannot list the disks. {problem} Restart Keepsake once it is fixed.",
+            &[("problem", message)],
+        ));
+        imp.status_label.set_visible(true);
+    }
+
+    fn show_disks(&self, disks: Vec<Disk>) {
+        let imp = self.imp();
+        for row in imp.rows.take() {
+            imp.disk_group.remove(&row);
+        }
+        imp.status_label.set_visible(disks.is_empty());
+        imp.status_label.set_label(&gettext(
+            "No disks were found. Connect one and it appears here.",
+        ));
+        let chosen = self
+            .plan_model()
+            .and_then(|model| model.with_plan(|plan| plan.disk.clone()));
+        let mut group_leader: Option<gtk::CheckButton> = None;
+        let mut rows = Vec::new();
+        for disk in &disks {
+            let mut details = vec![format_size(disk.size), disk.device.clone()];
+            if !disk.serial.is_empty() {
+                details.push(disk.serial.clone());
+            }
+            let mut subtitle = details.join(" · ");
+            for reason in disk.verdict.reasons() {
+                subtitle.push('\n');
+                subtitle.push_str(&reason.message());
+            }
+            let row = adw::ActionRow::builder()
+                .title(glib::markup_escape_text(&disk.display_name()))
+                .subtitle(glib::markup_escape_text(&subtitle))
+                .subtitle_lines(0)
+                .build();
+            row.set_widget_name(&format!("disk:{}", disk.device));
+            let check = gtk::CheckButton::builder()
+                .valign(gtk::Align::Center)
+                .build();
+            check.set_group(group_leader.as_ref());
+            group_leader.get_or_insert_with(|| check.clone());
+            let icon = if disk.removable || disk.connection_bus == "usb" {
+                "drive-removable-media-symbolic"
+            } else {
+                "drive-harddisk-symbolic"
+            };
+            row.add_prefix(&check);
+            row.add_suffix(&gtk::Image::from_icon_name(icon));
+            row.set_activatable_widget(Some(&check));
+            row.set_sensitive(disk.is_usable());
+            let is_chosen = chosen
+                .as_ref()
+                .is_some_and(|chosen| chosen.udisks_object_path == disk.object_path);
+            check.set_active(is_chosen && disk.is_usable());
+            let disk_for_choice = disk.clone();
+            check.connect_toggled(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |check| {
+                    if check.is_active() {
+                        page.choose(&disk_for_choice);
+                    }
+                }
+            ));
+            imp.disk_group.add(&row);
+            rows.push(row);
+        }
+        imp.rows.replace(rows);
+        let chosen_still_usable = chosen.as_ref().is_some_and(|chosen| {
+            disks
+                .iter()
+                .any(|disk| disk.object_path == chosen.udisks_object_path && disk.is_usable())
+        });
+        if chosen.is_some() && !chosen_still_usable {
+            if let Some(model) = self.plan_model() {
+                model.set_disk_details(None);
+                model.update(|plan| plan.disk = None);
+            }
+        }
+        imp.disks.replace(disks);
+        self.sync();
+    }
+
+    fn choose(&self, disk: &Disk) {
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        model.set_disk_details(Some(disk.clone()));
+        let target = TargetDisk {
+            udisks_object_path: disk.object_path.clone(),
+            by_id_path: disk.by_id.clone().unwrap_or_else(|| disk.device.clone()),
+            model: disk.display_name(),
+            serial: disk.serial.clone(),
+            size_bytes: disk.size,
+            rotational: disk.rotational,
+        };
+        model.update(|plan| {
+            // The recipe's options follow the disk: no `ssd` on spinning ones.
+            let defaults = crate::plan::default_mount_options(!target.rotational);
+            let wanted = crate::plan::default_mount_options(target.rotational);
+            for subvolume in &mut plan.subvolumes {
+                if subvolume.options == defaults {
+                    subvolume.options = wanted.clone();
+                }
+            }
+            plan.disk = Some(target);
+        });
+    }
+
+    fn sync(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let problem = model
+            .problem("disk.size_bytes")
+            .or_else(|| model.problem("esp.size_mib"));
+        show_message(&imp.problem_label, problem.as_deref());
+        let chosen = model.with_plan(|plan| plan.disk.is_some());
+        imp.next_button
+            .set_sensitive(chosen && !model.has_problems_under(&["disk", "esp"]));
+    }
+}

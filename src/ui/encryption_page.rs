@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Page 3: LUKS on or off, and the passphrase typed twice.
+
+use std::cell::RefCell;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::{gdk, glib};
+
+use super::{KsNixPreview, KsPlanModel, show_message};
+use crate::plan::Secret;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/encryption-page.ui")]
+    #[properties(wrapper_type = super::KsEncryptionPage)]
+    pub struct KsEncryptionPage {
+        #[template_child]
+        pub(super) enabled_row: TemplateChild<adw::SwitchRow>,
+        #[template_child]
+        pub(super) passphrase_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) passphrase_row: TemplateChild<adw::PasswordEntryRow>,
+        #[template_child]
+        pub(super) repeat_row: TemplateChild<adw::PasswordEntryRow>,
+        #[template_child]
+        pub(super) strength_box: TemplateChild<gtk::Box>,
+        #[template_child]
+        pub(super) strength_bar: TemplateChild<gtk::LevelBar>,
+        #[template_child]
+        pub(super) strength_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) mismatch_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) caps_lock_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) preview: TemplateChild<KsNixPreview>,
+        #[template_child]
+        pub(super) next_button: TemplateChild<gtk::Button>,
+        #[property(get, set = Self::set_plan_model, nullable)]
+        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
+    }
+
+    impl KsEncryptionPage {
+        fn set_plan_model(&self, model: Option<KsPlanModel>) {
+            if let Some(model) = &model {
+                model.connect_changed(glib::clone!(
+                    #[weak(rename_to = page)]
+                    self.obj(),
+                    move |_| page.sync()
+                ));
+            }
+            self.preview.set_plan_model(model.as_ref());
+            self.plan_model.replace(model);
+            self.obj().sync();
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsEncryptionPage {
+        const NAME: &'static str = "KsEncryptionPage";
+        type Type = super::KsEncryptionPage;
+        type ParentType = adw::NavigationPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.bind_template_instance_callbacks();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsEncryptionPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let keyboard = gdk::Display::default()
+                .and_then(|display| display.default_seat())
+                .and_then(|seat| seat.keyboard());
+            if let Some(keyboard) = keyboard {
+                let label = self.caps_lock_label.get();
+                label.set_visible(keyboard.is_caps_locked());
+                keyboard.connect_caps_lock_state_notify(move |keyboard| {
+                    label.set_visible(keyboard.is_caps_locked());
+                });
+            }
+        }
+    }
+
+    impl WidgetImpl for KsEncryptionPage {}
+    impl NavigationPageImpl for KsEncryptionPage {}
+}
+
+glib::wrapper! {
+    pub struct KsEncryptionPage(ObjectSubclass<imp::KsEncryptionPage>)
+        @extends gtk::Widget, adw::NavigationPage,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+#[gtk::template_callbacks]
+impl KsEncryptionPage {
+    #[template_callback]
+    fn on_enabled_changed(&self) {
+        let enabled = self.imp().enabled_row.is_active();
+        if let Some(model) = self.plan_model() {
+            if model.with_plan(|plan| plan.encryption.enabled) != enabled {
+                model.update(|plan| plan.encryption.enabled = enabled);
+            }
+        }
+        self.sync();
+    }
+
+    #[template_callback]
+    fn on_passphrase_changed(&self) {
+        let imp = self.imp();
+        let passphrase = imp.passphrase_row.text();
+        let repeated = imp.repeat_row.text();
+        let (level, description) = strength(&passphrase);
+        imp.strength_bar.set_value(level);
+        imp.strength_label.set_label(&description);
+        let agreed = (!passphrase.is_empty() && passphrase == repeated)
+            .then(|| Secret::new(passphrase.to_string()));
+        if let Some(model) = self.plan_model() {
+            if model.with_plan(|plan| plan.encryption.passphrase != agreed) {
+                model.update(|plan| plan.encryption.passphrase = agreed);
+            }
+        }
+        self.sync();
+    }
+
+    fn sync(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let enabled = model.with_plan(|plan| plan.encryption.enabled);
+        if imp.enabled_row.is_active() != enabled {
+            imp.enabled_row.set_active(enabled);
+        }
+        imp.passphrase_group.set_sensitive(enabled);
+        imp.strength_box.set_visible(enabled);
+        let passphrase = imp.passphrase_row.text();
+        let repeated = imp.repeat_row.text();
+        let mismatch = enabled && !repeated.is_empty() && passphrase != repeated;
+        let problem = model.problem("encryption.passphrase");
+        let message = if mismatch {
+            Some(gettext(
+                "The passphrases differ. Type the same passphrase twice.",
+            ))
+        } else {
+            problem
+        };
+        show_message(&imp.mismatch_label, message.as_deref());
+        for row in [&imp.passphrase_row, &imp.repeat_row] {
+            if mismatch {
+                row.add_css_class("error");
+            } else {
+                row.remove_css_class("error");
+            }
+        }
+        let complete = !enabled || model.with_plan(|plan| plan.encryption.passphrase.is_some());
+        imp.next_button
+            .set_sensitive(complete && !model.has_problems_under(&["encryption"]));
+    }
+}
+
+/// A rough guess of how long guessing would take: the length times the bits
+/// of the character classes used. Level 0 (empty) to 4, and what it means.
+fn strength(passphrase: &str) -> (f64, String) {
+    if passphrase.is_empty() {
+        return (0.0, gettext("Choose a passphrase of several words."));
+    }
+    let classes: [(fn(char) -> bool, f64); 5] = [
+        (|c| c.is_ascii_lowercase(), 26.0),
+        (|c| c.is_ascii_uppercase(), 26.0),
+        (|c| c.is_ascii_digit(), 10.0),
+        (|c| c.is_ascii_punctuation() || c == ' ', 33.0),
+        (|c| !c.is_ascii(), 100.0),
+    ];
+    let pool: f64 = classes
+        .iter()
+        .filter(|(class, _)| passphrase.chars().any(class))
+        .map(|(_, size)| size)
+        .sum();
+    let bits = passphrase.chars().count() as f64 * pool.log2();
+    if bits < 40.0 {
+        (1.0, gettext("Weak: a computer could guess it quickly."))
+    } else if bits < 60.0 {
+        (2.0, gettext("Fair: add a few more words."))
+    } else if bits < 80.0 {
+        (3.0, gettext("Good."))
+    } else {
+        (4.0, gettext("Strong."))
+    }
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Page 10 after a failure: what went wrong, what the disk holds now, the
+//! log, and the way back to the review.
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/failed-page.ui")]
+    pub struct KsFailedPage {
+        #[template_child]
+        pub(super) status_page: TemplateChild<adw::StatusPage>,
+        #[template_child]
+        pub(super) disk_state_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) log_view: TemplateChild<gtk::TextView>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsFailedPage {
+        const NAME: &'static str = "KsFailedPage";
+        type Type = super::KsFailedPage;
+        type ParentType = adw::NavigationPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.install_action("failed.copy-log", None, |page, _, _| {
+                let buffer = page.imp().log_view.buffer();
+                let text = buffer.text(&buffer.start_iter(), &buffer.end_iter(), false);
+                page.clipboard().set_text(&text);
+            });
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for KsFailedPage {}
+    impl WidgetImpl for KsFailedPage {}
+    impl NavigationPageImpl for KsFailedPage {}
+}
+
+glib::wrapper! {
+    pub struct KsFailedPage(ObjectSubclass<imp::KsFailedPage>)
+        @extends gtk::Widget, adw::NavigationPage,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl KsFailedPage {
+    /// Shows why the install stopped and the one sentence about the disk.
+    pub fn show_failure(&self, message: &str, disk_state: &str, log: &str) {
+        let imp = self.imp();
+        imp.status_page.set_description(Some(message));
+        imp.disk_state_label.set_label(disk_state);
+        imp.log_view.buffer().set_text(log);
+    }
+
+    pub fn disk_state(&self) -> String {
+        self.imp().disk_state_label.label().into()
+    }
+}

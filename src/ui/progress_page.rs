@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Page 9: the install's steps as they run, an honest progress bar, the log,
+//! and Cancel. The work happens in another thread (demo) or in
+//! `keepsake-helper` under pkexec; events arrive over a channel and are
+//! handled on the main context.
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::glib::subclass::Signal;
+use gtk::{gio, glib};
+
+use crate::i18n::gettext_f;
+use crate::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
+use crate::plan::Plan;
+
+/// How a step row looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepState {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/progress-page.ui")]
+    #[properties(wrapper_type = super::KsProgressPage)]
+    pub struct KsProgressPage {
+        #[template_child]
+        pub(super) progress_bar: TemplateChild<gtk::ProgressBar>,
+        #[template_child]
+        pub(super) step_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) log_view: TemplateChild<gtk::TextView>,
+        /// Run the simulated install instead of keepsake-helper.
+        #[property(get, set)]
+        pub(super) demo: Cell<bool>,
+        /// The simulated install's speed: 1 takes as long as a real one.
+        #[property(get, set)]
+        pub(super) demo_time_scale: Cell<f64>,
+        pub(super) step_rows: RefCell<Vec<(StepId, adw::ActionRow, gtk::Stack)>>,
+        pub(super) cancel: RefCell<CancelFlag>,
+        pub(super) helper: RefCell<Option<gio::Subprocess>>,
+        pub(super) failure: RefCell<Option<String>>,
+        pub(super) running: Cell<bool>,
+    }
+
+    impl Default for KsProgressPage {
+        fn default() -> Self {
+            Self {
+                progress_bar: TemplateChild::default(),
+                step_group: TemplateChild::default(),
+                log_view: TemplateChild::default(),
+                demo: Cell::new(false),
+                demo_time_scale: Cell::new(1.0),
+                step_rows: RefCell::default(),
+                cancel: RefCell::default(),
+                helper: RefCell::default(),
+                failure: RefCell::default(),
+                running: Cell::new(false),
+            }
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsProgressPage {
+        const NAME: &'static str = "KsProgressPage";
+        type Type = super::KsProgressPage;
+        type ParentType = adw::NavigationPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.install_action_async("progress.cancel", None, |page, _, _| async move {
+                page.confirm_cancel().await;
+            });
+            klass.install_action("progress.copy-log", None, |page, _, _| {
+                page.clipboard().set_text(&page.log_text());
+            });
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsProgressPage {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    Signal::builder("completed").build(),
+                    Signal::builder("stopped")
+                        .param_types([String::static_type(), String::static_type()])
+                        .build(),
+                ]
+            })
+        }
+
+        fn constructed(&self) {
+            self.parent_constructed();
+            let mut rows = Vec::new();
+            for step in StepId::ALL {
+                let row = adw::ActionRow::builder()
+                    .title(glib::markup_escape_text(&step.title()))
+                    .build();
+                let state = gtk::Stack::builder().valign(gtk::Align::Center).build();
+                state.add_named(
+                    &gtk::Image::from_icon_name("content-loading-symbolic"),
+                    Some("waiting"),
+                );
+                state.add_named(&adw::Spinner::new(), Some("running"));
+                state.add_named(
+                    &gtk::Image::from_icon_name("object-select-symbolic"),
+                    Some("done"),
+                );
+                let failed = gtk::Image::from_icon_name("dialog-error-symbolic");
+                failed.add_css_class("error");
+                state.add_named(&failed, Some("failed"));
+                row.add_prefix(&state);
+                self.step_group.add(&row);
+                rows.push((step, row, state));
+            }
+            self.step_rows.replace(rows);
+        }
+    }
+
+    impl WidgetImpl for KsProgressPage {}
+    impl NavigationPageImpl for KsProgressPage {}
+}
+
+glib::wrapper! {
+    pub struct KsProgressPage(ObjectSubclass<imp::KsProgressPage>)
+        @extends gtk::Widget, adw::NavigationPage,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl KsProgressPage {
+    pub fn connect_completed<F: Fn(&Self) + 'static>(&self, callback: F) -> glib::SignalHandlerId {
+        self.connect_local("completed", false, move |values| {
+            let page = values[0]
+                .get::<Self>()
+                .expect("emitted by a KsProgressPage");
+            callback(&page);
+            None
+        })
+    }
+
+    /// `callback(page, what failed, what the disk holds now)`.
+    pub fn connect_stopped<F: Fn(&Self, &str, &str) + 'static>(
+        &self,
+        callback: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("stopped", false, move |values| {
+            let page = values[0]
+                .get::<Self>()
+                .expect("emitted by a KsProgressPage");
+            let message = values[1].get::<String>().unwrap_or_default();
+            let disk_state = values[2].get::<String>().unwrap_or_default();
+            callback(&page, &message, &disk_state);
+            None
+        })
+    }
+
+    /// The whole log as plain text.
+    pub fn log_text(&self) -> String {
+        let buffer = self.imp().log_view.buffer();
+        buffer
+            .text(&buffer.start_iter(), &buffer.end_iter(), false)
+            .into()
+    }
+
+    /// Installs `plan`; returns at once. Ends with `completed` or `stopped`.
+    pub fn start(&self, plan: Plan) {
+        let imp = self.imp();
+        if imp.running.replace(true) {
+            return;
+        }
+        imp.log_view.buffer().set_text("");
+        imp.failure.replace(None);
+        imp.progress_bar.set_fraction(0.0);
+        imp.progress_bar.set_text(Some(&gettext("Starting…")));
+        for (_, _, state) in imp.step_rows.borrow().iter() {
+            set_state(state, StepState::Waiting);
+        }
+        self.action_set_enabled("progress.cancel", true);
+        let cancel = CancelFlag::new();
+        imp.cancel.replace(cancel.clone());
+        let (sender, receiver) = async_channel::unbounded();
+        if self.demo() {
+            let time_scale = self.demo_time_scale();
+            std::thread::spawn(move || {
+                let mut backend = FakeBackend::new().with_time_scale(time_scale);
+                // The result is in the events; a closed channel means the
+                // page is gone.
+                let _ = install::install(
+                    &plan,
+                    &mut backend,
+                    &InstallOptions::default(),
+                    &cancel,
+                    &mut |event| {
+                        let _ = sender.send_blocking(event);
+                    },
+                );
+            });
+        } else {
+            self.run_helper(plan, sender);
+        }
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                while let Ok(event) = receiver.recv().await {
+                    page.handle(event);
+                    if !page.imp().running.get() {
+                        return;
+                    }
+                }
+                if page.imp().running.get() {
+                    page.finish_stopped(
+                        &gettext("The installer stopped without saying why."),
+                        &gettext("The disk may be partly written. Check it before you use it."),
+                    );
+                }
+            }
+        ));
+    }
+
+    /// Runs `pkexec keepsake-helper`, feeds it the plan with the passphrase
+    /// on stdin, and forwards its JSON-lines events.
+    fn run_helper(&self, plan: Plan, sender: async_channel::Sender<Event>) {
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let input = gio::spawn_blocking(move || {
+                    let mut plan = plan;
+                    plan.hash_passwords().map_err(|error| error.to_string())?;
+                    plan.to_helper_json().map_err(|error| error.to_string())
+                })
+                .await
+                .unwrap_or_else(|_| Err(gettext("hashing the passwords stopped unexpectedly")));
+                let input = match input {
+                    Ok(input) => input,
+                    Err(error) => {
+                        page.append_log(&error);
+                        return;
+                    }
+                };
+                let helper = helper_path();
+                let launched = gio::Subprocess::newv(
+                    &["pkexec".as_ref(), helper.as_os_str()],
+                    gio::SubprocessFlags::STDIN_PIPE | gio::SubprocessFlags::STDOUT_PIPE,
+                );
+                let process = match launched {
+                    Ok(process) => process,
+                    Err(error) => {
+                        page.append_log(&error.to_string());
+                        return;
+                    }
+                };
+                page.imp().helper.replace(Some(process.clone()));
+                if let Some(stdin) = process.stdin_pipe() {
+                    let bytes = glib::Bytes::from(input.as_bytes());
+                    let written = stdin
+                        .write_bytes_future(&bytes, glib::Priority::DEFAULT)
+                        .await;
+                    let closed = stdin.close_future(glib::Priority::DEFAULT).await;
+                    if let Err(error) = written.and(closed) {
+                        page.append_log(&error.to_string());
+                    }
+                }
+                let Some(stdout) = process.stdout_pipe() else {
+                    return;
+                };
+                let lines = gio::DataInputStream::new(&stdout);
+                while let Ok(Some(line)) =
+                    lines.read_line_utf8_future(glib::Priority::DEFAULT).await
+                {
+                    match Event::from_json_line(&line) {
+                        Ok(event) => {
+                            if sender.send(event).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => page.append_log(&line),
+                    }
+                }
+                page.imp().helper.replace(None);
+            }
+        ));
+    }
+
+    fn handle(&self, event: Event) {
+        let imp = self.imp();
+        match event {
+            Event::Started { step, title, .. } => {
+                self.set_step(step, StepState::Running);
+                imp.progress_bar.set_text(Some(&gettext_f(
+                    "Step {number} of {total}: {title}",
+                    &[
+                        ("number", &step.number().to_string()),
+                        ("total", &StepId::ALL.len().to_string()),
+                        ("title", &title),
+                    ],
+                )));
+                self.set_fraction(step, 0.0);
+            }
+            Event::Progress { step, fraction } => self.set_fraction(step, fraction),
+            Event::Log { line, .. } => self.append_log(&line),
+            Event::Finished { step, .. } => {
+                self.set_step(step, StepState::Done);
+                self.set_fraction(step, 1.0);
+            }
+            Event::Failed {
+                step,
+                message,
+                detail,
+            } => {
+                self.set_step(step, StepState::Failed);
+                self.append_log(&format!("{message} {detail}"));
+                imp.failure.replace(Some(message));
+            }
+            Event::Cancelled { step } => {
+                self.set_step(step, StepState::Failed);
+                imp.failure
+                    .replace(Some(gettext("The installation was cancelled.")));
+            }
+            Event::Stopped { disk_state } => {
+                let message = imp
+                    .failure
+                    .take()
+                    .unwrap_or_else(|| gettext("The installation stopped."));
+                self.finish_stopped(&message, &disk_state);
+            }
+            Event::Completed { .. } => {
+                imp.running.set(false);
+                imp.progress_bar.set_fraction(1.0);
+                imp.progress_bar.set_text(Some(&gettext("Done")));
+                self.action_set_enabled("progress.cancel", false);
+                self.emit_by_name::<()>("completed", &[]);
+            }
+        }
+    }
+
+    fn finish_stopped(&self, message: &str, disk_state: &str) {
+        self.imp().running.set(false);
+        self.action_set_enabled("progress.cancel", false);
+        self.emit_by_name::<()>("stopped", &[&message.to_owned(), &disk_state.to_owned()]);
+    }
+
+    /// Progress counts finished steps plus the running step's share.
+    fn set_fraction(&self, step: StepId, fraction: f64) {
+        let total = StepId::ALL.len() as f64;
+        let done = (step.number() - 1) as f64 + fraction.clamp(0.0, 1.0);
+        self.imp().progress_bar.set_fraction(done / total);
+    }
+
+    fn set_step(&self, step: StepId, state: StepState) {
+        if let Some((_, _, stack)) = self
+            .imp()
+            .step_rows
+            .borrow()
+            .iter()
+            .find(|(id, _, _)| *id == step)
+        {
+            set_state(stack, state);
+        }
+    }
+
+    fn append_log(&self, line: &str) {
+        let buffer = self.imp().log_view.buffer();
+        let mut end = buffer.end_iter();
+        buffer.insert(&mut end, line);
+        buffer.insert(&mut end, "\n");
+    }
+
+    async fn confirm_cancel(&self) {
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Stop the Installation?")),
+            Some(&gettext(
+                "Keepsake stops at the next safe point, then unmounts and locks what it set up. If the disk was already erased, it will not start until you install again.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("continue", &gettext("_Keep Installing")),
+            ("stop", &gettext("_Stop")),
+        ]);
+        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("continue"));
+        dialog.set_close_response("continue");
+        if dialog.choose_future(Some(self)).await == "stop" {
+            self.cancel();
+        }
+    }
+
+    /// Raises the cancel flag (demo) or asks the helper to stop.
+    pub fn cancel(&self) {
+        let imp = self.imp();
+        imp.cancel.borrow().cancel();
+        if let Some(helper) = imp.helper.borrow().as_ref() {
+            helper.send_signal(SIGTERM);
+        }
+        self.append_log(&gettext("Cancelling at the next safe point…"));
+    }
+}
+
+fn set_state(stack: &gtk::Stack, state: StepState) {
+    stack.set_visible_child_name(match state {
+        StepState::Waiting => "waiting",
+        StepState::Running => "running",
+        StepState::Done => "done",
+        StepState::Failed => "failed",
+    });
+}
+
+/// The helper is installed next to `keepsake` (meson) or built next to it
+/// (cargo).
+fn helper_path() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("keepsake-helper")))
+        .unwrap_or_else(|| PathBuf::from("keepsake-helper"))
+}
+
+/// The helper treats SIGTERM as Cancel and cleans up.
+const SIGTERM: i32 = 15;

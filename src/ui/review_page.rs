@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Page 8: the disk that will be erased and what is on it, the steps, the
+//! exact files, and the typed confirmation that makes Install sensitive.
+
+use std::cell::RefCell;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::{gio, glib};
+
+use super::{KsNixPreview, KsPlanModel, KsWindow};
+use crate::disks::format_size;
+use crate::i18n::gettext_f;
+use crate::install::StepId;
+use crate::nix::RENDERED_FILES;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/review-page.ui")]
+    #[properties(wrapper_type = super::KsReviewPage)]
+    pub struct KsReviewPage {
+        #[template_child]
+        pub(super) disk_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) problem_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) step_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) file_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub(super) preview: TemplateChild<KsNixPreview>,
+        #[template_child]
+        pub(super) confirm_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub(super) install_button: TemplateChild<gtk::Button>,
+        #[property(get, set = Self::set_plan_model, nullable)]
+        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
+        /// Rows that describe the disk and the problems; rebuilt on showing.
+        pub(super) shown_rows: RefCell<Vec<(adw::PreferencesGroup, gtk::Widget)>>,
+    }
+
+    impl KsReviewPage {
+        fn set_plan_model(&self, model: Option<KsPlanModel>) {
+            if let Some(model) = &model {
+                model.connect_changed(glib::clone!(
+                    #[weak(rename_to = page)]
+                    self.obj(),
+                    move |_| page.update_install_button()
+                ));
+            }
+            self.preview.set_plan_model(model.as_ref());
+            self.plan_model.replace(model);
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsReviewPage {
+        const NAME: &'static str = "KsReviewPage";
+        type Type = super::KsReviewPage;
+        type ParentType = adw::NavigationPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.bind_template_instance_callbacks();
+            klass.install_action_async("review.export", None, |page, _, _| async move {
+                page.export().await;
+            });
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsReviewPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.file_row
+                .set_model(Some(&gtk::StringList::new(&RENDERED_FILES)));
+            for step in StepId::ALL {
+                let row = adw::ActionRow::builder()
+                    .title(glib::markup_escape_text(&step.title()))
+                    .build();
+                row.add_prefix(
+                    &gtk::Label::builder()
+                        .label(step.number().to_string())
+                        .width_chars(2)
+                        .css_classes(["dim-label", "numeric"])
+                        .build(),
+                );
+                self.step_group.add(&row);
+            }
+        }
+    }
+
+    impl WidgetImpl for KsReviewPage {}
+
+    impl NavigationPageImpl for KsReviewPage {
+        fn showing(&self) {
+            self.parent_showing();
+            self.obj().describe();
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct KsReviewPage(ObjectSubclass<imp::KsReviewPage>)
+        @extends gtk::Widget, adw::NavigationPage,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+#[gtk::template_callbacks]
+impl KsReviewPage {
+    /// What must be typed to confirm: the disk's device name, like `sda`.
+    fn confirmation(&self) -> Option<String> {
+        let details = self.plan_model()?.disk_details()?;
+        Some(
+            details
+                .device
+                .rsplit('/')
+                .next()
+                .unwrap_or(&details.device)
+                .to_owned(),
+        )
+    }
+
+    fn describe(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        for (group, row) in imp.shown_rows.take() {
+            group.remove(&row);
+        }
+        let mut shown: Vec<(adw::PreferencesGroup, gtk::Widget)> = Vec::new();
+        let mut add = |group: &adw::PreferencesGroup, title: &str, subtitle: &str| {
+            let row = adw::ActionRow::builder()
+                .title(glib::markup_escape_text(title))
+                .subtitle(glib::markup_escape_text(subtitle))
+                .subtitle_selectable(true)
+                .build();
+            row.add_css_class("property");
+            group.add(&row);
+            shown.push((group.clone(), row.upcast()));
+        };
+        let disk_group = imp.disk_group.get();
+        if let Some(disk) = model.disk_details() {
+            add(&disk_group, &gettext("Model"), &disk.display_name());
+            add(&disk_group, &gettext("Size"), &format_size(disk.size));
+            add(&disk_group, &gettext("Serial Number"), &disk.serial);
+            add(
+                &disk_group,
+                &gettext("Device"),
+                disk.by_id.as_deref().unwrap_or(&disk.device),
+            );
+            if disk.partitions.is_empty() {
+                add(
+                    &disk_group,
+                    &gettext("Now on the Disk"),
+                    &gettext("No partitions"),
+                );
+            }
+            for partition in &disk.partitions {
+                let what = [&partition.filesystem, &partition.label, &partition.name]
+                    .into_iter()
+                    .filter(|text| !text.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                add(
+                    &disk_group,
+                    &gettext_f(
+                        "Partition {number}, {size}",
+                        &[
+                            ("number", &partition.number.to_string()),
+                            ("size", &format_size(partition.size)),
+                        ],
+                    ),
+                    &if what.is_empty() {
+                        gettext("Unknown contents")
+                    } else {
+                        what
+                    },
+                );
+            }
+        } else {
+            add(
+                &disk_group,
+                &gettext("No Disk Chosen"),
+                &gettext("Go back to the Disk page and choose one."),
+            );
+        }
+        let problem_group = imp.problem_group.get();
+        let problems = model.problems();
+        problem_group.set_visible(!problems.is_empty());
+        for problem in &problems {
+            add(
+                &problem_group,
+                &problem.problem.message(),
+                problem.field.as_str(),
+            );
+        }
+        imp.shown_rows.replace(shown);
+        imp.confirm_row.set_title(&gettext_f(
+            "Type “{name}” to Confirm That Everything on It Is Erased",
+            &[("name", &self.confirmation().unwrap_or_default())],
+        ));
+        self.update_install_button();
+    }
+
+    #[template_callback]
+    fn on_file_selected(&self) {
+        let imp = self.imp();
+        if let Some(name) = RENDERED_FILES.get(imp.file_row.selected() as usize) {
+            imp.preview.set_file_name(*name);
+        }
+    }
+
+    #[template_callback]
+    fn on_confirm_changed(&self) {
+        self.update_install_button();
+    }
+
+    fn update_install_button(&self) {
+        let imp = self.imp();
+        let valid = self
+            .plan_model()
+            .is_some_and(|model| model.problems().is_empty());
+        let typed = imp.confirm_row.text();
+        let confirmed = self
+            .confirmation()
+            .is_some_and(|wanted| !wanted.is_empty() && typed.trim() == wanted);
+        imp.install_button.set_sensitive(valid && confirmed);
+    }
+
+    /// Saves the plan as JSON, passwords hashed (off the main thread) and
+    /// without the passphrase.
+    async fn export(&self) {
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let window = self.root().and_downcast::<KsWindow>();
+        let dialog = gtk::FileDialog::builder()
+            .title(gettext("Export Plan"))
+            .initial_name("keepsake-plan.json")
+            .build();
+        let Ok(file) = dialog.save_future(window.as_ref()).await else {
+            return;
+        };
+        let mut plan = model.plan();
+        let json = gio::spawn_blocking(move || {
+            plan.hash_passwords().map_err(|error| error.to_string())?;
+            plan.to_json().map_err(|error| error.to_string())
+        })
+        .await
+        .unwrap_or_else(|_| Err(gettext("hashing the passwords stopped unexpectedly")));
+        let result = match json {
+            Ok(json) => file
+                .replace_contents_future(json.into_bytes(), None, false, gio::FileCreateFlags::NONE)
+                .await
+                .map(|_| ())
+                .map_err(|(_, error)| error.to_string()),
+            Err(error) => Err(error),
+        };
+        let message = match result {
+            Ok(()) => gettext("Plan exported. It holds no passphrase."),
+            Err(error) => gettext_f(
+                "Could not export the plan: {error}. Choose another place and try again.",
+                &[("error", &error)],
+            ),
+        };
+        if let Some(window) = window {
+            window.show_toast(&message);
+        }
+    }
+}
