@@ -114,7 +114,7 @@ pub async fn watch_disks(
 }
 
 /// Reads UDisks again and returns the disk known as `disk` (object path,
-/// `/dev/disk/by-id/` link or device node) with a fresh verdict. The
+/// any `/dev/disk/by-*` link or device node) with a fresh verdict. The
 /// installer calls this right before the first write and refuses to go on
 /// unless the result [`Disk::is_usable`] and still has the serial and size
 /// the user confirmed.
@@ -123,6 +123,10 @@ pub async fn recheck_disk(
     disk: &str,
     query: &DiskQuery,
 ) -> Result<Disk, DiskError> {
+    // Any other `/dev/disk/by-*` link the caller kept resolves to the node.
+    let resolved = std::fs::canonicalize(disk)
+        .ok()
+        .and_then(|path| path.to_str().map(str::to_owned));
     list_disks(source, query)
         .await?
         .into_iter()
@@ -130,6 +134,7 @@ pub async fn recheck_disk(
             candidate.object_path == disk
                 || candidate.device == disk
                 || candidate.by_id.as_deref() == Some(disk)
+                || resolved.as_deref() == Some(candidate.device.as_str())
         })
         .ok_or_else(|| DiskError::NotFound {
             disk: disk.to_owned(),
