@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! The privileged half of Keepsake, started through pkexec. It reads the plan
-//! as JSON on stdin and writes progress events as JSON lines on stdout. It
-//! never links GTK.
+//! as JSON on stdin and writes progress events as JSON lines on stdout. A
+//! later line `cancel` on stdin, SIGINT or SIGTERM stop it at the next safe
+//! point. It never links GTK.
 //!
 //! Exit status: 0 installed, 1 the install failed or was cancelled (the
 //! events say why and what the disk holds), 2 the input was unusable.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use keepsake::install::{self, CancelFlag, Event, InstallOptions, StepId};
 use keepsake::plan::Plan;
-use zeroize::Zeroizing;
 
 fn main() -> ExitCode {
     keepsake::i18n::init();
@@ -27,11 +27,13 @@ fn main() -> ExitCode {
         eprintln!("keepsake-helper: {error}");
         return ExitCode::from(2);
     }
-    let mut input = Zeroizing::new(String::new());
-    if let Err(error) = io::stdin().read_to_string(&mut input) {
-        eprintln!("keepsake-helper: cannot read the plan from stdin: {error}");
-        return ExitCode::from(2);
-    }
+    let input = match install::read_plan_json(&mut io::stdin()) {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!("keepsake-helper: cannot read the plan from stdin: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let plan = match Plan::from_json(&input) {
         Ok(plan) => plan,
         Err(error) => {
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
         }
     };
     drop(input);
+    let watcher_cancel = cancel.clone();
+    std::thread::spawn(move || install::watch_for_cancel(io::stdin().lock(), &watcher_cancel));
     let mut stdout = io::stdout().lock();
     let mut emit = |event: Event| {
         // The GUI going away must not stop the cleanup.

@@ -11,7 +11,9 @@ use crate::i18n::gettext_f;
 use crate::nix::{self, DiskIds};
 use crate::plan::{Plan, Swap};
 
-use super::backend::{Backend, BackendError, CreatedRoot, DiskRefused, MountRequest, ToolCommand};
+use super::backend::{
+    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+};
 use super::cancel::CancelFlag;
 use super::disk_state::DiskState;
 use super::event::{Event, StepId};
@@ -116,7 +118,7 @@ pub fn install(
         emit,
         state: DiskState::default(),
         root: None,
-        esp_uuid: None,
+        esp: None,
         step_seconds: Vec::new(),
     };
     let started = Instant::now();
@@ -163,7 +165,7 @@ struct Run<'a> {
     emit: &'a mut dyn FnMut(Event),
     state: DiskState,
     root: Option<CreatedRoot>,
-    esp_uuid: Option<String>,
+    esp: Option<CreatedPartition>,
     step_seconds: Vec<(StepId, f64)>,
 }
 
@@ -326,7 +328,7 @@ impl Run<'_> {
             StepId::Esp,
             &format!("{} UUID={}", esp.device.display(), esp.uuid),
         );
-        self.esp_uuid = Some(esp.uuid);
+        self.esp = Some(esp);
         Ok(())
     }
 
@@ -437,8 +439,8 @@ impl Run<'_> {
     }
 
     fn esp_device(&self) -> Result<PathBuf, StepFailure> {
-        let uuid = self.esp_uuid.as_deref().ok_or_else(no_root)?;
-        Ok(PathBuf::from(format!("/dev/disk/by-uuid/{uuid}")))
+        let esp = self.esp.as_ref().ok_or_else(no_root)?;
+        Ok(esp.device.clone())
     }
 
     fn mount(&mut self, step: StepId, request: MountRequest) -> Result<(), StepFailure> {
@@ -476,7 +478,7 @@ impl Run<'_> {
         let step = StepId::WriteConfiguration;
         let root = self.root.as_ref().ok_or_else(no_root)?;
         let ids = DiskIds {
-            esp_uuid: self.esp_uuid.clone().ok_or_else(no_root)?,
+            esp_uuid: self.esp.as_ref().ok_or_else(no_root)?.uuid.clone(),
             root_uuid: root.partition.uuid.clone(),
         };
         let render_failed = |error: nix::RenderError| StepFailure::Explained(error.to_string());

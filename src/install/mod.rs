@@ -23,6 +23,7 @@ mod disk_state;
 mod event;
 mod executor;
 mod fake;
+mod helper_input;
 mod mount_options;
 mod system;
 mod udisks;
@@ -37,4 +38,5 @@ pub use self::executor::{
     InstallError, InstallOptions, InstallReport, REQUIRED_PROGRAMS, install, install_with_udisks,
 };
 pub use self::fake::FakeBackend;
+pub use self::helper_input::{CANCEL_COMMAND, read_plan_json, watch_for_cancel};
 pub use self::system::SystemBackend;

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The front ends of the install engine refuse bad input before touching
+//! anything (the VM tests cover the runs that do write).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use keepsake::plan::{Plan, TargetDisk};
+
+fn plan_file() -> tempfile::NamedTempFile {
+    let mut plan = Plan::example();
+    plan.disk = Some(TargetDisk {
+        udisks_object_path: String::new(),
+        by_id_path: "/dev/disk/by-id/virtio-nonexistent".to_owned(),
+        model: String::new(),
+        serial: "nonexistent".to_owned(),
+        size_bytes: 64 << 30,
+        rotational: false,
+    });
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(plan.to_json().unwrap().as_bytes()).unwrap();
+    file
+}
+
+#[test]
+fn install_refuses_a_confirmation_that_names_another_disk() {
+    let plan = plan_file();
+    let output = Command::new(env!("CARGO_BIN_EXE_keepsake"))
+        .args(["install", "--plan"])
+        .arg(plan.path())
+        .args(["--confirm", "/dev/disk/by-id/virtio-other"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("does not name the plan's disk"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn install_has_no_passphrase_argument() {
+    let output = Command::new(env!("CARGO_BIN_EXE_keepsake"))
+        .args(["install", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--passphrase-file"), "{help}");
+    assert!(!help.contains("--passphrase "), "{help}");
+}
+
+#[test]
+fn helper_rejects_input_that_is_not_a_plan() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keepsake-helper"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"schema_version\": 1, \"nonsense\": true}")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "no event before the plan is read");
+}
