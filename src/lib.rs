@@ -12,7 +12,6 @@
 //! * [`disks`] — UDisks2 discovery and the rules that refuse disks in use.
 //! * [`nix`] — the Nix writer and the renderers of every generated file.
 //! * [`plan`] — the data model of an installation and its validation.
-//! * [`scan`] — what on a running system is lost at the next reboot.
 
 pub mod cli;
 pub mod config;
@@ -21,6 +20,5 @@ pub mod i18n;
 pub mod install;
 pub mod nix;
 pub mod plan;
-pub mod scan;
 #[cfg(feature = "gui")]
 pub mod ui;
