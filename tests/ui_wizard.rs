@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Drives the install wizard in demo mode from the welcome page to the done
+//! page through its real widgets, checks the plan and the Nix preview, and
+//! saves a screenshot of every page at normal width and at 360 px under
+//! `target/screenshots/`. Then runs itself again in Hebrew (right to left).
+//!
+//! Needs a display: CI runs it under `xvfb-run dbus-run-session`.
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+use keepsake::cli::GuiOptions;
+use keepsake::ui::{KsApplication, KsNixPreview, KsProgressPage, KsWindow, prepare, save_png};
+
+const RTL_CHILD: &str = "KEEPSAKE_UI_TEST_RTL";
+
+#[derive(Default)]
+struct Tally {
+    passed: Cell<u32>,
+    failed: Cell<u32>,
+}
+
+impl Tally {
+    fn check(&self, ok: bool, what: &str) {
+        if ok {
+            self.passed.set(self.passed.get() + 1);
+            println!("ok: {what}");
+        } else {
+            self.failed.set(self.failed.get() + 1);
+            println!("FAILED: {what}");
+        }
+    }
+}
+
+struct Driver {
+    window: KsWindow,
+    tally: Rc<Tally>,
+    prefix: &'static str,
+}
+
+impl Driver {
+    fn page(&self) -> adw::NavigationPage {
+        self.window
+            .navigation_view()
+            .visible_page()
+            .expect("the navigation view always shows a page")
+    }
+
+    fn tag(&self) -> String {
+        self.page().tag().map(String::from).unwrap_or_default()
+    }
+
+    /// The widget named `name` on the visible page.
+    fn find(&self, name: &str) -> gtk::Widget {
+        find_in(self.page().upcast_ref(), name)
+            .unwrap_or_else(|| panic!("no widget named {name} on page {}", self.tag()))
+    }
+
+    fn find_in_widget(&self, parent: &gtk::Widget, name: &str) -> gtk::Widget {
+        find_in(parent, name).unwrap_or_else(|| panic!("no widget named {name}"))
+    }
+
+    fn set_text(&self, name: &str, text: &str) {
+        self.find(name)
+            .downcast::<gtk::Editable>()
+            .expect("an editable")
+            .set_text(text);
+    }
+
+    fn next_sensitive(&self) -> bool {
+        self.find("next").is_sensitive()
+    }
+
+    fn preview(&self) -> String {
+        let mut previews = Vec::new();
+        collect::<KsNixPreview>(self.page().upcast_ref(), &mut previews);
+        previews.iter().map(KsNixPreview::text).collect()
+    }
+
+    fn label_shown(&self, name: &str) -> Option<String> {
+        let label = self.find(name).downcast::<gtk::Label>().expect("a label");
+        (label.is_visible() && !label.label().is_empty()).then(|| label.label().into())
+    }
+
+    async fn click(&self, name: &str) {
+        self.find(name)
+            .downcast::<gtk::Button>()
+            .expect("a button")
+            .emit_clicked();
+        settle().await;
+    }
+
+    async fn go_next(&self, expected_tag: &str) {
+        self.click("next").await;
+        self.tally.check(
+            self.tag() == expected_tag,
+            &format!("Next leads to the {expected_tag} page"),
+        );
+    }
+
+    /// Saves the window at its normal size and at 360 px wide.
+    async fn screenshots(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        for (width, suffix) in [(960, "wide"), (360, "narrow")] {
+            self.window.set_default_size(width, 720);
+            settle().await;
+            settle().await;
+            let path = dir.join(format!("{}{name}-{suffix}.png", self.prefix));
+            let saved = save_png(self.window.upcast_ref(), &path);
+            self.tally.check(
+                // Client-side decorations may take a few pixels off.
+                saved.is_ok() && (self.window.width() - width).abs() <= 10,
+                &format!(
+                    "screenshot {} at {width} px (window is {} px)",
+                    path.display(),
+                    self.window.width()
+                ),
+            );
+        }
+        self.window.set_default_size(960, 720);
+        settle().await;
+    }
+}
+
+fn find_in(parent: &gtk::Widget, name: &str) -> Option<gtk::Widget> {
+    if parent.widget_name() == name {
+        return Some(parent.clone());
+    }
+    let mut child = parent.first_child();
+    while let Some(widget) = child {
+        if let Some(found) = find_in(&widget, name) {
+            return Some(found);
+        }
+        child = widget.next_sibling();
+    }
+    None
+}
+
+fn collect<T: IsA<gtk::Widget>>(parent: &gtk::Widget, found: &mut Vec<T>) {
+    if let Some(widget) = parent.downcast_ref::<T>() {
+        found.push(widget.clone());
+    }
+    let mut child = parent.first_child();
+    while let Some(widget) = child {
+        collect(&widget, found);
+        child = widget.next_sibling();
+    }
+}
+
+/// Lets GTK lay out and draw a frame.
+async fn settle() {
+    glib::timeout_future(Duration::from_millis(150)).await;
+}
+
+async fn drive(driver: Driver) {
+    let tally = driver.tally.clone();
+    let model = driver.window.plan_model();
+    settle().await;
+    tally.check(
+        driver.tag() == "welcome",
+        "the wizard starts on the welcome page",
+    );
+    driver.screenshots("01-welcome").await;
+    WidgetExt::activate_action(&driver.window, "win.start-install", None).unwrap();
+    settle().await;
+
+    // Disk
+    tally.check(driver.tag() == "disk", "Install NixOS opens the disk page");
+    while find_in(driver.page().upcast_ref(), "disk:/dev/nvme0n1").is_none() {
+        settle().await;
+    }
+    tally.check(!driver.next_sensitive(), "Next waits for a disk");
+    tally.check(
+        !driver.find("disk:/dev/sdb").is_sensitive(),
+        "the live USB stick is refused",
+    );
+    let nvme = driver
+        .find("disk:/dev/nvme0n1")
+        .downcast::<adw::ActionRow>()
+        .unwrap();
+    ActionRowExt::activate(&nvme);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| {
+            plan.disk
+                .as_ref()
+                .is_some_and(|disk| disk.by_id_path.contains("nvme"))
+        }),
+        "choosing the NVMe disk puts it in the plan",
+    );
+    tally.check(
+        driver.next_sensitive(),
+        "Next is sensitive with a usable disk",
+    );
+    driver.screenshots("02-disk").await;
+    driver.go_next("encryption").await;
+
+    // Encryption
+    tally.check(!driver.next_sensitive(), "Next waits for a passphrase");
+    driver.set_text("passphrase", "correct horse battery staple");
+    driver.set_text("passphrase-repeat", "correct horse battery stapel");
+    settle().await;
+    tally.check(
+        driver.label_shown("mismatch-label").is_some() && !driver.next_sensitive(),
+        "different passphrases are shown inline and keep Next insensitive",
+    );
+    driver.set_text("passphrase-repeat", "correct horse battery staple");
+    settle().await;
+    tally.check(
+        driver.label_shown("mismatch-label").is_none() && driver.next_sensitive(),
+        "equal passphrases make Next sensitive",
+    );
+    tally.check(
+        model.with_plan(|plan| plan.encryption.passphrase.is_some()),
+        "the passphrase is in the plan",
+    );
+    tally.check(
+        driver.preview().contains("boot.initrd.luks.devices"),
+        "the preview shows the LUKS device",
+    );
+    driver.screenshots("03-encryption").await;
+    driver.go_next("layout").await;
+
+    // Layout
+    driver
+        .page()
+        .activate_action("layout.add-subvolume", None)
+        .unwrap();
+    settle().await;
+    let row = driver.find("subvolume-4");
+    let set_row = |name: &str, text: &str| {
+        driver
+            .find_in_widget(&row, name)
+            .downcast::<gtk::Editable>()
+            .unwrap()
+            .set_text(text);
+    };
+    set_row("subvolume-name", "docker");
+    set_row("subvolume-mount-point", "/var/lib/docker");
+    settle().await;
+    tally.check(
+        driver.preview().contains("subvol=docker"),
+        "adding docker at /var/lib/docker puts subvol=docker in the preview",
+    );
+    tally.check(
+        model.with_plan(|plan| {
+            plan.subvolumes
+                .iter()
+                .any(|s| s.name == "docker" && s.mount_point == "/var/lib/docker")
+        }),
+        "the docker subvolume is in the plan",
+    );
+    set_row("subvolume-mount-point", "var/lib/docker");
+    settle().await;
+    let problem = driver
+        .find_in_widget(&row, "subvolume-problem")
+        .downcast::<gtk::Label>()
+        .unwrap();
+    tally.check(
+        !driver.next_sensitive(),
+        "an invalid mount point disables Next",
+    );
+    tally.check(
+        problem.is_visible() && problem.label().contains("var/lib/docker"),
+        "an invalid mount point shows its message next to the row",
+    );
+    set_row("subvolume-mount-point", "/var/lib/docker");
+    settle().await;
+    tally.check(
+        driver.next_sensitive(),
+        "fixing the mount point makes Next sensitive",
+    );
+    driver.screenshots("04-layout").await;
+    driver.go_next("persistence").await;
+
+    // Persistence
+    driver.set_text("add-directory", "/var/lib/cups");
+    driver
+        .find("add-directory")
+        .emit_by_name::<()>("apply", &[]);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| {
+            plan.persistence
+                .directories
+                .iter()
+                .any(|d| d.path == "/var/lib/cups")
+        }) && driver.preview().contains("\"/var/lib/cups\""),
+        "an added directory is in the plan and the preview",
+    );
+    driver.set_text("add-directory", "var/tmp-stuff");
+    driver
+        .find("add-directory")
+        .emit_by_name::<()>("apply", &[]);
+    settle().await;
+    tally.check(!driver.next_sensitive(), "a relative entry disables Next");
+    driver.click("remove:var/tmp-stuff").await;
+    tally.check(
+        driver.next_sensitive(),
+        "removing it makes Next sensitive again",
+    );
+    driver.screenshots("05-persistence").await;
+    driver.go_next("system").await;
+
+    // System
+    driver.set_text("hostname", "-bad");
+    settle().await;
+    tally.check(
+        driver.label_shown("hostname-problem-label").is_some() && !driver.next_sensitive(),
+        "an invalid host name is explained and disables Next",
+    );
+    driver.set_text("hostname", "keepsake-test");
+    let zones = driver
+        .find("time-zone")
+        .downcast::<adw::ComboRow>()
+        .unwrap();
+    let berlin = (0..zones.model().unwrap().n_items()).find(|&index| {
+        zones
+            .model()
+            .unwrap()
+            .item(index)
+            .and_downcast::<gtk::StringObject>()
+            .is_some_and(|item| item.string() == "Europe/Berlin")
+    });
+    zones.set_selected(berlin.expect("Europe/Berlin is listed"));
+    settle().await;
+    let preview = driver.preview();
+    tally.check(
+        preview.contains("\"keepsake-test\"") && preview.contains("\"Europe/Berlin\""),
+        "host name and time zone reach the preview",
+    );
+    tally.check(driver.next_sensitive(), "a valid system page allows Next");
+    driver.screenshots("06-system").await;
+    driver.go_next("users").await;
+
+    // Users
+    driver.set_text("full-name", "Ada Lovelace");
+    settle().await;
+    let user_name = driver
+        .find("user-name")
+        .downcast::<gtk::Editable>()
+        .unwrap();
+    tally.check(
+        user_name.text() == "ada",
+        "the user name is derived from the full name",
+    );
+    driver.set_text("password", "analytical engine");
+    driver.set_text("password-repeat", "analytical engine");
+    settle().await;
+    tally.check(
+        driver.next_sensitive(),
+        "a named user with a password allows Next",
+    );
+    tally.check(
+        driver.preview().contains("ada") && !driver.preview().contains("analytical"),
+        "the preview names the user and never shows the password",
+    );
+    driver.screenshots("07-users").await;
+    driver.go_next("review").await;
+
+    // Review
+    tally.check(
+        !driver.find("install").is_sensitive(),
+        "Install waits for the typed confirmation",
+    );
+    driver.set_text("confirm", "sda");
+    settle().await;
+    tally.check(
+        !driver.find("install").is_sensitive(),
+        "a wrong disk name keeps Install insensitive",
+    );
+    driver.set_text("confirm", "nvme0n1");
+    settle().await;
+    tally.check(
+        driver.find("install").is_sensitive(),
+        "the disk's name makes Install sensitive",
+    );
+    driver
+        .find("file")
+        .downcast::<adw::ComboRow>()
+        .unwrap()
+        .set_selected(1);
+    settle().await;
+    tally.check(
+        driver.preview().contains("subvol=docker") && driver.preview().contains("mode=755"),
+        "the review shows storage.nix with the docker subvolume and mode=755",
+    );
+    driver.screenshots("08-review").await;
+    let progress = driver
+        .window
+        .navigation_view()
+        .find_page("progress")
+        .and_downcast::<KsProgressPage>()
+        .unwrap();
+    progress.set_demo_time_scale(0.05);
+    driver.click("install").await;
+
+    // Progress
+    tally.check(
+        driver.tag() == "progress",
+        "Install opens the progress page",
+    );
+    glib::timeout_future(Duration::from_millis(800)).await;
+    driver.screenshots("09-progress").await;
+    while driver.tag() == "progress" {
+        settle().await;
+    }
+    tally.check(
+        driver.tag() == "done",
+        "the simulated install ends on the done page",
+    );
+    tally.check(
+        progress.log_text().contains("installation finished!"),
+        "the log holds nixos-install's output",
+    );
+    driver.screenshots("10-done").await;
+
+    // Cancel, failure page, Try again
+    driver.window.navigation_view().pop_to_tag("review");
+    settle().await;
+    driver.click("install").await;
+    progress.cancel();
+    while driver.tag() == "progress" {
+        settle().await;
+    }
+    tally.check(
+        driver.tag() == "failed",
+        "a cancelled install ends on the failure page",
+    );
+    let disk_state = driver.find("disk-state").downcast::<gtk::Label>().unwrap();
+    tally.check(
+        !disk_state.label().is_empty(),
+        "the failure page says what the disk holds",
+    );
+    driver.screenshots("11-failed").await;
+    driver.click("try-again").await;
+    tally.check(driver.tag() == "review", "Try again returns to the review");
+}
+
+fn run_wizard(prefix: &'static str) -> Rc<Tally> {
+    let tally = Rc::new(Tally::default());
+    let options = GuiOptions {
+        demo: true,
+        screenshot: None,
+    };
+    let app = KsApplication::new(&options, Instant::now());
+    app.set_flags(gio::ApplicationFlags::NON_UNIQUE);
+    let driving = Rc::new(RefCell::new(false));
+    app.connect_window_added(glib::clone!(
+        #[strong]
+        tally,
+        move |app, window| {
+            if driving.replace(true) {
+                return;
+            }
+            let window = window.clone().downcast::<KsWindow>().expect("a KsWindow");
+            let driver = Driver {
+                window,
+                tally: tally.clone(),
+                prefix,
+            };
+            let app = app.clone();
+            glib::spawn_future_local(async move {
+                drive(driver).await;
+                app.quit();
+            });
+        }
+    ));
+    app.run_with_args::<&str>(&[]);
+    tally
+}
+
+fn main() -> ExitCode {
+    keepsake::i18n::init();
+    prepare();
+    let rtl = std::env::var_os(RTL_CHILD).is_some();
+    let tally = run_wizard(if rtl { "rtl-" } else { "" });
+    if rtl {
+        tally.check(
+            gtk::Widget::default_direction() == gtk::TextDirection::Rtl,
+            "Hebrew lays the window out right to left",
+        );
+    } else {
+        let status = Command::new(std::env::current_exe().expect("the test knows its path"))
+            .env(RTL_CHILD, "1")
+            .env("LANG", "he_IL.UTF-8")
+            .env("LANGUAGE", "he")
+            .status();
+        tally.check(
+            status.is_ok_and(|status| status.success()),
+            "the whole wizard also passes in Hebrew (right to left)",
+        );
+    }
+    let (passed, failed) = (tally.passed.get(), tally.failed.get());
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
