@@ -833,10 +833,7 @@ impl Checker<'_> {
 
 /// `/a/b`: absolute, no empty, `.` or `..` component, no trailing slash.
 pub(crate) fn is_clean_absolute_path(path: &str) -> bool {
-    path == "/"
-        || path
-            .strip_prefix('/')
-            .is_some_and(is_clean_relative_path)
+    path == "/" || path.strip_prefix('/').is_some_and(is_clean_relative_path)
 }
 
 fn is_clean_relative_path(path: &str) -> bool {
