@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use keepsake::install::{Event, StepId};
-use keepsake::plan::{Plan, TargetDisk};
+use keepsake::plan::{Plan, Swap, TargetDisk};
 
 const GIB: u64 = 1024 * 1024 * 1024;
 /// Only one VM at a time: the machines have two cores.
@@ -48,7 +48,12 @@ fn vm_available() -> bool {
 }
 
 fn plan_for(serial: &str, size_bytes: u64) -> String {
+    plan_with(serial, size_bytes, |_| {})
+}
+
+fn plan_with(serial: &str, size_bytes: u64, adjust: impl FnOnce(&mut Plan)) -> String {
     let mut plan = Plan::example();
+    adjust(&mut plan);
     plan.disk = Some(TargetDisk {
         udisks_object_path: String::new(),
         by_id_path: format!("/dev/disk/by-id/virtio-{serial}"),
@@ -85,6 +90,11 @@ fn run_vm(name: &str, guest_script: &str, disks: &[&str]) -> PathBuf {
     .unwrap();
     fs::write(inputs.join("plan-small.json"), plan_for("small", 2 * GIB)).unwrap();
     fs::write(inputs.join("plan-busy.json"), plan_for("busy", 20 * GIB)).unwrap();
+    let plain = plan_with("target", 20 * GIB, |plan| {
+        plan.encryption.enabled = false;
+        plan.swap = Some(Swap { size_gib: 1 });
+    });
+    fs::write(inputs.join("plan-plain.json"), plain).unwrap();
 
     let vm_dir = checkout().join("tests/vm");
     let mut command = Command::new(vm_dir.join("run-vm"));

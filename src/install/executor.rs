@@ -106,12 +106,8 @@ pub fn install(
     cancel: &CancelFlag,
     emit: &mut dyn FnMut(Event),
 ) -> Result<InstallReport, InstallError> {
-    // Clear-text passwords are hashed once, so the build before erase and
-    // the installed system see the same configuration.
-    let mut plan = plan.clone();
-    let hashed = plan.hash_passwords();
     let mut run = Run {
-        plan: &plan,
+        plan: plan.clone(),
         backend,
         options,
         cancel,
@@ -122,9 +118,6 @@ pub fn install(
         step_seconds: Vec::new(),
     };
     let started = Instant::now();
-    if let Err(error) = hashed {
-        return Err(run.stop(StepId::CheckPlan, StepFailure::Explained(error.to_string())));
-    }
     for step in StepId::ALL {
         if let Err(failure) = run.step(step) {
             return Err(run.stop(step, failure));
@@ -158,7 +151,8 @@ impl From<BackendError> for StepFailure {
 }
 
 struct Run<'a> {
-    plan: &'a Plan,
+    /// A copy whose clear-text passwords the first step hashes.
+    plan: Plan,
     backend: &'a mut dyn Backend,
     options: &'a InstallOptions,
     cancel: &'a CancelFlag,
@@ -217,6 +211,11 @@ impl Run<'_> {
     }
 
     fn check_plan(&mut self) -> Result<(), StepFailure> {
+        // Hashed once, so the build before erase and the installed system
+        // see the same configuration.
+        self.plan
+            .hash_passwords()
+            .map_err(|error| StepFailure::Explained(error.to_string()))?;
         if let Err(errors) = self.plan.validate() {
             let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
             return Err(StepFailure::Explained(reasons.join("\n")));
@@ -282,7 +281,7 @@ impl Run<'_> {
                 ],
             ),
         )?;
-        let files = nix::render(self.plan, &DiskIds::placeholders())
+        let files = nix::render(&self.plan, &DiskIds::placeholders())
             .map_err(|error| StepFailure::Explained(error.to_string()))?;
         for file in &files {
             self.backend
@@ -429,7 +428,7 @@ impl Run<'_> {
                 options: ESP_OPTIONS.iter().map(|o| (*o).to_owned()).collect(),
             },
         )?;
-        if let Some(swap) = &self.plan.swap {
+        if let Some(swap) = self.plan.swap.clone() {
             self.check_cancel()?;
             self.log(step, &format!("swapfile of {} GiB", swap.size_gib));
             self.backend
@@ -482,8 +481,8 @@ impl Run<'_> {
             root_uuid: root.partition.uuid.clone(),
         };
         let render_failed = |error: nix::RenderError| StepFailure::Explained(error.to_string());
-        let files = nix::render(self.plan, &ids).map_err(render_failed)?;
-        let password_files = nix::password_files(self.plan).map_err(render_failed)?;
+        let files = nix::render(&self.plan, &ids).map_err(render_failed)?;
+        let password_files = nix::password_files(&self.plan).map_err(render_failed)?;
         let config_dir = self.options.target.join("etc/nixos");
         for file in &files {
             let path = config_dir.join(&file.path);

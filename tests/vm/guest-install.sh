@@ -89,4 +89,24 @@ check passphrase-not-in-config not grep -rq -F -f /run/ks/passphrase "$config"
 umount /mnt/check
 cryptsetup close kscheck
 check clean-at-the-end nothing_of_the_install_in_use
+
+# Without encryption, with a swapfile.
+wipe_target
+rm -rf "$KS_SHARE/stand-ins"
+"$KS_KEEPSAKE" install --plan "$KS_SHARE/plan-plain.json" --confirm "$TARGET_DISK" --json \
+    >"$KS_SHARE/plain.jsonl" 2>"$KS_SHARE/plain.stderr"
+check plain-install-succeeded [ "$?" = 0 ]
+check plain-root-type-guid [ "$(blkid -p -s PART_ENTRY_TYPE -o value /dev/vda2)" = 0fc63daf-8483-4772-8e79-3d69d8477de4 ]
+check plain-root-is-btrfs [ "$(blkid -p -s TYPE -o value /dev/vda2)" = btrfs ]
+check plain-nothing-mounted nothing_of_the_install_in_use
+check plain-swap-mounted grep -Eq "^$TARGET_TREE/swap /dev/vda2\[/swap\] btrfs .*subvol=/swap" "$KS_SHARE/stand-ins/target-mounts"
+mount -o ro,subvolid=5 /dev/vda2 /mnt/check
+btrfs subvolume list /mnt/check | awk '{print $NF}' | sort | tr '\n' ' ' >"$KS_SHARE/plain-subvolumes"
+check plain-subvolumes [ "$(cat "$KS_SHARE/plain-subvolumes")" = "home nix nixos-config persist swap " ]
+check plain-swapfile-size [ "$(stat -c %s /mnt/check/swap/swapfile)" = 1073741824 ]
+check plain-swapfile-nocow sh -c "lsattr /mnt/check/swap/swapfile | cut -d' ' -f1 | grep -q C"
+check plain-swapfile-is-swap [ "$(blkid -p -s TYPE -o value /mnt/check/swap/swapfile)" = swap ]
+check plain-storage-uuid grep -q "/dev/disk/by-uuid/$(blkid -s UUID -o value /dev/vda2)" /mnt/check/nixos-config/storage.nix
+umount /mnt/check
+check plain-clean-at-the-end nothing_of_the_install_in_use
 exit 0
