@@ -169,13 +169,16 @@ impl KsEncryptionPage {
     }
 }
 
+/// Whether a character belongs to a class of the strength estimate.
+type CharClass = fn(char) -> bool;
+
 /// A rough guess of how long guessing would take: the length times the bits
 /// of the character classes used. Level 0 (empty) to 4, and what it means.
 fn strength(passphrase: &str) -> (f64, String) {
     if passphrase.is_empty() {
         return (0.0, gettext("Choose a passphrase of several words."));
     }
-    let classes: [(fn(char) -> bool, f64); 5] = [
+    let classes: [(CharClass, f64); 5] = [
         (|c| c.is_ascii_lowercase(), 26.0),
         (|c| c.is_ascii_uppercase(), 26.0),
         (|c| c.is_ascii_digit(), 10.0),
