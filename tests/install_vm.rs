@@ -105,13 +105,8 @@ fn run_vm(name: &str, guest_script: &str, disks: &[&str]) -> PathBuf {
     for disk in disks {
         command.args(["--disk", disk]);
     }
-    for input in [
-        "env.sh",
-        "plan-target.json",
-        "plan-small.json",
-        "plan-busy.json",
-    ] {
-        command.arg("--input").arg(inputs.join(input));
+    for input in fs::read_dir(&inputs).unwrap() {
+        command.arg("--input").arg(input.unwrap().path());
     }
     command.arg("--input").arg(vm_dir.join("guest-lib.sh"));
     command.arg(vm_dir.join(guest_script));

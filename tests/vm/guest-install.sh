@@ -104,7 +104,8 @@ mount -o ro,subvolid=5 /dev/vda2 /mnt/check
 btrfs subvolume list /mnt/check | awk '{print $NF}' | sort | tr '\n' ' ' >"$KS_SHARE/plain-subvolumes"
 check plain-subvolumes [ "$(cat "$KS_SHARE/plain-subvolumes")" = "home nix nixos-config persist swap " ]
 check plain-swapfile-size [ "$(stat -c %s /mnt/check/swap/swapfile)" = 1073741824 ]
-check plain-swapfile-nocow sh -c "lsattr /mnt/check/swap/swapfile | cut -d' ' -f1 | grep -q C"
+# Only a NOCOW, uncompressed, fully allocated file maps.
+check plain-swapfile-usable btrfs inspect-internal map-swapfile -r /mnt/check/swap/swapfile
 check plain-swapfile-is-swap [ "$(blkid -p -s TYPE -o value /mnt/check/swap/swapfile)" = swap ]
 check plain-storage-uuid grep -q "/dev/disk/by-uuid/$(blkid -s UUID -o value /dev/vda2)" /mnt/check/nixos-config/storage.nix
 umount /mnt/check
