@@ -58,11 +58,11 @@ impl DiskState {
                     &[],
                 ),
                 (true, None, _) => gettext_f(
-                    "The disk has a new partition table and an EFI system partition; its previous contents are gone",
+                    "The disk has a new partition table and an EFI system partition (its previous contents are gone)",
                     &[],
                 ),
                 (false, None, _) => gettext_f(
-                    "The disk has a new, empty partition table; its previous contents are gone",
+                    "The disk has a new, empty partition table (its previous contents are gone)",
                     &[],
                 ),
             }
@@ -128,6 +128,19 @@ mod tests {
         assert_eq!(
             state.describe(),
             "The disk has a new partition table, an EFI system partition and an encrypted partition; nothing is mounted or unlocked."
+        );
+    }
+
+    #[test]
+    fn a_lone_esp_says_the_old_contents_are_gone() {
+        let state = DiskState {
+            partition_table_touched: true,
+            esp: true,
+            ..DiskState::default()
+        };
+        assert_eq!(
+            state.describe(),
+            "The disk has a new partition table and an EFI system partition (its previous contents are gone); nothing is mounted or unlocked."
         );
     }
 

@@ -49,7 +49,7 @@ state_matches_disk() {
     case "$sentence" in
         "Nothing was written"*) [ "$(first_mib_hash /dev/vda)" = "$before" ] ;;
         *"new, empty partition table"*) [ "$parts" = 0 ] && [ "$(blkid -p -s PTTYPE -o value /dev/vda)" = gpt ] ;;
-        *"partition table and an EFI system partition;"*)
+        *"partition table and an EFI system partition ("*)
             [ "$parts" = 1 ] && [ "$(blkid -p -s TYPE -o value /dev/vda1)" = vfat ] ;;
         *"encrypted partition"*)
             [ "$parts" = 2 ] && [ "$(blkid -p -s TYPE -o value /dev/vda2)" = crypto_LUKS ] ;;
