@@ -397,7 +397,7 @@ async fn drive(driver: Driver) {
         .find_page("progress")
         .and_downcast::<KsProgressPage>()
         .unwrap();
-    progress.set_demo_time_scale(0.05);
+    progress.set_demo_time_scale(0.2);
     driver.click("install").await;
 
     // Progress
@@ -405,7 +405,7 @@ async fn drive(driver: Driver) {
         driver.tag() == "progress",
         "Install opens the progress page",
     );
-    glib::timeout_future(Duration::from_millis(800)).await;
+    glib::timeout_future(Duration::from_millis(1500)).await;
     driver.screenshots("09-progress").await;
     while driver.tag() == "progress" {
         settle().await;
