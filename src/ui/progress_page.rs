@@ -15,7 +15,9 @@ use gtk::glib::subclass::Signal;
 use gtk::{gio, glib};
 
 use crate::i18n::gettext_f;
-use crate::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
+use crate::install::{
+    self, CANCEL_COMMAND, CancelFlag, Event, FakeBackend, InstallOptions, StepId,
+};
 use crate::plan::Plan;
 
 /// How a step row looks.
@@ -268,13 +270,14 @@ impl KsProgressPage {
                     }
                 };
                 page.imp().helper.replace(Some(process.clone()));
+                // The pipe stays open after the plan: the helper runs as
+                // root, so a `cancel` line on it is the only way to stop it.
                 if let Some(stdin) = process.stdin_pipe() {
                     let bytes = glib::Bytes::from(input.as_bytes());
                     let written = stdin
                         .write_bytes_future(&bytes, glib::Priority::DEFAULT)
                         .await;
-                    let closed = stdin.close_future(glib::Priority::DEFAULT).await;
-                    if let Err(error) = written.and(closed) {
+                    if let Err(error) = written {
                         page.append_log(&error.to_string());
                     }
                 }
@@ -406,8 +409,25 @@ impl KsProgressPage {
     pub fn cancel(&self) {
         let imp = self.imp();
         imp.cancel.borrow().cancel();
-        if let Some(helper) = imp.helper.borrow().as_ref() {
-            helper.send_signal(SIGTERM);
+        if let Some(stdin) = imp
+            .helper
+            .borrow()
+            .as_ref()
+            .and_then(|helper| helper.stdin_pipe())
+        {
+            let request = glib::Bytes::from_owned(format!("{CANCEL_COMMAND}\n").into_bytes());
+            glib::spawn_future_local(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                async move {
+                    if let Err(error) = stdin
+                        .write_bytes_future(&request, glib::Priority::DEFAULT)
+                        .await
+                    {
+                        page.append_log(&error.to_string());
+                    }
+                }
+            ));
         }
         self.append_log(&gettext("Cancelling at the next safe point…"));
     }
@@ -430,6 +450,3 @@ fn helper_path() -> PathBuf {
         .and_then(|exe| exe.parent().map(|dir| dir.join("keepsake-helper")))
         .unwrap_or_else(|| PathBuf::from("keepsake-helper"))
 }
-
-/// The helper treats SIGTERM as Cancel and cleans up.
-const SIGTERM: i32 = 15;
