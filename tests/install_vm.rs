@@ -74,13 +74,27 @@ fn run_vm(name: &str, guest_script: &str, disks: &[&str]) -> PathBuf {
     fs::create_dir_all(&results).unwrap();
     let inputs = results.join("inputs");
     fs::create_dir_all(&inputs).unwrap();
+    // The guest sees the build root, but not necessarily the checkout: it
+    // may live under /tmp or /var/tmp, which the guest covers with tmpfs.
+    // The binary and the stand-ins travel in the results share instead.
+    let vm_dir = checkout().join("tests/vm");
+    fs::create_dir_all(results.join("bin")).unwrap();
+    fs::copy(env!("CARGO_BIN_EXE_keepsake"), results.join("bin/keepsake"))
+        .expect("the keepsake binary can be copied into the share");
+    fs::create_dir_all(results.join("stand-ins")).unwrap();
+    for stand_in in fs::read_dir(vm_dir.join("stand-ins")).unwrap() {
+        let stand_in = stand_in.unwrap().path();
+        fs::copy(
+            &stand_in,
+            results
+                .join("stand-ins")
+                .join(stand_in.file_name().unwrap()),
+        )
+        .expect("the stand-ins can be copied into the share");
+    }
     fs::write(
         inputs.join("env.sh"),
-        format!(
-            "KS_KEEPSAKE={}\nKS_CHECKOUT={}\n",
-            env!("CARGO_BIN_EXE_keepsake"),
-            checkout().display()
-        ),
+        "KS_KEEPSAKE=\"$KS_SHARE/bin/keepsake\"\nKS_STAND_INS=\"$KS_SHARE/stand-ins\"\n",
     )
     .unwrap();
     fs::write(
@@ -96,7 +110,6 @@ fn run_vm(name: &str, guest_script: &str, disks: &[&str]) -> PathBuf {
     });
     fs::write(inputs.join("plan-plain.json"), plain).unwrap();
 
-    let vm_dir = checkout().join("tests/vm");
     let mut command = Command::new(vm_dir.join("run-vm"));
     command
         .arg("--results")

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Shared by the guest scripts of the install VM tests. Sourced; expects
 # $KS_SHARE (the results directory) and env.sh there (KS_KEEPSAKE,
-# KS_CHECKOUT).
+# KS_STAND_INS).
 . "$KS_SHARE/env.sh"
-export PATH="$KS_CHECKOUT/tests/vm/stand-ins:$PATH"
+export PATH="$KS_STAND_INS:$PATH"
 TARGET_DISK=/dev/disk/by-id/virtio-target
 TARGET_TREE=/run/keepsake/target
 mkdir -p /run/ks
