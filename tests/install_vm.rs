@@ -81,20 +81,17 @@ fn run_vm(name: &str, guest_script: &str, disks: &[&str]) -> PathBuf {
     fs::create_dir_all(results.join("bin")).unwrap();
     fs::copy(env!("CARGO_BIN_EXE_keepsake"), results.join("bin/keepsake"))
         .expect("the keepsake binary can be copied into the share");
-    fs::create_dir_all(results.join("stand-ins")).unwrap();
+    // Not "stand-ins": the stand-ins record what they see there.
+    let tools = results.join("tools");
+    fs::create_dir_all(&tools).unwrap();
     for stand_in in fs::read_dir(vm_dir.join("stand-ins")).unwrap() {
         let stand_in = stand_in.unwrap().path();
-        fs::copy(
-            &stand_in,
-            results
-                .join("stand-ins")
-                .join(stand_in.file_name().unwrap()),
-        )
-        .expect("the stand-ins can be copied into the share");
+        fs::copy(&stand_in, tools.join(stand_in.file_name().unwrap()))
+            .expect("the stand-ins can be copied into the share");
     }
     fs::write(
         inputs.join("env.sh"),
-        "KS_KEEPSAKE=\"$KS_SHARE/bin/keepsake\"\nKS_STAND_INS=\"$KS_SHARE/stand-ins\"\n",
+        "KS_KEEPSAKE=\"$KS_SHARE/bin/keepsake\"\nKS_STAND_INS=\"$KS_SHARE/tools\"\n",
     )
     .unwrap();
     fs::write(
