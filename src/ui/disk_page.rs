@@ -42,15 +42,10 @@ mod imp {
 
     impl KsDiskPage {
         fn set_plan_model(&self, model: Option<KsPlanModel>) {
+            self.plan_model.replace(model.clone());
             if let Some(model) = &model {
-                model.connect_changed(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self.obj(),
-                    move |_| page.sync()
-                ));
+                model.keep_in_sync(&*self.obj(), super::KsDiskPage::sync);
             }
-            self.plan_model.replace(model);
-            self.obj().sync();
         }
 
         fn set_demo(&self, demo: bool) {

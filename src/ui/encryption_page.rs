@@ -46,16 +46,11 @@ mod imp {
 
     impl KsEncryptionPage {
         fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            if let Some(model) = &model {
-                model.connect_changed(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self.obj(),
-                    move |_| page.sync()
-                ));
-            }
             self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model);
-            self.obj().sync();
+            self.plan_model.replace(model.clone());
+            if let Some(model) = &model {
+                model.keep_in_sync(&*self.obj(), super::KsEncryptionPage::sync);
+            }
         }
     }
 

@@ -103,17 +103,12 @@ mod imp {
 
     impl KsSystemPage {
         fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            if let Some(model) = &model {
-                model.connect_changed(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self.obj(),
-                    move |_| page.sync()
-                ));
-            }
             self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model);
+            self.plan_model.replace(model.clone());
+            if let Some(model) = &model {
+                model.keep_in_sync(&*self.obj(), super::KsSystemPage::sync);
+            }
             let page = self.obj();
-            page.sync();
             page.adopt_live_session();
         }
     }
