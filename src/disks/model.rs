@@ -68,6 +68,19 @@ pub struct Partition {
     pub mount_points: Vec<String>,
 }
 
+impl Partition {
+    /// What a person recognises the partition by: its file system, label
+    /// and name (`ntfs · Windows`); empty when none is known.
+    pub fn contents(&self) -> String {
+        [&self.filesystem, &self.label, &self.name]
+            .into_iter()
+            .filter(|text| !text.is_empty())
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", content = "reasons", rename_all = "snake_case")]
 pub enum Verdict {

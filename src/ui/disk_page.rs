@@ -161,6 +161,26 @@ impl KsDiskPage {
                 details.push(disk.serial.clone());
             }
             let mut subtitle = details.join(" · ");
+            if let Some(by_id) = &disk.by_id {
+                subtitle.push('\n');
+                subtitle.push_str(by_id);
+            }
+            // So people recognise what they would erase.
+            for partition in &disk.partitions {
+                let mut contents = partition.contents();
+                if contents.is_empty() {
+                    contents = gettext("Unknown contents");
+                }
+                subtitle.push('\n');
+                subtitle.push_str(&gettext_f(
+                    "Partition {number}, {size}: {contents}",
+                    &[
+                        ("number", &partition.number.to_string()),
+                        ("size", &format_size(partition.size)),
+                        ("contents", &contents),
+                    ],
+                ));
+            }
             for reason in disk.verdict.reasons() {
                 subtitle.push('\n');
                 subtitle.push_str(&reason.message());

@@ -165,12 +165,7 @@ impl KsReviewPage {
                 );
             }
             for partition in &disk.partitions {
-                let what = [&partition.filesystem, &partition.label, &partition.name]
-                    .into_iter()
-                    .filter(|text| !text.is_empty())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" · ");
+                let what = partition.contents();
                 add(
                     &disk_group,
                     &gettext_f(
