@@ -166,6 +166,23 @@ async fn drive(driver: Driver) {
         "the wizard starts on the welcome page",
     );
     driver.screenshots("01-welcome").await;
+    WidgetExt::activate_action(&driver.page(), "welcome.explain", None).unwrap();
+    settle().await;
+    let explanation = driver
+        .window
+        .visible_dialog()
+        .and_downcast::<adw::AlertDialog>();
+    tally.check(
+        explanation.as_ref().is_some_and(|dialog| {
+            dialog.heading().as_deref()
+                == Some(gettextrs::gettext("What Is Erased at Every Boot?").as_str())
+        }),
+        "the welcome page explains what is erased at every boot",
+    );
+    if let Some(dialog) = explanation {
+        dialog.close();
+        settle().await;
+    }
     WidgetExt::activate_action(&driver.window, "win.start-install", None).unwrap();
     settle().await;
 
