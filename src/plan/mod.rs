@@ -303,10 +303,19 @@ impl Plan {
 
     /// Reads a plan from JSON. Syntax and type errors carry line and column.
     pub fn from_json(json: &str) -> Result<Plan, PlanReadError> {
-        let syntax = |error: serde_json::Error| PlanReadError::Syntax {
-            line: error.line(),
-            column: error.column(),
-            message: error.to_string(),
+        let syntax = |error: serde_json::Error| {
+            // serde_json's message ends with the position, which the error
+            // already states first.
+            let position = format!(" at line {} column {}", error.line(), error.column());
+            let message = error.to_string();
+            PlanReadError::Syntax {
+                line: error.line(),
+                column: error.column(),
+                message: message
+                    .strip_suffix(&position)
+                    .unwrap_or(&message)
+                    .to_owned(),
+            }
         };
         // Look at the version first, so an old or new plan gets a clear
         // message instead of a complaint about some field.
