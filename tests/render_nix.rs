@@ -328,3 +328,8 @@ fn pinned_impermanence_hash_is_the_hash_of_the_source() {
         "7b1d382faf603b6d264f58627330f9faa5cba149"
     );
 }
+
+#[test]
+fn pinned_sources_match_their_hashes() {
+    support::verify_pinned_sources();
+}

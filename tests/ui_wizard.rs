@@ -5,6 +5,9 @@
 //! `target/screenshots/`. Then runs itself again in Hebrew (right to left).
 //!
 //! Needs a display: CI runs it under `xvfb-run dbus-run-session`.
+//!
+//! Every wait has a deadline and names what it waited for; the test fails
+//! unless the drive reached its last step.
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
@@ -15,14 +18,47 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::cli::GuiOptions;
-use keepsake::ui::{KsApplication, KsNixPreview, KsProgressPage, KsWindow, prepare, save_png};
+use keepsake::ui::{
+    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsWindow, prepare, save_png,
+};
 
 const RTL_CHILD: &str = "KEEPSAKE_UI_TEST_RTL";
+
+/// Deadlines, generous because CI machines are slow and shared: they only
+/// turn a hang into a failure that says what never happened.
+const WIDGETS_DEADLINE: Duration = Duration::from_secs(20);
+const INSTALL_DEADLINE: Duration = Duration::from_secs(180);
+const RTL_RUN_DEADLINE: Duration = Duration::from_secs(600);
+
+/// Why the drive stopped before its last step.
+#[derive(Debug)]
+struct Stuck(String);
+
+/// Lets the main loop run until `done` is true, or fails after `limit`
+/// naming `what` it waited for.
+async fn wait_until(
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> bool,
+) -> Result<(), Stuck> {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() >= deadline {
+            return Err(Stuck(format!(
+                "gave up after {} s waiting for {what}",
+                limit.as_secs()
+            )));
+        }
+        settle().await;
+    }
+    Ok(())
+}
 
 #[derive(Default)]
 struct Tally {
     passed: Cell<u32>,
     failed: Cell<u32>,
+    reached_end: Cell<bool>,
 }
 
 impl Tally {
@@ -97,56 +133,86 @@ impl Driver {
 
     /// Moves the focus with Tab, as a keyboard-only user would, until it
     /// reaches the widget named `name`; false if it never does.
-    fn focus_by_tab(&self, name: &str) -> bool {
+    /// A widget that waits for its layout is skipped by Tab, so each try
+    /// starts again after the main loop has run.
+    async fn focus_by_tab(&self, name: &str) -> bool {
         let target = self.find(name);
-        GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
-        (0..400).any(|_| {
-            self.window.child_focus(gtk::DirectionType::TabForward);
-            GtkWindowExt::focus(&self.window).as_ref() == Some(&target)
+        wait_until(&format!("Tab to reach {name}"), WIDGETS_DEADLINE, || {
+            GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
+            (0..400).any(|_| {
+                self.window.child_focus(gtk::DirectionType::TabForward);
+                GtkWindowExt::focus(&self.window).as_ref() == Some(&target)
+            })
         })
+        .await
+        .is_ok()
     }
 
-    async fn go_next(&self, expected_tag: &str) {
+    async fn go_next(&self, expected_tag: &str) -> Result<(), Stuck> {
         let page = self.tag();
-        let reachable = self.focus_by_tab("next");
+        let reachable = self.focus_by_tab("next").await;
         self.tally
             .check(reachable, &format!("Tab reaches Next on the {page} page"));
         if reachable {
             // What Enter or Space does to the focused button; GTK shows the
             // press for a quarter of a second before the click.
             self.find("next").activate();
-            glib::timeout_future(Duration::from_millis(400)).await;
-            settle().await;
         } else {
             self.click("next").await;
         }
-        self.tally.check(
-            self.tag() == expected_tag,
-            &format!("Next leads to the {expected_tag} page"),
-        );
+        wait_until(
+            &format!("Next on the {page} page to lead to the {expected_tag} page"),
+            WIDGETS_DEADLINE,
+            || self.tag() == expected_tag,
+        )
+        .await?;
+        settle().await;
+        Ok(())
     }
 
-    /// Saves the window at its normal size and at 360 px wide.
-    async fn screenshots(&self, name: &str) {
+    /// Saves the window at its normal size and at 360 px wide, each once
+    /// the window has taken that width.
+    async fn screenshots(&self, name: &str) -> Result<(), Stuck> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         for (width, suffix) in [(960, "wide"), (360, "narrow")] {
             self.window.set_default_size(width, 720);
-            settle().await;
-            settle().await;
+            // Client-side decorations may take a few pixels off.
+            wait_until(
+                &format!("the window to become {width} px wide for {name}"),
+                WIDGETS_DEADLINE,
+                || (self.window.width() - width).abs() <= 10,
+            )
+            .await?;
             let path = dir.join(format!("{}{name}-{suffix}.png", self.prefix));
-            let saved = save_png(self.window.upcast_ref(), &path);
+            // A window with a resize pending (the progress page relabels
+            // itself all the time) draws nothing until its next layout.
+            let mut last_error = String::new();
+            let saved = wait_until(
+                &format!("{} to be drawn", path.display()),
+                WIDGETS_DEADLINE,
+                || match save_png(self.window.upcast_ref(), &path) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        last_error = error.to_string();
+                        false
+                    }
+                },
+            )
+            .await;
             self.tally.check(
-                // Client-side decorations may take a few pixels off.
-                saved.is_ok() && (self.window.width() - width).abs() <= 10,
-                &format!(
-                    "screenshot {} at {width} px (window is {} px)",
-                    path.display(),
-                    self.window.width()
-                ),
+                saved.is_ok(),
+                &format!("screenshot {} at {width} px {last_error}", path.display()),
             );
         }
         self.window.set_default_size(960, 720);
+        wait_until(
+            &format!("the window to return to 960 px after {name}"),
+            WIDGETS_DEADLINE,
+            || (self.window.width() - 960).abs() <= 10,
+        )
+        .await?;
         settle().await;
+        Ok(())
     }
 }
 
@@ -180,7 +246,7 @@ async fn settle() {
     glib::timeout_future(Duration::from_millis(150)).await;
 }
 
-async fn drive(driver: Driver) {
+async fn drive(driver: &Driver) -> Result<(), Stuck> {
     let tally = driver.tally.clone();
     let model = driver.window.plan_model();
     settle().await;
@@ -188,7 +254,7 @@ async fn drive(driver: Driver) {
         driver.tag() == "welcome",
         "the wizard starts on the welcome page",
     );
-    driver.screenshots("01-welcome").await;
+    driver.screenshots("01-welcome").await?;
     WidgetExt::activate_action(&driver.page(), "welcome.explain", None).unwrap();
     settle().await;
     let explanation = driver
@@ -211,9 +277,12 @@ async fn drive(driver: Driver) {
 
     // Disk
     tally.check(driver.tag() == "disk", "Install NixOS opens the disk page");
-    while find_in(driver.page().upcast_ref(), "disk:/dev/nvme0n1").is_none() {
-        settle().await;
-    }
+    wait_until(
+        "the fake NVMe disk in the disk list",
+        WIDGETS_DEADLINE,
+        || find_in(driver.page().upcast_ref(), "disk:/dev/nvme0n1").is_some(),
+    )
+    .await?;
     tally.check(!driver.next_sensitive(), "Next waits for a disk");
     tally.check(
         !driver.find("disk:/dev/sdb").is_sensitive(),
@@ -237,8 +306,8 @@ async fn drive(driver: Driver) {
         driver.next_sensitive(),
         "Next is sensitive with a usable disk",
     );
-    driver.screenshots("02-disk").await;
-    driver.go_next("encryption").await;
+    driver.screenshots("02-disk").await?;
+    driver.go_next("encryption").await?;
 
     // Encryption
     tally.check(!driver.next_sensitive(), "Next waits for a passphrase");
@@ -263,8 +332,8 @@ async fn drive(driver: Driver) {
         driver.preview().contains("boot.initrd.luks.devices"),
         "the preview shows the LUKS device",
     );
-    driver.screenshots("03-encryption").await;
-    driver.go_next("layout").await;
+    driver.screenshots("03-encryption").await?;
+    driver.go_next("layout").await?;
 
     // Layout
     driver
@@ -315,8 +384,8 @@ async fn drive(driver: Driver) {
         driver.next_sensitive(),
         "fixing the mount point makes Next sensitive",
     );
-    driver.screenshots("04-layout").await;
-    driver.go_next("persistence").await;
+    driver.screenshots("04-layout").await?;
+    driver.go_next("persistence").await?;
 
     // Persistence
     driver.set_text("add-directory", "/var/lib/cups");
@@ -344,8 +413,8 @@ async fn drive(driver: Driver) {
         driver.next_sensitive(),
         "removing it makes Next sensitive again",
     );
-    driver.screenshots("05-persistence").await;
-    driver.go_next("system").await;
+    driver.screenshots("05-persistence").await?;
+    driver.go_next("system").await?;
 
     // System
     driver.set_text("hostname", "-bad");
@@ -375,8 +444,8 @@ async fn drive(driver: Driver) {
         "host name and time zone reach the preview",
     );
     tally.check(driver.next_sensitive(), "a valid system page allows Next");
-    driver.screenshots("06-system").await;
-    driver.go_next("users").await;
+    driver.screenshots("06-system").await?;
+    driver.go_next("users").await?;
 
     // Users
     driver.set_text("full-name", "Ada Lovelace");
@@ -400,8 +469,8 @@ async fn drive(driver: Driver) {
         driver.preview().contains("ada") && !driver.preview().contains("analytical"),
         "the preview names the user and never shows the password",
     );
-    driver.screenshots("07-users").await;
-    driver.go_next("review").await;
+    driver.screenshots("07-users").await?;
+    driver.go_next("review").await?;
 
     // Review
     tally.check(
@@ -430,7 +499,7 @@ async fn drive(driver: Driver) {
         driver.preview().contains("subvol=docker") && driver.preview().contains("mode=755"),
         "the review shows storage.nix with the docker subvolume and mode=755",
     );
-    driver.screenshots("08-review").await;
+    driver.screenshots("08-review").await?;
     let progress = driver
         .window
         .navigation_view()
@@ -446,10 +515,13 @@ async fn drive(driver: Driver) {
         "Install opens the progress page",
     );
     glib::timeout_future(Duration::from_millis(1500)).await;
-    driver.screenshots("09-progress").await;
-    while driver.tag() == "progress" {
-        settle().await;
-    }
+    driver.screenshots("09-progress").await?;
+    wait_until(
+        "the simulated install to leave the progress page",
+        INSTALL_DEADLINE,
+        || driver.tag() != "progress",
+    )
+    .await?;
     tally.check(
         driver.tag() == "done",
         "the simulated install ends on the done page",
@@ -458,16 +530,19 @@ async fn drive(driver: Driver) {
         progress.log_text().contains("installation finished!"),
         "the log holds nixos-install's output",
     );
-    driver.screenshots("10-done").await;
+    driver.screenshots("10-done").await?;
 
     // Cancel, failure page, Try again
     driver.window.navigation_view().pop_to_tag("review");
     settle().await;
     driver.click("install").await;
     progress.cancel();
-    while driver.tag() == "progress" {
-        settle().await;
-    }
+    wait_until(
+        "the cancelled install to leave the progress page",
+        INSTALL_DEADLINE,
+        || driver.tag() != "progress",
+    )
+    .await?;
     tally.check(
         driver.tag() == "failed",
         "a cancelled install ends on the failure page",
@@ -477,9 +552,41 @@ async fn drive(driver: Driver) {
         !disk_state.label().is_empty(),
         "the failure page says what the disk holds",
     );
-    driver.screenshots("11-failed").await;
+    driver.screenshots("11-failed").await?;
     driver.click("try-again").await;
     tally.check(driver.tag() == "review", "Try again returns to the review");
+
+    disk_page_is_freed_when_closed(&tally).await
+}
+
+/// The disk page watches the disks for as long as it lives; once its window
+/// is gone, the watch must not keep it alive.
+async fn disk_page_is_freed_when_closed(tally: &Tally) -> Result<(), Stuck> {
+    let page: KsDiskPage = glib::Object::builder().property("demo", true).build();
+    let navigation = adw::NavigationView::new();
+    navigation.add(&page);
+    let window = gtk::Window::builder().child(&navigation).build();
+    window.present();
+    wait_until(
+        "a lone disk page to list the fake disks",
+        WIDGETS_DEADLINE,
+        || find_in(page.upcast_ref(), "disk:/dev/nvme0n1").is_some(),
+    )
+    .await?;
+    let freed = page.downgrade();
+    drop(page);
+    drop(navigation);
+    window.destroy();
+    drop(window);
+    let outcome = wait_until("the closed disk page to be freed", WIDGETS_DEADLINE, || {
+        freed.upgrade().is_none()
+    })
+    .await;
+    tally.check(
+        outcome.is_ok(),
+        "a closed disk page is freed although its disk watch was running",
+    );
+    Ok(())
 }
 
 fn run_wizard(prefix: &'static str) -> Rc<Tally> {
@@ -506,7 +613,16 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
             };
             let app = app.clone();
             glib::spawn_future_local(async move {
-                drive(driver).await;
+                let outcome = drive(&driver).await;
+                let stuck = outcome.as_ref().err().map(|Stuck(why)| why.as_str());
+                driver.tally.check(
+                    stuck.is_none(),
+                    &format!(
+                        "the drive reached its last step{}",
+                        stuck.map(|why| format!(" ({why})")).unwrap_or_default()
+                    ),
+                );
+                driver.tally.reached_end.set(outcome.is_ok());
                 app.quit();
             });
         }
@@ -515,25 +631,60 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     tally
 }
 
+/// Runs this test again in Hebrew, in a child process with a deadline.
+fn run_in_hebrew() -> Result<(), String> {
+    let mut child = Command::new(std::env::current_exe().map_err(|error| error.to_string())?)
+        .env(RTL_CHILD, "1")
+        .env("LANG", "he_IL.UTF-8")
+        .env("LANGUAGE", "he")
+        .spawn()
+        .map_err(|error| format!("could not start the Hebrew run: {error}"))?;
+    let deadline = Instant::now() + RTL_RUN_DEADLINE;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("the Hebrew run ended with {status}")),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "gave up after {} s waiting for the Hebrew run to end",
+                    RTL_RUN_DEADLINE.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Err(error) => return Err(format!("could not wait for the Hebrew run: {error}")),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     keepsake::i18n::init();
     prepare();
     let rtl = std::env::var_os(RTL_CHILD).is_some();
     let tally = run_wizard(if rtl { "rtl-" } else { "" });
+    // The app can also quit before the drive ends (a window closed, a
+    // crash in a handler): that must fail too.
+    tally.check(
+        tally.reached_end.get(),
+        "the application ran until the drive's last step",
+    );
     if rtl {
         tally.check(
             gtk::Widget::default_direction() == gtk::TextDirection::Rtl,
             "Hebrew lays the window out right to left",
         );
     } else {
-        let status = Command::new(std::env::current_exe().expect("the test knows its path"))
-            .env(RTL_CHILD, "1")
-            .env("LANG", "he_IL.UTF-8")
-            .env("LANGUAGE", "he")
-            .status();
+        let outcome = run_in_hebrew();
         tally.check(
-            status.is_ok_and(|status| status.success()),
-            "the whole wizard also passes in Hebrew (right to left)",
+            outcome.is_ok(),
+            &format!(
+                "the whole wizard also passes in Hebrew (right to left){}",
+                outcome
+                    .err()
+                    .map(|why| format!(": {why}"))
+                    .unwrap_or_default()
+            ),
         );
     }
     let (passed, failed) = (tally.passed.get(), tally.failed.get());

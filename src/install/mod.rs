@@ -24,6 +24,7 @@ mod event;
 mod executor;
 mod fake;
 mod helper_input;
+mod helper_process;
 mod mount_options;
 mod system;
 mod udisks;
@@ -39,4 +40,5 @@ pub use self::executor::{
 };
 pub use self::fake::FakeBackend;
 pub use self::helper_input::{CANCEL_COMMAND, read_plan_json, watch_for_cancel};
+pub use self::helper_process::{HelperExit, HelperMessage, HelperProcess};
 pub use self::system::SystemBackend;

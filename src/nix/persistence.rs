@@ -53,9 +53,9 @@ pub fn render(plan: &Plan) -> String {
     File {
         header: header(
             "What survives a reboot: everything else on / is wiped.",
-            "Keepsake's persistence editor reads and rewrites the\n\
-             environment.persistence block; keep its shape (plain strings, or\n\
-             { directory; user; group; mode; } sets) so it can.",
+            "Add a directory or file to environment.persistence to keep it;\n\
+             its data must be copied to the storage root before the next\n\
+             boot, or that boot starts it empty.",
         ),
         bindings: vec![("impermanence".to_owned(), impermanence)],
         body,

@@ -88,7 +88,13 @@ impl KsApplication {
 
     fn setup_actions(&self) {
         let quit = gio::ActionEntry::builder("quit")
-            .activate(|app: &Self, _, _| app.quit())
+            // Through each window's close request, which stops a running
+            // install first; the application ends with its last window.
+            .activate(|app: &Self, _, _| {
+                for window in app.windows() {
+                    window.close();
+                }
+            })
             .build();
         let about = gio::ActionEntry::builder("about")
             .activate(|app: &Self, _, _| app.show_about())
@@ -105,8 +111,6 @@ impl KsApplication {
             .comments(gettext(
                 "Install NixOS with an encrypted disk and a root file system that is erased at every boot, then choose what it keeps.",
             ))
-            .website("https://github.com/keepsake/keepsake")
-            .issue_url("https://github.com/keepsake/keepsake/issues")
             .license_type(gtk::License::Gpl30)
             // Translators: replace with your names, one per line.
             .translator_credits(gettext("translator-credits"))

@@ -38,6 +38,8 @@ mod imp {
         pub(super) disks: RefCell<Vec<Disk>>,
         pub(super) rows: RefCell<Vec<adw::ActionRow>>,
         pub(super) watching: Cell<bool>,
+        /// The disk watch: it ends with the page.
+        pub(super) watch_task: RefCell<Option<glib::JoinHandle<()>>>,
     }
 
     impl KsDiskPage {
@@ -69,7 +71,13 @@ mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for KsDiskPage {}
+    impl ObjectImpl for KsDiskPage {
+        fn dispose(&self) {
+            if let Some(task) = self.watch_task.take() {
+                task.abort();
+            }
+        }
+    }
     impl WidgetImpl for KsDiskPage {}
 
     impl NavigationPageImpl for KsDiskPage {
@@ -90,46 +98,55 @@ glib::wrapper! {
 
 impl KsDiskPage {
     /// Follows the disk list for as long as the page exists; UDisks is read
-    /// on the main context without blocking it.
+    /// on the main context without blocking it. The task holds the page
+    /// only while it handles an update, so a closed page is freed.
     fn watch(&self) {
         let demo = self.demo();
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                let source: Box<dyn DiskSource> = if demo {
-                    Box::new(FakeDisks::demo())
-                } else {
-                    match UDisksSource::system().await {
-                        Ok(source) => Box::new(source),
-                        Err(error) => {
-                            page.show_error(&error.to_string());
-                            return;
-                        }
-                    }
-                };
-                let minimum_size = page
-                    .plan_model()
-                    .map(|model| model.with_plan(|plan| plan.minimum_disk_bytes()));
-                let query = DiskQuery {
-                    allow_loop: false,
-                    minimum_size,
-                };
-                let mut updates = match disks::watch_disks(source.as_ref(), query).await {
-                    Ok(updates) => updates,
+        let page = self.downgrade();
+        let task = glib::spawn_future_local(async move {
+            let source: Box<dyn DiskSource> = if demo {
+                Box::new(FakeDisks::demo())
+            } else {
+                match UDisksSource::system().await {
+                    Ok(source) => Box::new(source),
                     Err(error) => {
-                        page.show_error(&error.to_string());
+                        if let Some(page) = page.upgrade() {
+                            page.show_error(&error.to_string());
+                        }
                         return;
                     }
-                };
-                while let Some(update) = updates.next().await {
-                    match update {
-                        Ok(disks) => page.show_disks(disks),
-                        Err(error) => page.show_error(&error.to_string()),
+                }
+            };
+            let Some(minimum_size) = page.upgrade().map(|page| {
+                page.plan_model()
+                    .map(|model| model.with_plan(|plan| plan.minimum_disk_bytes()))
+            }) else {
+                return;
+            };
+            let query = DiskQuery {
+                allow_loop: false,
+                minimum_size,
+            };
+            let mut updates = match disks::watch_disks(source.as_ref(), query).await {
+                Ok(updates) => updates,
+                Err(error) => {
+                    if let Some(page) = page.upgrade() {
+                        page.show_error(&error.to_string());
                     }
+                    return;
+                }
+            };
+            while let Some(update) = updates.next().await {
+                let Some(page) = page.upgrade() else {
+                    return;
+                };
+                match update {
+                    Ok(disks) => page.show_disks(disks),
+                    Err(error) => page.show_error(&error.to_string()),
                 }
             }
-        ));
+        });
+        self.imp().watch_task.replace(Some(task));
     }
 
     fn show_error(&self, message: &str) {

@@ -5,6 +5,7 @@
 //! handled on the main context.
 
 use std::cell::{Cell, RefCell};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -16,7 +17,8 @@ use gtk::{gio, glib};
 
 use crate::i18n::gettext_f;
 use crate::install::{
-    self, CANCEL_COMMAND, CancelFlag, Event, FakeBackend, InstallOptions, StepId,
+    self, CancelFlag, Event, FakeBackend, HelperExit, HelperMessage, HelperProcess, InstallOptions,
+    StepId,
 };
 use crate::plan::Plan;
 
@@ -50,7 +52,7 @@ mod imp {
         pub(super) demo_time_scale: Cell<f64>,
         pub(super) step_rows: RefCell<Vec<(StepId, adw::ActionRow, gtk::Stack)>>,
         pub(super) cancel: RefCell<CancelFlag>,
-        pub(super) helper: RefCell<Option<gio::Subprocess>>,
+        pub(super) helper: RefCell<Option<HelperProcess>>,
         pub(super) failure: RefCell<Option<String>>,
         pub(super) running: Cell<bool>,
     }
@@ -201,44 +203,41 @@ impl KsProgressPage {
             let time_scale = self.demo_time_scale();
             std::thread::spawn(move || {
                 let mut backend = FakeBackend::new().with_time_scale(time_scale);
-                // The result is in the events; a closed channel means the
-                // page is gone.
-                let _ = install::install(
+                // A closed channel means the page is gone.
+                let result = install::install(
                     &plan,
                     &mut backend,
                     &InstallOptions::default(),
                     &cancel,
                     &mut |event| {
-                        let _ = sender.send_blocking(event);
+                        let _ = sender.send_blocking(HelperMessage::Event(event));
                     },
                 );
+                let exit = match result {
+                    Ok(_) => HelperExit::Succeeded,
+                    Err(_) => HelperExit::Failed(Some(1)),
+                };
+                let _ = sender.send_blocking(HelperMessage::Exited(exit));
             });
         } else {
             self.run_helper(plan, sender);
         }
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                while let Ok(event) = receiver.recv().await {
-                    page.handle(event);
-                    if !page.imp().running.get() {
-                        return;
-                    }
-                }
-                if page.imp().running.get() {
-                    page.finish_stopped(
-                        &gettext("The installer stopped without saying why."),
-                        &gettext("The disk may be partly written. Check it before you use it."),
-                    );
-                }
+        // Holds the page only while a message is handled, so a closed
+        // window is freed even if the helper never reports again.
+        let page = self.downgrade();
+        glib::spawn_future_local(async move {
+            while let Ok(message) = receiver.recv().await {
+                let Some(page) = page.upgrade() else {
+                    return;
+                };
+                page.receive(message);
             }
-        ));
+        });
     }
 
-    /// Runs `pkexec keepsake-helper`, feeds it the plan with the passphrase
-    /// on stdin, and forwards its JSON-lines events.
-    fn run_helper(&self, plan: Plan, sender: async_channel::Sender<Event>) {
+    /// Hashes the passwords off the main thread, then runs `pkexec
+    /// keepsake-helper` with the plan and the passphrase on its stdin.
+    fn run_helper(&self, plan: Plan, sender: async_channel::Sender<HelperMessage>) {
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = page)]
             self,
@@ -253,53 +252,62 @@ impl KsProgressPage {
                 let input = match input {
                     Ok(input) => input,
                     Err(error) => {
-                        page.append_log(&error);
+                        page.finish_stopped(
+                            &gettext_f(
+                                "Keepsake could not prepare the plan for the installer: {problem}",
+                                &[("problem", &error)],
+                            ),
+                            &gettext("Nothing was written to the disk."),
+                        );
                         return;
                     }
                 };
-                let helper = helper_path();
-                let launched = gio::Subprocess::newv(
-                    &["pkexec".as_ref(), helper.as_os_str()],
-                    gio::SubprocessFlags::STDIN_PIPE | gio::SubprocessFlags::STDOUT_PIPE,
-                );
-                let process = match launched {
-                    Ok(process) => process,
-                    Err(error) => {
-                        page.append_log(&error.to_string());
-                        return;
+                let command: [OsString; 2] = ["pkexec".into(), helper_path().into_os_string()];
+                match HelperProcess::start(&command, input, sender) {
+                    Ok(process) => {
+                        page.imp().helper.replace(Some(process));
                     }
-                };
-                page.imp().helper.replace(Some(process.clone()));
-                // The pipe stays open after the plan: the helper runs as
-                // root, so a `cancel` line on it is the only way to stop it.
-                if let Some(stdin) = process.stdin_pipe() {
-                    let bytes = glib::Bytes::from(input.as_bytes());
-                    let written = stdin
-                        .write_bytes_future(&bytes, glib::Priority::DEFAULT)
-                        .await;
-                    if let Err(error) = written {
-                        page.append_log(&error.to_string());
-                    }
+                    Err(error) => page.finish_stopped(
+                        &gettext_f(
+                            "Keepsake could not start its installer with pkexec: {problem}",
+                            &[("problem", &error.to_string())],
+                        ),
+                        &gettext("Nothing was written to the disk."),
+                    ),
                 }
-                let Some(stdout) = process.stdout_pipe() else {
-                    return;
-                };
-                let lines = gio::DataInputStream::new(&stdout);
-                while let Ok(Some(line)) =
-                    lines.read_line_utf8_future(glib::Priority::DEFAULT).await
-                {
-                    match Event::from_json_line(&line) {
-                        Ok(event) => {
-                            if sender.send(event).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => page.append_log(&line),
-                    }
-                }
-                page.imp().helper.replace(None);
             }
         ));
+    }
+
+    fn receive(&self, message: HelperMessage) {
+        match message {
+            HelperMessage::Event(event) => self.handle(event),
+            HelperMessage::Output(line) => self.append_log(&line),
+            HelperMessage::Exited(exit) => {
+                self.imp().helper.replace(None);
+                // A helper that reported its end has already finished the page.
+                if !self.imp().running.get() {
+                    return;
+                }
+                match exit {
+                    HelperExit::NotAuthorised => self.finish_stopped(
+                        &gettext("Keepsake was not allowed to install."),
+                        &gettext(
+                            "Nothing was written to the disk. Install again and enter the administrator password when asked.",
+                        ),
+                    ),
+                    HelperExit::Succeeded | HelperExit::Failed(_) => self.finish_stopped(
+                        &gettext("The installer stopped without saying why."),
+                        &gettext("The disk may be partly written. Check it before you use it."),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Whether an installation runs now.
+    pub fn is_running(&self) -> bool {
+        self.imp().running.get()
     }
 
     fn handle(&self, event: Event) {
@@ -409,25 +417,13 @@ impl KsProgressPage {
     pub fn cancel(&self) {
         let imp = self.imp();
         imp.cancel.borrow().cancel();
-        if let Some(stdin) = imp
-            .helper
-            .borrow()
-            .as_ref()
-            .and_then(|helper| helper.stdin_pipe())
-        {
-            let request = glib::Bytes::from_owned(format!("{CANCEL_COMMAND}\n").into_bytes());
-            glib::spawn_future_local(glib::clone!(
-                #[weak(rename_to = page)]
-                self,
-                async move {
-                    if let Err(error) = stdin
-                        .write_bytes_future(&request, glib::Priority::DEFAULT)
-                        .await
-                    {
-                        page.append_log(&error.to_string());
-                    }
-                }
-            ));
+        if let Some(helper) = imp.helper.borrow().as_ref() {
+            if let Err(error) = helper.request_cancel() {
+                self.append_log(&gettext_f(
+                    "Could not ask the installer to stop: {problem}",
+                    &[("problem", &error.to_string())],
+                ));
+            }
         }
         self.append_log(&gettext("Cancelling at the next safe point…"));
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{
@@ -45,6 +46,9 @@ mod imp {
         #[template_child]
         pub(super) failed_page: TemplateChild<KsFailedPage>,
         pub(super) plan_model: OnceCell<KsPlanModel>,
+        /// The person closed the window during an install and chose to
+        /// stop it: close once the helper has cleaned up.
+        pub(super) close_when_stopped: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -90,7 +94,13 @@ mod imp {
             self.progress_page.connect_completed(glib::clone!(
                 #[weak]
                 obj,
-                move |_| obj.imp().navigation_view.push_by_tag("done")
+                move |_| {
+                    if obj.imp().close_when_stopped.get() {
+                        obj.close();
+                    } else {
+                        obj.imp().navigation_view.push_by_tag("done");
+                    }
+                }
             ));
             self.progress_page.connect_stopped(glib::clone!(
                 #[weak]
@@ -100,13 +110,31 @@ mod imp {
                     imp.failed_page
                         .show_failure(message, disk_state, &progress.log_text());
                     imp.navigation_view.push_by_tag("failed");
+                    if imp.close_when_stopped.get() {
+                        obj.close();
+                    }
                 }
             ));
         }
     }
 
     impl WidgetImpl for KsWindow {}
-    impl WindowImpl for KsWindow {}
+    impl WindowImpl for KsWindow {
+        /// An install runs as root: closing the window must not leave it
+        /// running unseen, so ask, stop it, and close once it has stopped.
+        fn close_request(&self) -> glib::Propagation {
+            if !self.progress_page.is_running() {
+                return self.parent_close_request();
+            }
+            let obj = self.obj();
+            glib::spawn_future_local(glib::clone!(
+                #[weak]
+                obj,
+                async move { obj.confirm_close_during_install().await }
+            ));
+            glib::Propagation::Stop
+        }
+    }
     impl ApplicationWindowImpl for KsWindow {}
     impl AdwApplicationWindowImpl for KsWindow {}
 }
@@ -145,6 +173,31 @@ impl KsWindow {
             .get()
             .expect("created in constructed")
             .clone()
+    }
+
+    async fn confirm_close_during_install(&self) {
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Stop the Installation and Close?")),
+            Some(&gettext(
+                "Keepsake is installing NixOS. To close, it stops at the next safe point, unmounts and locks what it set up, then closes. If the disk was already erased, it will not start until you install again.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("continue", &gettext("_Keep Installing")),
+            ("stop", &gettext("_Stop and Close")),
+        ]);
+        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("continue"));
+        dialog.set_close_response("continue");
+        if dialog.choose_future(Some(self)).await == "stop" {
+            let imp = self.imp();
+            if imp.progress_page.is_running() {
+                imp.close_when_stopped.set(true);
+                imp.progress_page.cancel();
+            } else {
+                self.close();
+            }
+        }
     }
 
     fn start_install(&self) {

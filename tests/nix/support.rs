@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! Shared by the plan and render tests: sample plans, and running
-//! `nix-instantiate` against the pinned sources in `../shared/nix-sources`.
+//! `nix-instantiate` against the pinned sources in `tests/data/nix-sources`.
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
@@ -16,8 +16,10 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn shared_dir() -> PathBuf {
-    manifest_dir().join("../shared")
+/// The pinned tarballs, kept in the repository so that a clone passes its
+/// tests with nothing beside it.
+pub fn nix_sources_dir() -> PathBuf {
+    manifest_dir().join("tests/data/nix-sources")
 }
 
 /// Whether `tool` is on PATH. Inside the build root a missing tool fails the
@@ -38,16 +40,43 @@ pub fn tool_available(tool: &str) -> bool {
     found
 }
 
+const PINNED_TARBALLS: [&str; 2] = ["impermanence-7b1d382.tar.gz", "nixpkgs-lib-de42d44.tar.gz"];
+
+/// Fails unless every pinned tarball is listed in `SHA256SUMS` and matches it.
+pub fn verify_pinned_sources() {
+    let sums = std::fs::read_to_string(nix_sources_dir().join("SHA256SUMS"))
+        .expect("tests/data/nix-sources/SHA256SUMS is readable");
+    for tarball in PINNED_TARBALLS {
+        assert!(
+            sums.lines()
+                .any(|line| line.ends_with(&format!("  {tarball}"))),
+            "{tarball} has no line in tests/data/nix-sources/SHA256SUMS"
+        );
+    }
+    let output = Command::new("sha256sum")
+        .args(["--check", "--strict", "SHA256SUMS"])
+        .current_dir(nix_sources_dir())
+        .output()
+        .expect("sha256sum runs");
+    assert!(
+        output.status.success(),
+        "a pinned Nix source does not match its hash:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// A scratch directory with the pinned sources unpacked, shared by the
 /// tests of one binary.
 fn sources() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     static SOURCES: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
     SOURCES.get_or_init(|| {
+        verify_pinned_sources();
         let dir = tempfile::tempdir().unwrap();
-        for tarball in ["impermanence-7b1d382.tar.gz", "nixpkgs-lib-de42d44.tar.gz"] {
+        for tarball in PINNED_TARBALLS {
             let status = Command::new("tar")
                 .arg("xzf")
-                .arg(shared_dir().join("nix-sources").join(tarball))
+                .arg(nix_sources_dir().join(tarball))
                 .arg("-C")
                 .arg(dir.path())
                 .status()
