@@ -556,7 +556,63 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.click("try-again").await;
     tally.check(driver.tag() == "review", "Try again returns to the review");
 
-    disk_page_is_freed_when_closed(&tally).await
+    disk_page_is_freed_when_closed(&tally).await?;
+    closing_the_window_stops_the_install_first(driver, &progress).await
+}
+
+/// Closing the window while the (simulated) helper runs asks first, then
+/// stops the install and closes only once it has stopped.
+async fn closing_the_window_stops_the_install_first(
+    driver: &Driver,
+    progress: &KsProgressPage,
+) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let window = &driver.window;
+    // Keeps the application running when its only window closes.
+    let _hold = window.application().map(|app| app.hold());
+    progress.set_demo_time_scale(1.0);
+    driver.click("install").await;
+    tally.check(progress.is_running(), "the install runs again");
+    window.close();
+    wait_until(
+        "a dialog about the running install",
+        WIDGETS_DEADLINE,
+        || window.visible_dialog().is_some(),
+    )
+    .await?;
+    let dialog = window.visible_dialog().and_downcast::<adw::AlertDialog>();
+    tally.check(
+        window.is_visible()
+            && dialog.as_ref().is_some_and(|dialog| {
+                dialog.heading().as_deref()
+                    == Some(gettextrs::gettext("Stop the Installation and Close?").as_str())
+            }),
+        "closing the window during an install asks first and keeps the window",
+    );
+    let Some(dialog) = dialog else {
+        return Err(Stuck(
+            "no dialog asked about the running install".to_owned(),
+        ));
+    };
+    // What a click on the button does: the response, then the dialog closes.
+    dialog.emit_by_name::<()>("response", &[&"stop"]);
+    dialog.force_close();
+    wait_until(
+        "the window to close once the install stopped",
+        INSTALL_DEADLINE,
+        || !window.is_visible(),
+    )
+    .await?;
+    // The demo install takes far longer than this at full time scale, so a
+    // window that closed at once would find it still running.
+    tally.check(
+        !progress.is_running()
+            && progress
+                .log_text()
+                .contains(&gettextrs::gettext("Cancelling at the next safe point…")),
+        "the window closed only once the cancelled install had stopped",
+    );
+    Ok(())
 }
 
 /// The disk page watches the disks for as long as it lives; once its window

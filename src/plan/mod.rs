@@ -11,7 +11,7 @@ mod secret;
 mod validate;
 
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 pub use self::password::{HashError, Password, is_well_formed_hash};
 pub use self::secret::Secret;
@@ -340,22 +340,38 @@ impl Plan {
 
     /// The JSON `keepsake-helper` reads on stdin: the plan with the LUKS
     /// passphrase. Wiped from memory when dropped; never write it to a file.
+    ///
+    /// The passphrase goes straight from the [`Secret`] into one buffer
+    /// reserved large enough up front, so no untyped JSON value and no
+    /// reallocation leaves a copy of it behind.
     pub fn to_helper_json(&self) -> Result<Zeroizing<String>, serde_json::Error> {
-        let mut value = serde_json::to_value(self)?;
-        if let (Some(passphrase), Some(encryption)) = (
-            &self.encryption.passphrase,
-            value.get_mut("encryption").and_then(|e| e.as_object_mut()),
-        ) {
-            encryption.insert(
-                "passphrase".to_owned(),
-                serde_json::Value::String(passphrase.expose().to_owned()),
-            );
-        }
-        let json = Zeroizing::new(serde_json::to_string(&value)?);
-        if let Some(serde_json::Value::String(copy)) = value.pointer_mut("/encryption/passphrase") {
-            copy.zeroize();
-        }
-        Ok(json)
+        let mut rest = serde_json::to_value(self)?;
+        let encryption = rest
+            .as_object_mut()
+            .and_then(|plan| plan.remove("encryption"))
+            .unwrap_or_default();
+        let input = HelperInput {
+            rest: &rest,
+            encryption: HelperEncryption {
+                public: &encryption,
+                passphrase: self.encryption.passphrase.as_ref(),
+            },
+        };
+        let passphrase_len = self
+            .encryption
+            .passphrase
+            .as_ref()
+            .map_or(0, |secret| secret.expose().len());
+        // JSON escapes a byte as at most six (`\u001f`).
+        let capacity = serde_json::to_vec(&rest)?.len()
+            + serde_json::to_vec(&encryption)?.len()
+            + passphrase_len * 6
+            + 64;
+        let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
+        serde_json::to_writer(&mut *buffer, &input)?;
+        let text = String::from_utf8(std::mem::take(&mut *buffer))
+            .map_err(|error| serde::ser::Error::custom(error.utf8_error()))?;
+        Ok(Zeroizing::new(text))
     }
 
     /// Replaces every clear-text password with its yescrypt hash.
@@ -430,6 +446,36 @@ pub fn default_mount_options(rotational: bool) -> Vec<String> {
 const EXAMPLE_PASSWORD_HASH: &str =
     "$y$j9T$HpIFY0O8.QXQbrMticl7Q.$TBZj/CrhA03cdAfMNBQfr84waJ0NgN5cO53IlYjild6";
 
+/// The helper's input: the plan, with the passphrase beside the other
+/// encryption settings.
+#[derive(Serialize)]
+struct HelperInput<'a> {
+    #[serde(flatten)]
+    rest: &'a serde_json::Value,
+    encryption: HelperEncryption<'a>,
+}
+
+#[derive(Serialize)]
+struct HelperEncryption<'a> {
+    #[serde(flatten)]
+    public: &'a serde_json::Value,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_secret"
+    )]
+    passphrase: Option<&'a Secret>,
+}
+
+fn expose_secret<S: serde::Serializer>(
+    secret: &Option<&Secret>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => serializer.serialize_str(secret.expose()),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +502,14 @@ mod tests {
         assert!(helper_json.contains("open sesame"));
         let read_back = Plan::from_json(&helper_json).unwrap();
         assert_eq!(read_back, plan);
+
+        plan.encryption.passphrase = Some(Secret::from("quote \" back\\slash \u{1} ünï"));
+        let read_back = Plan::from_json(&plan.to_helper_json().unwrap()).unwrap();
+        assert_eq!(read_back, plan);
+        plan.encryption.passphrase = None;
+        let helper_json = plan.to_helper_json().unwrap();
+        assert!(!helper_json.contains("passphrase"));
+        assert_eq!(Plan::from_json(&helper_json).unwrap(), plan);
     }
 
     #[test]
