@@ -253,3 +253,29 @@ pub(crate) fn check_disk(
         Err(DiskRefused { problems })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_disk_says_what_it_is_now_and_what_was_expected() {
+        let refused = DiskRefused {
+            problems: vec![
+                DiskProblem::Changed {
+                    disk: "/dev/disk/by-id/ata-Big_Disk_Y".to_owned(),
+                    now_serial: String::new(),
+                    now_size: 500_107_862_016,
+                    expected_serial: "Y".to_owned(),
+                    expected_size: 4_398_046_511_104,
+                },
+                DiskProblem::InUse(RefusalReason::ReadOnly),
+            ],
+        };
+        assert_eq!(
+            refused.to_string(),
+            "/dev/disk/by-id/ata-Big_Disk_Y is no longer the disk in the plan: now serial (none), 500.1 GB; \
+             the plan expected serial Y, 4.4 TB; The disk is read-only"
+        );
+    }
+}
