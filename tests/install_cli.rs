@@ -66,3 +66,31 @@ fn helper_rejects_input_that_is_not_a_plan() {
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty(), "no event before the plan is read");
 }
+
+#[test]
+fn helper_refuses_a_plan_of_more_than_a_few_mib() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keepsake-helper"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // One JSON value that never ends: the helper must stop reading at its
+    // limit instead of waiting for the end. Its exit breaks the pipe, so
+    // the write may fail.
+    let writer = std::thread::spawn(move || {
+        let mut oversized = b"{\"schema_version\": 1, \"padding\": \"".to_vec();
+        oversized.resize(oversized.len() + (8 << 20), b'x');
+        let _ = stdin.write_all(&oversized);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the plan is larger than 4 MiB; nothing was written"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "no event before the plan is read");
+}

@@ -2,6 +2,9 @@
 //! The executor against the fake backend: step order, events, fault
 //! injection and cancellation with cleanup, without root or disks.
 
+use keepsake::disks::fake::{DriveSpec, PartitionSpec, add_drive};
+use keepsake::disks::snapshot::{self, Snapshot};
+use keepsake::disks::{self, DiskQuery, FakeDisks};
 use keepsake::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
 use keepsake::plan::{Plan, Secret, TargetDisk};
 
@@ -200,4 +203,163 @@ fn the_passphrase_never_appears_in_events() {
     for event in events {
         assert!(!event.to_json_line().contains("correct horse"), "{event:?}");
     }
+}
+
+const PLANNED_SIZE: u64 = 4_398_046_511_104;
+
+/// One 4.4 TB disk, `sda`, with one ext4 partition; the plan names it.
+fn planned_disk() -> (FakeDisks, String, Plan) {
+    let mut snapshot = Snapshot::new();
+    let mut spec = DriveSpec::new("sda", "ATA", "Big Disk", "PLANNED1", PLANNED_SIZE);
+    spec.partitions = vec![PartitionSpec::new(1, 1 << 30, "ext4", "data")];
+    let object_path = add_drive(&mut snapshot, &spec);
+    let fake = FakeDisks::with_snapshot(snapshot);
+    let disk = async_io::block_on(disks::list_disks(&fake, &DiskQuery::default()))
+        .unwrap()
+        .remove(0);
+    let mut plan = plan();
+    plan.disk = Some(TargetDisk {
+        udisks_object_path: object_path.clone(),
+        by_id_path: disk.by_id.expect("the fake disk has a by-id link"),
+        model: disk.model,
+        serial: disk.serial,
+        size_bytes: disk.size,
+        rotational: false,
+    });
+    (fake, object_path, plan)
+}
+
+/// Runs the install and calls `meanwhile` while the build before erase
+/// runs, after the first disk check.
+fn run_changing_disks(
+    backend: &mut FakeBackend,
+    plan: &Plan,
+    meanwhile: impl Fn(),
+) -> (Vec<Event>, install::InstallError) {
+    let mut events = Vec::new();
+    let result = install::install(
+        plan,
+        backend,
+        &InstallOptions::default(),
+        &CancelFlag::new(),
+        &mut |event| {
+            if matches!(
+                event,
+                Event::Started {
+                    step: StepId::BuildBeforeErase,
+                    ..
+                }
+            ) {
+                meanwhile();
+            }
+            events.push(event);
+        },
+    );
+    (events, result.expect_err("the changed disk is refused"))
+}
+
+/// Nothing that writes to the disk ran.
+fn assert_disk_untouched(journal: &[String]) {
+    let destructive = ["gpt ", "esp ", "root ", "subvolume ", "mount ", "lock"];
+    assert!(
+        !journal
+            .iter()
+            .any(|entry| destructive.iter().any(|op| entry.starts_with(op))),
+        "{journal:?}"
+    );
+}
+
+#[test]
+fn a_disk_swapped_after_the_first_check_is_refused_before_any_write() {
+    let (fake, object_path, plan) = planned_disk();
+    let mut backend = FakeBackend::new()
+        .with_time_scale(0.0)
+        .with_disks(fake.clone());
+    let (events, error) = run_changing_disks(&mut backend, &plan, || {
+        // Another disk takes the first one's place, and its kernel name.
+        fake.unplug(&object_path);
+        fake.update(|snapshot| {
+            add_drive(
+                snapshot,
+                &DriveSpec::new("sda", "ATA", "Small Disk", "SWAPPED2", 500_107_862_016),
+            );
+        });
+    });
+    assert_eq!(error.step, StepId::PartitionTable);
+    let by_id = &plan.disk.as_ref().unwrap().by_id_path;
+    assert_eq!(
+        error.detail,
+        format!(
+            "{by_id} is no longer the disk in the plan: now serial SWAPPED2, 500.1 GB; \
+             the plan expected serial PLANNED1, 4.4 TB"
+        )
+    );
+    assert_eq!(
+        error.disk_state,
+        "Nothing was written to the disk; it is as it was."
+    );
+    assert!(matches!(events.last(), Some(Event::Stopped { .. })));
+    assert_disk_untouched(&backend.journal);
+    // The second check asked for the object the first one found, not for
+    // the by-id path again.
+    let checks: Vec<&str> = backend
+        .journal
+        .iter()
+        .filter_map(|entry| entry.strip_prefix("check "))
+        .collect();
+    assert_eq!(checks, [by_id.as_str(), object_path.as_str()]);
+}
+
+#[test]
+fn a_disk_mounted_during_the_build_is_refused_before_any_write() {
+    let (fake, object_path, plan) = planned_disk();
+    let mut backend = FakeBackend::new()
+        .with_time_scale(0.0)
+        .with_disks(fake.clone());
+    let (_, error) = run_changing_disks(&mut backend, &plan, || {
+        fake.update(|snapshot| {
+            snapshot.set(
+                &format!("{object_path}1"),
+                snapshot::FILESYSTEM,
+                "MountPoints",
+                snapshot::Value::byte_strings(&["/media/data"]),
+            );
+        });
+    });
+    assert_eq!(error.step, StepId::PartitionTable);
+    assert_eq!(error.detail, "/dev/sda1 is mounted at /media/data");
+    assert_disk_untouched(&backend.journal);
+}
+
+#[test]
+fn a_disk_unplugged_during_the_build_is_named_by_its_by_id_path() {
+    let (fake, object_path, plan) = planned_disk();
+    let mut backend = FakeBackend::new()
+        .with_time_scale(0.0)
+        .with_disks(fake.clone());
+    let (_, error) = run_changing_disks(&mut backend, &plan, || fake.unplug(&object_path));
+    assert_eq!(error.step, StepId::PartitionTable);
+    assert_eq!(
+        error.detail,
+        format!(
+            "The disk {} is no longer there",
+            plan.disk.as_ref().unwrap().by_id_path
+        )
+    );
+    assert_disk_untouched(&backend.journal);
+}
+
+#[test]
+fn an_unchanged_disk_is_written_through_the_checked_object() {
+    let (fake, _, plan) = planned_disk();
+    let mut backend = FakeBackend::new().with_time_scale(0.0).with_disks(fake);
+    let result = install::install(
+        &plan,
+        &mut backend,
+        &InstallOptions::default(),
+        &CancelFlag::new(),
+        &mut |_| {},
+    );
+    result.expect("the unchanged disk is installed to");
+    assert!(backend.journal.iter().any(|entry| entry == "gpt /dev/sda"));
 }

@@ -7,7 +7,9 @@
 //! Exit status: 0 installed, 1 the install failed or was cancelled (the
 //! events say why and what the disk holds), 2 the input was unusable.
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 
 use keepsake::install::{self, CancelFlag, Event, InstallOptions, StepId};
@@ -27,10 +29,17 @@ fn main() -> ExitCode {
         eprintln!("keepsake-helper: {error}");
         return ExitCode::from(2);
     }
-    let input = match install::read_plan_json(&mut io::stdin()) {
+    // Unbuffered: the plan, passphrase included, must not stay behind in
+    // std's stdin buffer, which is never wiped.
+    let read = io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(install::PlanInputError::from)
+        .and_then(|fd| install::read_plan_json(&mut File::from(fd), install::MAX_PLAN_BYTES));
+    let input = match read {
         Ok(input) => input,
         Err(error) => {
-            eprintln!("keepsake-helper: cannot read the plan from stdin: {error}");
+            eprintln!("keepsake-helper: {error}");
             return ExitCode::from(2);
         }
     };

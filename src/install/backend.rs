@@ -2,13 +2,18 @@
 //! The primitive operations the install steps are made of. The executor
 //! decides what to do and in which order; a backend only does it, on real
 //! disks ([`super::SystemBackend`]) or pretend ([`super::FakeBackend`]).
+//! [`check_disk`] is the disk check both share.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::disks::{self, DiskError, DiskQuery, DiskSource, RefusalReason, format_size};
+use crate::i18n::gettext_f;
 use crate::plan::{Secret, TargetDisk};
 
 use super::cancel::CancelFlag;
+use super::tools::ToolNotFound;
 
 /// What went wrong, in the words of the tool or service that failed. The
 /// executor puts a translated sentence in front of it.
@@ -26,12 +31,79 @@ impl BackendError {
     }
 }
 
-/// A refusal of the disk before anything is written, one translated reason
-/// per entry.
+/// The disk as the last check found it. The destructive calls use this
+/// object instead of resolving the plan's path again, so what is written to
+/// is what was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedDisk {
+    /// UDisks' object of the whole-disk block device.
+    pub object_path: String,
+    /// `/dev/sda`, for the log.
+    pub device: String,
+}
+
+/// One reason to refuse the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskProblem {
+    /// The disk is gone, or UDisks could not be asked.
+    Unavailable(DiskError),
+    /// The disk list's rules refuse it now (mounted, swap, too small …).
+    InUse(RefusalReason),
+    /// Another disk is there, or the same one with another size.
+    Changed {
+        disk: String,
+        now_serial: String,
+        now_size: u64,
+        expected_serial: String,
+        expected_size: u64,
+    },
+}
+
+impl DiskProblem {
+    /// One translated sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unavailable(error) => error.to_string(),
+            Self::InUse(reason) => reason.message(),
+            Self::Changed {
+                disk,
+                now_serial,
+                now_size,
+                expected_serial,
+                expected_size,
+            } => gettext_f(
+                "{disk} is no longer the disk in the plan: now serial {now_serial}, {now_size}; the plan expected serial {expected_serial}, {expected_size}",
+                &[
+                    ("disk", disk),
+                    ("now_serial", &serial_text(now_serial)),
+                    ("now_size", &format_size(*now_size)),
+                    ("expected_serial", &serial_text(expected_serial)),
+                    ("expected_size", &format_size(*expected_size)),
+                ],
+            ),
+        }
+    }
+}
+
+fn serial_text(serial: &str) -> String {
+    if serial.is_empty() {
+        gettext_f("(none)", &[])
+    } else {
+        serial.to_owned()
+    }
+}
+
+/// A refusal of the disk before anything is written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", reasons.join("; "))]
 pub struct DiskRefused {
-    pub reasons: Vec<String>,
+    pub problems: Vec<DiskProblem>,
+}
+
+impl fmt::Display for DiskRefused {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let messages: Vec<String> = self.problems.iter().map(DiskProblem::message).collect();
+        formatter.write_str(&messages.join("; "))
+    }
 }
 
 /// A partition the install created.
@@ -64,7 +136,8 @@ pub struct MountRequest {
     pub options: Vec<String>,
 }
 
-/// A program found on PATH and its arguments. Never carries a secret.
+/// A program (by name; the backend finds it) and its arguments. Never
+/// carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolCommand {
     pub program: String,
@@ -81,10 +154,18 @@ impl ToolCommand {
 }
 
 pub trait Backend {
-    /// The disk must still be the one in the plan, big enough, and not in
+    /// Finds the disk `name` names (the plan's by-id path at the first
+    /// check, the object that check found at the next) and checks that it
+    /// is still the plan's disk (serial and size), big enough, and not in
     /// use (the same rules as the disk list).
-    fn recheck_disk(&mut self, disk: &TargetDisk, needed_bytes: u64) -> Result<(), DiskRefused>;
-    fn find_program(&mut self, name: &str) -> Option<PathBuf>;
+    fn check_disk(
+        &mut self,
+        name: &str,
+        expected: &TargetDisk,
+        needed_bytes: u64,
+    ) -> Result<CheckedDisk, DiskRefused>;
+    /// Where the program `name` is, as [`super::ToolDirs`] finds it.
+    fn find_program(&mut self, name: &str) -> Result<PathBuf, ToolNotFound>;
     /// Runs a program, passing each line of its output (stdout and stderr)
     /// to `output`; kills it when `cancel` is raised.
     fn run(
@@ -94,7 +175,7 @@ pub trait Backend {
         output: &mut dyn FnMut(&str),
     ) -> Result<(), BackendError>;
 
-    fn create_partition_table(&mut self, disk: &TargetDisk) -> Result<(), BackendError>;
+    fn create_partition_table(&mut self, disk: &CheckedDisk) -> Result<(), BackendError>;
     fn create_esp(
         &mut self,
         size_bytes: u64,
@@ -120,4 +201,81 @@ pub trait Backend {
     fn write_file(&mut self, path: &Path, contents: &[u8], mode: u32) -> Result<(), BackendError>;
     fn remove_dir_all(&mut self, path: &Path) -> Result<(), BackendError>;
     fn create_swapfile(&mut self, path: &Path, size_gib: u32) -> Result<(), BackendError>;
+}
+
+/// The check of [`Backend::check_disk`] against a disk source: UDisks, or
+/// the fake disks of tests.
+pub(crate) fn check_disk(
+    source: &dyn DiskSource,
+    name: &str,
+    expected: &TargetDisk,
+    needed_bytes: u64,
+) -> Result<CheckedDisk, DiskRefused> {
+    let query = DiskQuery {
+        allow_loop: false,
+        minimum_size: Some(needed_bytes),
+    };
+    let found = async_io::block_on(disks::recheck_disk(source, name, &query)).map_err(|error| {
+        // Named as the person confirmed it, not by the object path of a
+        // later check.
+        let error = match error {
+            DiskError::NotFound { .. } => DiskError::NotFound {
+                disk: expected.by_id_path.clone(),
+            },
+            other => other,
+        };
+        DiskRefused {
+            problems: vec![DiskProblem::Unavailable(error)],
+        }
+    })?;
+    let mut problems: Vec<DiskProblem> = found
+        .verdict
+        .reasons()
+        .iter()
+        .cloned()
+        .map(DiskProblem::InUse)
+        .collect();
+    if found.serial != expected.serial || found.size != expected.size_bytes {
+        problems.push(DiskProblem::Changed {
+            disk: expected.by_id_path.clone(),
+            now_serial: found.serial.clone(),
+            now_size: found.size,
+            expected_serial: expected.serial.clone(),
+            expected_size: expected.size_bytes,
+        });
+    }
+    if problems.is_empty() {
+        Ok(CheckedDisk {
+            object_path: found.object_path,
+            device: found.device,
+        })
+    } else {
+        Err(DiskRefused { problems })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_disk_says_what_it_is_now_and_what_was_expected() {
+        let refused = DiskRefused {
+            problems: vec![
+                DiskProblem::Changed {
+                    disk: "/dev/disk/by-id/ata-Big_Disk_Y".to_owned(),
+                    now_serial: String::new(),
+                    now_size: 500_107_862_016,
+                    expected_serial: "Y".to_owned(),
+                    expected_size: 4_398_046_511_104,
+                },
+                DiskProblem::InUse(RefusalReason::ReadOnly),
+            ],
+        };
+        assert_eq!(
+            refused.to_string(),
+            "/dev/disk/by-id/ata-Big_Disk_Y is no longer the disk in the plan: now serial (none), 500.1 GB; \
+             the plan expected serial Y, 4.4 TB; The disk is read-only"
+        );
+    }
 }

@@ -12,7 +12,8 @@ use crate::nix::{self, DiskIds};
 use crate::plan::{Plan, Swap};
 
 use super::backend::{
-    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+    Backend, BackendError, CheckedDisk, CreatedPartition, CreatedRoot, DiskRefused, MountRequest,
+    ToolCommand,
 };
 use super::cancel::CancelFlag;
 use super::disk_state::DiskState;
@@ -56,7 +57,7 @@ pub struct InstallReport {
     pub total_seconds: f64,
 }
 
-/// The programs the steps run, found on PATH.
+/// The programs the steps run, found by [`super::ToolDirs`].
 pub const REQUIRED_PROGRAMS: [&str; 3] = ["nixos-generate-config", "nix-build", "nixos-install"];
 
 /// The ESP's mount point and its umask options (the random seed and the
@@ -113,6 +114,7 @@ pub fn install(
         cancel,
         emit,
         state: DiskState::default(),
+        checked: None,
         root: None,
         esp: None,
         step_seconds: Vec::new(),
@@ -158,6 +160,8 @@ struct Run<'a> {
     cancel: &'a CancelFlag,
     emit: &'a mut dyn FnMut(Event),
     state: DiskState,
+    /// The disk as the last check found it.
+    checked: Option<CheckedDisk>,
     root: Option<CreatedRoot>,
     esp: Option<CreatedPartition>,
     step_seconds: Vec<(StepId, f64)>,
@@ -234,9 +238,12 @@ impl Run<'_> {
                 &[],
             )));
         }
-        self.backend
-            .recheck_disk(disk, self.plan.minimum_disk_bytes())
-            .map_err(StepFailure::Refused)
+        let checked = self
+            .backend
+            .check_disk(&disk.by_id_path, disk, self.plan.minimum_disk_bytes())
+            .map_err(StepFailure::Refused)?;
+        self.checked = Some(checked);
+        Ok(())
     }
 
     fn check_tools(&mut self) -> Result<(), StepFailure> {
@@ -244,17 +251,25 @@ impl Run<'_> {
         if self.plan.swap.is_some() {
             programs.push("btrfs");
         }
-        let missing: Vec<&str> = programs
-            .into_iter()
-            .filter(|program| self.backend.find_program(program).is_none())
-            .collect();
+        let mut missing = Vec::new();
+        for program in programs {
+            match self.backend.find_program(program) {
+                // Said out loud, so a stand-in or an unexpected copy shows.
+                Ok(path) => self.log(
+                    StepId::CheckTools,
+                    &format!("{program}: {}", path.display()),
+                ),
+                Err(not_found) => missing.push(not_found.to_string()),
+            }
+        }
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(StepFailure::Explained(gettext_f(
-                "Not found on PATH: {programs}. Run Keepsake on the NixOS installation medium.",
-                &[("programs", &missing.join(", "))],
-            )))
+            missing.push(gettext_f(
+                "Run Keepsake on the NixOS installation medium.",
+                &[],
+            ));
+            Err(StepFailure::Explained(missing.join("\n")))
         }
     }
 
@@ -311,10 +326,25 @@ impl Run<'_> {
 
     fn partition_table(&mut self) -> Result<(), StepFailure> {
         let disk = self.plan.disk.as_ref().ok_or_else(no_disk)?;
+        let first = self.checked.take().ok_or_else(no_check)?;
+        // Again right before the first write, on the object the first check
+        // found: the build before erase can take an hour, time enough to
+        // swap the disk or mount something from it.
+        let checked = self
+            .backend
+            .check_disk(&first.object_path, disk, self.plan.minimum_disk_bytes())
+            .map_err(StepFailure::Refused)?;
+        self.log(
+            StepId::PartitionTable,
+            &format!(
+                "{} ({}, serial {})",
+                checked.device, checked.object_path, disk.serial
+            ),
+        );
         // Counted before the call: a failure half-way may already have
         // replaced the old table.
         self.state.partition_table_touched = true;
-        self.backend.create_partition_table(disk)?;
+        self.backend.create_partition_table(&checked)?;
         Ok(())
     }
 
@@ -626,6 +656,14 @@ fn no_disk() -> StepFailure {
 fn no_root() -> StepFailure {
     StepFailure::Explained(gettext_f(
         "An earlier step did not leave the partitions this step needs.",
+        &[],
+    ))
+}
+
+/// Like [`no_root`], for the disk check of the first step.
+fn no_check() -> StepFailure {
+    StepFailure::Explained(gettext_f(
+        "An earlier step did not check the disk this step writes to.",
         &[],
     ))
 }

@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
+use crate::disks::FakeDisks;
 use crate::plan::{Secret, TargetDisk};
 
 use super::backend::{
-    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+    Backend, BackendError, CheckedDisk, CreatedPartition, CreatedRoot, DiskProblem, DiskRefused,
+    MountRequest, ToolCommand, check_disk,
 };
 use super::cancel::CancelFlag;
+use super::tools::{NIXOS_PROFILE_BIN, ToolNotFound};
 
 /// Seconds each operation takes on a laptop (measured under emulation and
 /// scaled down), multiplied by `time_scale`.
@@ -26,6 +29,8 @@ const TOOL_LINE_SECONDS: f64 = 0.25;
 pub struct FakeBackend {
     time_scale: f64,
     fail_operation: Option<String>,
+    /// Checked with the real rules when set; any disk passes otherwise.
+    disks: Option<FakeDisks>,
     /// Every operation, in order, for tests.
     pub journal: Vec<String>,
 }
@@ -42,8 +47,16 @@ impl FakeBackend {
         Self {
             time_scale: 1.0,
             fail_operation: None,
+            disks: None,
             journal: Vec::new(),
         }
+    }
+
+    /// Checks the plan's disk against these disks, which a test may change
+    /// while the installation runs.
+    pub fn with_disks(mut self, disks: FakeDisks) -> Self {
+        self.disks = Some(disks);
+        self
     }
 
     /// 0 runs instantly (unit tests); 0.1 runs ten times faster.
@@ -100,15 +113,29 @@ fn tool_output(program: &str) -> &'static [&'static str] {
 }
 
 impl Backend for FakeBackend {
-    fn recheck_disk(&mut self, disk: &TargetDisk, _needed_bytes: u64) -> Result<(), DiskRefused> {
-        self.operation(format!("recheck {}", disk.by_id_path), MOUNT_SECONDS)
+    fn check_disk(
+        &mut self,
+        name: &str,
+        expected: &TargetDisk,
+        needed_bytes: u64,
+    ) -> Result<CheckedDisk, DiskRefused> {
+        self.operation(format!("check {name}"), MOUNT_SECONDS)
             .map_err(|error| DiskRefused {
-                reasons: vec![error.detail],
-            })
+                problems: vec![DiskProblem::Unavailable(crate::disks::DiskError::Bus {
+                    detail: error.detail,
+                })],
+            })?;
+        match &self.disks {
+            Some(disks) => check_disk(disks, name, expected, needed_bytes),
+            None => Ok(CheckedDisk {
+                object_path: expected.udisks_object_path.clone(),
+                device: expected.by_id_path.clone(),
+            }),
+        }
     }
 
-    fn find_program(&mut self, name: &str) -> Option<PathBuf> {
-        Some(Path::new("/run/current-system/sw/bin").join(name))
+    fn find_program(&mut self, name: &str) -> Result<PathBuf, ToolNotFound> {
+        Ok(Path::new(NIXOS_PROFILE_BIN).join(name))
     }
 
     fn run(
@@ -130,8 +157,8 @@ impl Backend for FakeBackend {
         self.operation(format!("run {}", command.program), 0.0)
     }
 
-    fn create_partition_table(&mut self, disk: &TargetDisk) -> Result<(), BackendError> {
-        self.operation(format!("gpt {}", disk.by_id_path), PARTITION_TABLE_SECONDS)
+    fn create_partition_table(&mut self, disk: &CheckedDisk) -> Result<(), BackendError> {
+        self.operation(format!("gpt {}", disk.device), PARTITION_TABLE_SECONDS)
     }
 
     fn create_esp(

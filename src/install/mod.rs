@@ -27,10 +27,12 @@ mod helper_input;
 mod helper_process;
 mod mount_options;
 mod system;
+mod tools;
 mod udisks;
 
 pub use self::backend::{
-    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+    Backend, BackendError, CheckedDisk, CreatedPartition, CreatedRoot, DiskProblem, DiskRefused,
+    MountRequest, ToolCommand,
 };
 pub use self::cancel::CancelFlag;
 pub use self::disk_state::DiskState;
@@ -39,6 +41,9 @@ pub use self::executor::{
     InstallError, InstallOptions, InstallReport, REQUIRED_PROGRAMS, install, install_with_udisks,
 };
 pub use self::fake::FakeBackend;
-pub use self::helper_input::{CANCEL_COMMAND, read_plan_json, watch_for_cancel};
+pub use self::helper_input::{
+    CANCEL_COMMAND, MAX_PLAN_BYTES, PlanInputError, read_plan_json, watch_for_cancel,
+};
 pub use self::helper_process::{HelperExit, HelperMessage, HelperProcess};
 pub use self::system::SystemBackend;
+pub use self::tools::{NIXOS_PROFILE_BIN, TOOLS_DIR_VARIABLE, ToolDirs, ToolNotFound};

@@ -15,14 +15,16 @@ use std::time::Duration;
 use rustix::mount::UnmountFlags;
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::disks::{self, DiskQuery, UDisksSource};
+use crate::disks::UDisksSource;
 use crate::plan::{Secret, TargetDisk};
 
 use super::backend::{
-    Backend, BackendError, CreatedPartition, CreatedRoot, DiskRefused, MountRequest, ToolCommand,
+    Backend, BackendError, CheckedDisk, CreatedPartition, CreatedRoot, DiskRefused, MountRequest,
+    ToolCommand, check_disk,
 };
 use super::cancel::CancelFlag;
 use super::mount_options::split_mount_options;
+use super::tools::{ToolDirs, ToolNotFound};
 use super::udisks::{BlockObject, PartitionRequest, UDisks};
 
 const ESP_TYPE: &str = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
@@ -42,15 +44,31 @@ struct Created {
 
 pub struct SystemBackend {
     udisks: UDisks,
+    tools: ToolDirs,
     created: Created,
 }
 
 impl SystemBackend {
     pub fn connect() -> Result<Self, BackendError> {
+        let tools = ToolDirs::system();
         Ok(Self {
-            udisks: UDisks::connect()?,
+            udisks: UDisks::connect(tools.find("udevadm").ok())?,
+            tools,
             created: Created::default(),
         })
+    }
+
+    fn run_found(
+        &self,
+        command: &ToolCommand,
+        cancel: &CancelFlag,
+        output: &mut dyn FnMut(&str),
+    ) -> Result<(), BackendError> {
+        let program = self
+            .tools
+            .find(&command.program)
+            .map_err(|not_found| BackendError::new(not_found.to_string()))?;
+        run_streaming(&program, command, &self.tools.search_path(), cancel, output)
     }
 
     fn disk(&self) -> Result<&BlockObject, BackendError> {
@@ -69,47 +87,18 @@ impl SystemBackend {
 }
 
 impl Backend for SystemBackend {
-    fn recheck_disk(&mut self, disk: &TargetDisk, needed_bytes: u64) -> Result<(), DiskRefused> {
+    fn check_disk(
+        &mut self,
+        name: &str,
+        expected: &TargetDisk,
+        needed_bytes: u64,
+    ) -> Result<CheckedDisk, DiskRefused> {
         let source = UDisksSource::on(self.udisks.connection().inner().clone());
-        let query = DiskQuery {
-            allow_loop: false,
-            minimum_size: Some(needed_bytes),
-        };
-        let found = async_io::block_on(disks::recheck_disk(&source, &disk.by_id_path, &query))
-            .map_err(|error| DiskRefused {
-                reasons: vec![error.to_string()],
-            })?;
-        let mut reasons: Vec<String> = found
-            .verdict
-            .reasons()
-            .iter()
-            .map(|r| r.message())
-            .collect();
-        if found.serial != disk.serial || found.size != disk.size_bytes {
-            reasons.push(crate::i18n::gettext_f(
-                "{disk} is no longer the disk in the plan (serial {serial}, {size} bytes)",
-                &[
-                    ("disk", &disk.by_id_path),
-                    ("serial", &disk.serial),
-                    ("size", &disk.size_bytes.to_string()),
-                ],
-            ));
-        }
-        if reasons.is_empty() {
-            Ok(())
-        } else {
-            Err(DiskRefused { reasons })
-        }
+        check_disk(&source, name, expected, needed_bytes)
     }
 
-    fn find_program(&mut self, name: &str) -> Option<PathBuf> {
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| {
-                fs::metadata(candidate)
-                    .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-            })
+    fn find_program(&mut self, name: &str) -> Result<PathBuf, ToolNotFound> {
+        self.tools.find(name)
     }
 
     fn run(
@@ -118,11 +107,16 @@ impl Backend for SystemBackend {
         cancel: &CancelFlag,
         output: &mut dyn FnMut(&str),
     ) -> Result<(), BackendError> {
-        run_streaming(command, cancel, output)
+        self.run_found(command, cancel, output)
     }
 
-    fn create_partition_table(&mut self, disk: &TargetDisk) -> Result<(), BackendError> {
-        let block = self.udisks.resolve(&disk.by_id_path)?;
+    fn create_partition_table(&mut self, disk: &CheckedDisk) -> Result<(), BackendError> {
+        let object_path = OwnedObjectPath::try_from(disk.object_path.as_str())
+            .map_err(|error| BackendError::new(format!("{}: {error}", disk.object_path)))?;
+        let block = BlockObject {
+            object_path,
+            device: PathBuf::from(&disk.device),
+        };
         self.udisks.format_gpt(&block)?;
         self.created.disk = Some(block);
         Ok(())
@@ -303,21 +297,25 @@ impl Backend for SystemBackend {
                 path.as_os_str().to_owned(),
             ],
         );
-        run_streaming(&command, &CancelFlag::new(), &mut |_| {})
+        self.run_found(&command, &CancelFlag::new(), &mut |_| {})
     }
 }
 
-/// Runs a command with stdin closed, passing its stdout and stderr lines on
-/// as they come, and kills it when `cancel` is raised.
+/// Runs `program` (the command's program, found) with stdin closed and
+/// `search_path` as its PATH, passing its stdout and stderr lines on as
+/// they come, and kills it when `cancel` is raised.
 fn run_streaming(
+    program: &Path,
     command: &ToolCommand,
+    search_path: &std::ffi::OsStr,
     cancel: &CancelFlag,
     output: &mut dyn FnMut(&str),
 ) -> Result<(), BackendError> {
     // Its own process group, so cancelling stops its children too (they
     // would keep the output pipes open otherwise).
-    let mut child = Command::new(&command.program)
+    let mut child = Command::new(program)
         .args(&command.args)
+        .env("PATH", search_path)
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -3,7 +3,8 @@
 //!
 //! UDisks 2.10 re-reads the partition table after every write, so objects
 //! vanish for a moment; every read after a write waits for udev to settle
-//! and retries until the object is back.
+//! and retries while the object (or its interface) is not back yet. Any
+//! other error, AccessDenied above all, is reported at once.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use zbus::blocking::Connection;
+use zbus::fdo;
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::{OwnedObjectPath, Value};
 
@@ -25,11 +27,6 @@ use super::backend::BackendError;
 )]
 trait Manager {
     fn enable_module(&self, name: &str, enable: bool) -> zbus::Result<()>;
-    fn resolve_device(
-        &self,
-        devspec: HashMap<&str, Value<'_>>,
-        options: HashMap<&str, Value<'_>>,
-    ) -> zbus::Result<Vec<OwnedObjectPath>>;
 }
 
 #[zbus::proxy(
@@ -122,35 +119,26 @@ pub struct BlockObject {
 
 pub struct UDisks {
     connection: Connection,
+    /// `None` when there is none: then the reads after a write retry longer.
+    udevadm: Option<PathBuf>,
 }
 
 impl UDisks {
-    pub fn connect() -> Result<Self, BackendError> {
+    pub fn connect(udevadm: Option<PathBuf>) -> Result<Self, BackendError> {
         let connection =
             Connection::system().map_err(|e| dbus_error("connect to the system bus", e))?;
-        Ok(Self { connection })
+        Ok(Self {
+            connection,
+            udevadm,
+        })
     }
 
     pub fn connection(&self) -> &Connection {
         &self.connection
     }
 
-    /// The block object of a device node or `/dev/disk/by-id` link.
-    pub fn resolve(&self, device: &str) -> Result<BlockObject, BackendError> {
-        let manager = ManagerProxy::new(&self.connection).map_err(|e| dbus_error("Manager", e))?;
-        let devspec = HashMap::from([("path", Value::from(device))]);
-        let objects = manager
-            .resolve_device(devspec, HashMap::new())
-            .map_err(|e| dbus_error("Manager.ResolveDevice", e))?;
-        let object_path = objects
-            .into_iter()
-            .next()
-            .ok_or_else(|| BackendError::new(format!("UDisks does not know {device}")))?;
-        self.block_object(object_path)
-    }
-
     pub fn block_object(&self, object_path: OwnedObjectPath) -> Result<BlockObject, BackendError> {
-        let device = self.retry_after_write("Block.Device", || {
+        let device = retry_after_write("Block.Device", || {
             let block = self.block(&object_path)?;
             Ok(device_path(&block.device()?))
         })?;
@@ -161,11 +149,11 @@ impl UDisks {
     }
 
     pub fn block_uuid(&self, object_path: &OwnedObjectPath) -> Result<String, BackendError> {
-        self.retry_after_write("Block.IdUUID", || {
+        retry_after_write("Block.IdUUID", || {
             let uuid = self.block(object_path)?.id_uuid()?;
             if uuid.is_empty() {
                 // udev has not probed the new file system yet.
-                Err(zbus::Error::Failure("no UUID yet".to_owned()))
+                Err(ReadFailure::NotYet("no UUID yet"))
             } else {
                 Ok(uuid)
             }
@@ -176,7 +164,7 @@ impl UDisks {
         self.block(&disk.object_path)
             .and_then(|block| block.format("gpt", HashMap::new()))
             .map_err(|e| dbus_error("Block.Format(gpt)", e))?;
-        settle();
+        self.settle();
         Ok(())
     }
 
@@ -207,13 +195,13 @@ impl UDisks {
                 format_options,
             )
             .map_err(|e| dbus_error("PartitionTable.CreatePartitionAndFormat", e))?;
-        settle();
+        self.settle();
         self.block_object(partition)
     }
 
     /// Where the partition ends, which is where the next one may start.
     pub fn partition_end(&self, partition: &OwnedObjectPath) -> Result<u64, BackendError> {
-        self.retry_after_write("Partition.Offset", || {
+        retry_after_write("Partition.Offset", || {
             let proxy = PartitionProxy::builder(&self.connection)
                 .path(partition.clone())?
                 .cache_properties(CacheProperties::No)
@@ -224,14 +212,14 @@ impl UDisks {
 
     /// The unlocked device of an encrypted partition.
     pub fn cleartext_of(&self, encrypted: &OwnedObjectPath) -> Result<BlockObject, BackendError> {
-        let cleartext = self.retry_after_write("Encrypted.CleartextDevice", || {
+        let cleartext = retry_after_write("Encrypted.CleartextDevice", || {
             let proxy = EncryptedProxy::builder(&self.connection)
                 .path(encrypted.clone())?
                 .cache_properties(CacheProperties::No)
                 .build()?;
             let cleartext = proxy.cleartext_device()?;
             if cleartext.as_str() == "/" {
-                Err(zbus::Error::Failure("not unlocked yet".to_owned()))
+                Err(ReadFailure::NotYet("not unlocked yet"))
             } else {
                 Ok(cleartext)
             }
@@ -280,8 +268,19 @@ impl UDisks {
             .and_then(|builder| builder.build())
             .and_then(|proxy| proxy.lock(HashMap::new()))
             .map_err(|e| dbus_error("Encrypted.Lock", e))?;
-        settle();
+        self.settle();
         Ok(())
+    }
+
+    /// Waits until udev has handled the events of the last write, so
+    /// UDisks' objects reflect it. Without `udevadm`, or when it fails, the
+    /// reads that follow only retry longer.
+    fn settle(&self) {
+        if let Some(udevadm) = &self.udevadm {
+            let _ = Command::new(udevadm)
+                .args(["settle", "--timeout=30"])
+                .status();
+        }
     }
 
     fn block(&self, object_path: &OwnedObjectPath) -> zbus::Result<BlockProxy<'static>> {
@@ -296,22 +295,68 @@ impl UDisks {
             .path(object_path.clone())?
             .build()
     }
+}
 
-    fn retry_after_write<T>(
-        &self,
-        what: &str,
-        mut read: impl FnMut() -> zbus::Result<T>,
-    ) -> Result<T, BackendError> {
-        let started = Instant::now();
-        loop {
-            match read() {
-                Ok(value) => return Ok(value),
-                Err(_) if started.elapsed() < REAPPEAR_PATIENCE => {
-                    thread::sleep(Duration::from_millis(200));
-                }
-                Err(error) => return Err(dbus_error(what, error)),
+/// Reads until the value is there, while the object is only away for a
+/// moment, at most [`REAPPEAR_PATIENCE`].
+fn retry_after_write<T>(
+    what: &str,
+    mut read: impl FnMut() -> Result<T, ReadFailure>,
+) -> Result<T, BackendError> {
+    let started = Instant::now();
+    loop {
+        match read() {
+            Ok(value) => return Ok(value),
+            Err(failure) if failure.worth_retrying() && started.elapsed() < REAPPEAR_PATIENCE => {
+                thread::sleep(Duration::from_millis(200));
             }
+            Err(ReadFailure::NotYet(state)) => {
+                return Err(BackendError::new(format!("UDisks {what}: {state}")));
+            }
+            Err(ReadFailure::Bus(error)) => return Err(dbus_error(what, error)),
         }
+    }
+}
+
+/// Why a read after a write gave no value.
+#[derive(Debug)]
+enum ReadFailure {
+    /// The object is there but udev has not filled in the value yet.
+    NotYet(&'static str),
+    Bus(zbus::Error),
+}
+
+impl From<zbus::Error> for ReadFailure {
+    fn from(error: zbus::Error) -> Self {
+        Self::Bus(error)
+    }
+}
+
+impl ReadFailure {
+    fn worth_retrying(&self) -> bool {
+        match self {
+            Self::NotYet(_) => true,
+            Self::Bus(error) => object_not_there_yet(error),
+        }
+    }
+}
+
+/// Whether UDisks answered that the object or its interface does not exist
+/// (GDBus' `UnknownObject` / `UnknownInterface`): what a partition looks
+/// like while udev re-reads the table. Everything else (AccessDenied, a
+/// failed job, a broken connection) will not change by asking again.
+fn object_not_there_yet(error: &zbus::Error) -> bool {
+    match error {
+        zbus::Error::MethodError(name, _, _) => matches!(
+            name.as_str(),
+            "org.freedesktop.DBus.Error.UnknownObject"
+                | "org.freedesktop.DBus.Error.UnknownInterface"
+        ),
+        zbus::Error::FDO(error) => matches!(
+            **error,
+            fdo::Error::UnknownObject(_) | fdo::Error::UnknownInterface(_)
+        ),
+        _ => false,
     }
 }
 
@@ -325,14 +370,6 @@ pub struct PartitionRequest<'a> {
     pub format_type: &'a str,
     pub label: &'a str,
     pub passphrase: Option<&'a str>,
-}
-
-/// Waits until udev has handled the events of the last write, so UDisks'
-/// objects reflect it. A missing `udevadm` only means more retries.
-fn settle() {
-    let _ = Command::new("udevadm")
-        .args(["settle", "--timeout=30"])
-        .status();
 }
 
 /// `Block.Device` is a NUL-terminated byte array.
@@ -349,6 +386,77 @@ fn dbus_error(call: &str, error: zbus::Error) -> BackendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn method_error(name: &str) -> zbus::Error {
+        let call = zbus::Message::method_call("/org/freedesktop/UDisks2/block_devices/vda1", "Get")
+            .and_then(|builder| builder.build(&()))
+            .unwrap();
+        zbus::Error::MethodError(
+            zbus::names::OwnedErrorName::try_from(name).unwrap(),
+            Some("message".to_owned()),
+            call,
+        )
+    }
+
+    #[test]
+    fn only_a_missing_object_or_interface_is_retried() {
+        for name in [
+            "org.freedesktop.DBus.Error.UnknownObject",
+            "org.freedesktop.DBus.Error.UnknownInterface",
+        ] {
+            assert!(object_not_there_yet(&method_error(name)), "{name}");
+        }
+        assert!(object_not_there_yet(&zbus::Error::from(
+            fdo::Error::UnknownObject("Object does not exist at path".to_owned())
+        )));
+        assert!(object_not_there_yet(&zbus::Error::from(
+            fdo::Error::UnknownInterface("No such interface".to_owned())
+        )));
+        for name in [
+            "org.freedesktop.DBus.Error.AccessDenied",
+            "org.freedesktop.UDisks2.Error.NotAuthorizedCanObtain",
+            "org.freedesktop.UDisks2.Error.Failed",
+            "org.freedesktop.DBus.Error.UnknownMethod",
+            "org.freedesktop.DBus.Error.ServiceUnknown",
+        ] {
+            assert!(!object_not_there_yet(&method_error(name)), "{name}");
+        }
+        assert!(!object_not_there_yet(&zbus::Error::from(
+            fdo::Error::AccessDenied("not root".to_owned())
+        )));
+        assert!(!object_not_there_yet(&zbus::Error::InputOutput(
+            std::io::Error::other("connection reset").into()
+        )));
+    }
+
+    #[test]
+    fn access_denied_is_reported_at_once() {
+        let started = Instant::now();
+        let mut calls = 0;
+        let result: Result<(), _> = retry_after_write("Block.IdUUID", || {
+            calls += 1;
+            Err(method_error("org.freedesktop.DBus.Error.AccessDenied").into())
+        });
+        let error = result.unwrap_err();
+        assert_eq!(calls, 1);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(error.detail.starts_with("UDisks Block.IdUUID: "), "{error}");
+    }
+
+    #[test]
+    fn a_vanished_object_is_asked_again_until_it_is_back() {
+        let mut calls = 0;
+        let uuid = retry_after_write("Block.IdUUID", || {
+            calls += 1;
+            match calls {
+                1 => Err(method_error("org.freedesktop.DBus.Error.UnknownObject").into()),
+                2 => Err(ReadFailure::NotYet("no UUID yet")),
+                _ => Ok("1234-ABCD"),
+            }
+        });
+        assert_eq!(uuid, Ok("1234-ABCD"));
+        assert_eq!(calls, 3);
+    }
 
     #[test]
     fn device_path_stops_at_the_nul() {

@@ -318,15 +318,21 @@ impl Plan {
             }
         };
         // Look at the version first, so an old or new plan gets a clear
-        // message instead of a complaint about some field.
-        let value: serde_json::Value = serde_json::from_str(json).map_err(syntax)?;
-        match value
-            .get("schema_version")
-            .and_then(serde_json::Value::as_u64)
-        {
-            Some(version) if version != u64::from(SCHEMA_VERSION) => {
-                return Err(PlanReadError::UnsupportedSchema { found: version });
+        // message instead of a complaint about some field. Typed, with every
+        // other field skipped unread: an untyped copy of the JSON would hold
+        // the passphrase in memory that is never wiped.
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<u64>,
+        }
+        match serde_json::from_str::<Version>(json) {
+            Ok(Version {
+                schema_version: Some(found),
+            }) if found != u64::from(SCHEMA_VERSION) => {
+                return Err(PlanReadError::UnsupportedSchema { found });
             }
+            Err(error) if error.is_syntax() || error.is_eof() => return Err(syntax(error)),
+            // A version of the wrong type: the full read below names it.
             _ => {}
         }
         serde_json::from_str(json).map_err(syntax)

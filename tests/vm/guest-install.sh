@@ -36,6 +36,7 @@ check nothing-mounted-or-unlocked-after nothing_of_the_install_in_use
 check passphrase-never-in-proc [ ! -s "$KS_SHARE/passphrase-seen" ]
 check passphrase-was-sampled [ "$(cat "$KS_SHARE/sampling-rounds")" -gt 0 ]
 check passphrase-not-in-events not grep -q -F -f /run/ks/passphrase "$KS_SHARE/events.jsonl" "$KS_SHARE/install.stderr"
+check tools-from-the-stand-in-dir grep -qF "\"nixos-install: $KS_STAND_INS/nixos-install\"" "$KS_SHARE/events.jsonl"
 check passphrase-not-in-udisks-log not grep -q -F -f /run/ks/passphrase "$KS_SHARE/udisksd.log"
 
 check exactly-two-partitions [ "$(lsblk -rno NAME /dev/vda | grep -c '^vda[0-9]')" = 2 ]

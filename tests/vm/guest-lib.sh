@@ -3,7 +3,8 @@
 # $KS_SHARE (the results directory) and env.sh there (KS_KEEPSAKE,
 # KS_STAND_INS).
 . "$KS_SHARE/env.sh"
-export PATH="$KS_STAND_INS:$PATH"
+# The install finds its tools in this directory first (root only).
+export KEEPSAKE_TOOLS_DIR="$KS_STAND_INS"
 TARGET_DISK=/dev/disk/by-id/virtio-target
 TARGET_TREE=/run/keepsake/target
 mkdir -p /run/ks
