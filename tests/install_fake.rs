@@ -3,7 +3,7 @@
 //! injection and cancellation with cleanup, without root or disks.
 
 use keepsake::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
-use keepsake::plan::{Plan, Secret, TargetDisk};
+use keepsake::plan::{Password, Plan, Secret, TargetDisk};
 
 fn plan() -> Plan {
     let mut plan = Plan::example();
@@ -200,4 +200,22 @@ fn the_passphrase_never_appears_in_events() {
     for event in events {
         assert!(!event.to_json_line().contains("correct horse"), "{event:?}");
     }
+}
+
+#[test]
+fn an_empty_password_is_refused_before_anything_is_written() {
+    let mut plan = plan();
+    plan.users[0].password = Some(Password::Clear(Secret::from("")));
+    let mut backend = FakeBackend::new().with_time_scale(0.0);
+    let error = install::install(
+        &plan,
+        &mut backend,
+        &InstallOptions::default(),
+        &CancelFlag::new(),
+        &mut |_| {},
+    )
+    .expect_err("an empty password must not be installed");
+    assert_eq!(error.step, StepId::CheckPlan);
+    assert!(error.detail.contains("users[0].password"), "{}", error.detail);
+    assert!(backend.journal.is_empty(), "{:?}", backend.journal);
 }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::i18n::gettext_f;
 use crate::install::{self, CancelFlag, Event, InstallOptions, StepId};
-use crate::plan::{Password, Plan, Secret};
+use crate::plan::{Password, Plan, Secret, shown};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -66,11 +66,11 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
     if args.confirm != disk.by_id_path {
         bail!(gettext_f(
             "--confirm {given} does not name the plan's disk {disk}; nothing was written",
-            &[("given", &args.confirm), ("disk", &disk.by_id_path)],
+            &[
+                ("given", &shown(&args.confirm)),
+                ("disk", &shown(&disk.by_id_path))
+            ],
         ));
-    }
-    if !rustix::process::geteuid().is_root() {
-        bail!(gettext_f("installing needs root; nothing was written", &[]));
     }
     let mut stdin_used = false;
     if let Some(path) = &args.passphrase_file {
@@ -81,14 +81,29 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
         let Some((name, path)) = assignment.split_once('=') else {
             bail!(gettext_f(
                 "--user-password wants USER=FILE, not {given}",
-                &[("given", assignment)]
+                &[("given", &shown(assignment))]
             ));
         };
         let password = read_secret(Path::new(path), &mut stdin_used)?;
         let Some(user) = plan.users.iter_mut().find(|user| user.name == name) else {
-            bail!(gettext_f("the plan has no user {name}", &[("name", name)]));
+            bail!(gettext_f(
+                "the plan has no user {name}",
+                &[("name", &shown(name))]
+            ));
         };
         user.password = Some(Password::Clear(Secret::new(password.to_string())));
+    }
+    // Before anything is hashed (a hash hides an empty password) and before
+    // the disk is touched.
+    if let Err(errors) = plan.validate() {
+        let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        bail!(gettext_f(
+            "the plan cannot be installed; nothing was written:\n{problems}",
+            &[("problems", &problems.join("\n"))]
+        ));
+    }
+    if !rustix::process::geteuid().is_root() {
+        bail!(gettext_f("installing needs root; nothing was written", &[]));
     }
     let fail_after_step = match args.fail_after_step {
         Some(number) => Some(StepId::from_number(number).with_context(|| {

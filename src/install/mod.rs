@@ -39,4 +39,5 @@ pub use self::executor::{
 };
 pub use self::fake::FakeBackend;
 pub use self::helper_input::{CANCEL_COMMAND, read_plan_json, watch_for_cancel};
+pub use self::mount_options::split_mount_options;
 pub use self::system::SystemBackend;
