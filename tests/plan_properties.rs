@@ -278,7 +278,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
     let rest = (
         prop::collection::vec(directory(), 0..5),
         prop::collection::vec("/(etc|var/lib)/[a-z]{1,8}(\\.[a-z]{1,3})?", 0..4),
-        prop::collection::vec(home_persistence(), 0..2),
+        prop::collection::vec(home_persistence(), 0..4),
         prop::sample::select(vec!["nixos", "laptop", "my-box"]),
         prop::sample::select(vec!["UTC", "Europe/Berlin", "America/New_York"]),
         users(),
