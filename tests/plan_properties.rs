@@ -104,6 +104,12 @@ fn hostile_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A word that a comma, blank, quote or control character would split in
+/// a mount option list, like `data,old`.
+fn separated_text() -> impl Strategy<Value = String> {
+    "[a-z]{1,4}[,\t\n \"\u{1b}\u{0}][a-z=0-9]{1,6}"
+}
+
 fn extreme_u64() -> impl Strategy<Value = u64> {
     prop_oneof![
         prop::sample::select(vec![
@@ -363,9 +369,11 @@ enum Change {
 fn change() -> impl Strategy<Value = Change> {
     let index = 0usize..6;
     prop_oneof![
-        (index.clone(), hostile_text()).prop_map(|(i, t)| Change::SubvolumeName(i, t)),
+        (index.clone(), prop_oneof![hostile_text(), separated_text()])
+            .prop_map(|(i, t)| Change::SubvolumeName(i, t)),
         (index.clone(), hostile_text()).prop_map(|(i, t)| Change::MountPoint(i, t)),
-        (index.clone(), hostile_text()).prop_map(|(i, t)| Change::MountOption(i, t)),
+        (index.clone(), prop_oneof![hostile_text(), separated_text()])
+            .prop_map(|(i, t)| Change::MountOption(i, t)),
         index.prop_map(Change::RemoveSubvolume),
         hostile_text().prop_map(Change::PersistedDirectory),
         hostile_text().prop_map(Change::PersistedFile),
