@@ -728,25 +728,38 @@ fn the_example_plan_is_valid() {
 
 #[test]
 fn each_rule_has_a_failing_and_a_passing_case() {
-    for rule in rules() {
-        let mut broken = Plan::example();
-        (rule.breaks)(&mut broken);
-        let errors = broken
-            .validate()
-            .expect_err(&format!("{}: the broken plan passed", rule.name));
-        assert!(
-            errors.iter().any(|e| e.field.as_str() == rule.field),
-            "{}: no error on {}, got {errors:#?}",
-            rule.name,
-            rule.field
-        );
-        for error in &errors {
-            assert!(!error.problem.message().is_empty(), "{}", rule.name);
-        }
+    // Every rule is tried, a panic included, so one run names all that fail.
+    let failures: Vec<String> = rules()
+        .iter()
+        .filter_map(|rule| {
+            std::panic::catch_unwind(|| check_rule(rule))
+                .unwrap_or_else(|_| Err(format!("{}: validation panicked", rule.name)))
+                .err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
-        let mut fixed = Plan::example();
-        (rule.passes)(&mut fixed);
-        assert_eq!(fixed.validate(), Ok(()), "{}: the passing case", rule.name);
+fn check_rule(rule: &Rule) -> Result<(), String> {
+    let mut broken = Plan::example();
+    (rule.breaks)(&mut broken);
+    let Err(errors) = broken.validate() else {
+        return Err(format!("{}: the broken plan passed", rule.name));
+    };
+    if !errors.iter().any(|e| e.field.as_str() == rule.field) {
+        return Err(format!(
+            "{}: no error on {}, got {errors:#?}",
+            rule.name, rule.field
+        ));
+    }
+    if errors.iter().any(|error| error.problem.message().is_empty()) {
+        return Err(format!("{}: a message is empty", rule.name));
+    }
+    let mut fixed = Plan::example();
+    (rule.passes)(&mut fixed);
+    match fixed.validate() {
+        Ok(()) => Ok(()),
+        Err(errors) => Err(format!("{}: the passing case: {errors:#?}", rule.name)),
     }
 }
 
