@@ -216,6 +216,10 @@ fn an_empty_password_is_refused_before_anything_is_written() {
     )
     .expect_err("an empty password must not be installed");
     assert_eq!(error.step, StepId::CheckPlan);
-    assert!(error.detail.contains("users[0].password"), "{}", error.detail);
+    assert!(
+        error.detail.contains("users[0].password"),
+        "{}",
+        error.detail
+    );
     assert!(backend.journal.is_empty(), "{:?}", backend.journal);
 }

@@ -151,15 +151,24 @@ fn check_refuses_an_empty_password_from_the_password_file() {
 fn secrets_of_the_wrong_shape_are_never_echoed() {
     let cases: Vec<(&str, serde_json::Value)> = vec![
         ("users[0].password", serde_json::json!("Hunter2Secret")),
-        ("users[0].password", serde_json::json!({"Hunter2Secret": "x"})),
+        (
+            "users[0].password",
+            serde_json::json!({"Hunter2Secret": "x"}),
+        ),
         (
             "users[0].password",
             serde_json::json!({"hashed": "Hunter2Secret", "clear": "Hunter2Secret"}),
         ),
-        ("users[0].password", serde_json::json!({"clear": 4242424242u64})),
+        (
+            "users[0].password",
+            serde_json::json!({"clear": 4242424242u64}),
+        ),
         ("root_password", serde_json::json!(["Hunter2Secret"])),
         ("encryption.passphrase", serde_json::json!(4242424242u64)),
-        ("encryption.passphrase", serde_json::json!({"Hunter2Secret": 1})),
+        (
+            "encryption.passphrase",
+            serde_json::json!({"Hunter2Secret": 1}),
+        ),
     ];
     for (field, secret) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -190,7 +199,10 @@ fn check_warns_about_clear_text_secrets_in_the_plan_file() {
     assert!(output.status.success(), "{}", text(&output.stdout));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("warning: users[0].password"), "{stderr}");
-    assert!(stderr.contains("warning: encryption.passphrase"), "{stderr}");
+    assert!(
+        stderr.contains("warning: encryption.passphrase"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("Hunter2"), "{stderr}");
 
     let hashed = write_json(&dir, &example_json());
@@ -223,7 +235,10 @@ fn values_printed_back_are_escaped_and_cut() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("system.hostname: "), "{stdout}");
     assert!(stdout.contains("persistence.files[0]: "), "{stdout}");
-    assert!(stdout.contains("\\u{1b}]0;owned\\u{7}\\u{a}hhh"), "{stdout}");
+    assert!(
+        stdout.contains("\\u{1b}]0;owned\\u{7}\\u{a}hhh"),
+        "{stdout}"
+    );
     assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'));
     assert!(stdout.contains("h…"), "{stdout}");
     assert!(!stdout.contains(&"h".repeat(100)), "{stdout}");

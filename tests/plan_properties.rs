@@ -98,7 +98,9 @@ fn hostile_text() -> impl Strategy<Value = String> {
         ])
         .prop_map(str::to_owned),
         (0usize..5000).prop_map(|n| "x".repeat(n)),
-        (0usize..600).prop_map(|n| format!("/{}", "p/".repeat(n)).trim_end_matches('/').to_owned()),
+        (0usize..600).prop_map(|n| format!("/{}", "p/".repeat(n))
+            .trim_end_matches('/')
+            .to_owned()),
         (250usize..260).prop_map(|n| format!("/srv/{}", "n".repeat(n))),
         ".{0,12}",
     ]
@@ -270,7 +272,11 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
     let layout = (
         prop::option::of(target_disk()),
         prop_oneof![9 => 256u64..4096, 1 => extreme_u64()],
-        (any::<bool>(), "[a-z][a-z0-9_-]{0,10}", prop::option::of(".{1,16}")),
+        (
+            any::<bool>(),
+            "[a-z][a-z0-9_-]{0,10}",
+            prop::option::of(".{1,16}"),
+        ),
         prop::collection::vec(extra_subvolume(), 0..3),
         prop::option::of(prop_oneof![9 => 1u32..64, 1 => extreme_u32()]),
         prop_oneof![

@@ -264,9 +264,15 @@ fn rules() -> Vec<Rule> {
         },
         Rule {
             name: "mount point component longer than NAME_MAX",
-            breaks: |p| p.subvolumes.push(subvolume("srv", &format!("/{}", "s".repeat(256)))),
+            breaks: |p| {
+                p.subvolumes
+                    .push(subvolume("srv", &format!("/{}", "s".repeat(256))))
+            },
             field: "subvolumes[4].mount_point",
-            passes: |p| p.subvolumes.push(subvolume("srv", &format!("/{}", "s".repeat(255)))),
+            passes: |p| {
+                p.subvolumes
+                    .push(subvolume("srv", &format!("/{}", "s".repeat(255))))
+            },
         },
         Rule {
             name: "/etc/nixos not on a subvolume",
@@ -521,9 +527,17 @@ fn rules() -> Vec<Rule> {
         },
         Rule {
             name: "persistence entry component longer than NAME_MAX",
-            breaks: |p| p.persistence.files.push(format!("/etc/{}", "f".repeat(256))),
+            breaks: |p| {
+                p.persistence
+                    .files
+                    .push(format!("/etc/{}", "f".repeat(256)))
+            },
             field: "persistence.files[1]",
-            passes: |p| p.persistence.files.push(format!("/etc/{}", "f".repeat(255))),
+            passes: |p| {
+                p.persistence
+                    .files
+                    .push(format!("/etc/{}", "f".repeat(255)))
+            },
         },
         Rule {
             name: "persistence entry longer than PATH_MAX",
@@ -752,7 +766,10 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
             rule.name, rule.field
         ));
     }
-    if errors.iter().any(|error| error.problem.message().is_empty()) {
+    if errors
+        .iter()
+        .any(|error| error.problem.message().is_empty())
+    {
         return Err(format!("{}: a message is empty", rule.name));
     }
     let mut fixed = Plan::example();

@@ -607,9 +607,7 @@ mod tests {
     fn sizes_saturate_instead_of_overflowing() {
         let mut plan = Plan::example();
         plan.esp.size_mib = u64::MAX;
-        plan.swap = Some(Swap {
-            size_gib: u32::MAX,
-        });
+        plan.swap = Some(Swap { size_gib: u32::MAX });
         assert_eq!(plan.esp.size_bytes(), None);
         assert_eq!(plan.minimum_disk_bytes(), u64::MAX);
         plan.esp.size_mib = Esp::MAXIMUM_SIZE_MIB;
@@ -626,7 +624,9 @@ mod tests {
             .unwrap()
             .replace("\"hashed\": \"$y$", "\"Hunter2Secret\": \"$y$");
         let error = Plan::from_json(&json).unwrap_err();
-        assert!(matches!(&error, PlanReadError::PasswordMalformed { field } if field == "users[0].password"));
+        assert!(
+            matches!(&error, PlanReadError::PasswordMalformed { field } if field == "users[0].password")
+        );
         assert!(!error.to_string().contains("Hunter2"), "{error}");
     }
 

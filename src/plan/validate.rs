@@ -612,7 +612,8 @@ impl Checker<'_> {
         }
         self.hidden_mounts(&created);
         let configuration_kept = created.iter().any(|(_, subvolume)| {
-            subvolume.mount_point != "/" && is_inside(CONFIGURATION_DIRECTORY, &subvolume.mount_point)
+            subvolume.mount_point != "/"
+                && is_inside(CONFIGURATION_DIRECTORY, &subvolume.mount_point)
         });
         if !configuration_kept {
             self.report(
