@@ -628,6 +628,15 @@ mod tests {
             matches!(&error, PlanReadError::PasswordMalformed { field } if field == "users[0].password")
         );
         assert!(!error.to_string().contains("Hunter2"), "{error}");
+
+        // The last of two keys is the one a JSON value keeps; serde reads
+        // the first as well.
+        let twice = Plan::example().to_json().unwrap().replace(
+            "\"password\": {",
+            "\"password\": \"Hunter2Secret\", \"password\": {",
+        );
+        let error = Plan::from_json(&twice).unwrap_err();
+        assert!(!error.to_string().contains("Hunter2"), "{error}");
     }
 
     #[test]

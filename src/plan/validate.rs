@@ -854,7 +854,7 @@ impl Checker<'_> {
                     entry_field,
                     Problem::HomeEntryNotRelative { path: path.clone() },
                 );
-            } else if path_text_problem(&format!("/home/{}/{path}", home.user)).is_some() {
+            } else if is_too_long(&format!("/home/{}/{path}", home.user)) {
                 self.report(entry_field, Problem::PathTooLong { path: path.clone() });
             } else if !seen.insert(path.as_str()) {
                 self.report(
@@ -1029,15 +1029,17 @@ fn path_text_problem(path: &str) -> Option<Problem> {
         Some(Problem::PathControlCharacter {
             path: path.to_owned(),
         })
-    } else if path.len() > MAXIMUM_PATH_BYTES
-        || path.split('/').any(|part| part.len() > MAXIMUM_NAME_BYTES)
-    {
+    } else if is_too_long(path) {
         Some(Problem::PathTooLong {
             path: path.to_owned(),
         })
     } else {
         None
     }
+}
+
+fn is_too_long(path: &str) -> bool {
+    path.len() > MAXIMUM_PATH_BYTES || path.split('/').any(|part| part.len() > MAXIMUM_NAME_BYTES)
 }
 
 /// `path` is one of `reserved` or below it.
