@@ -9,13 +9,10 @@ use keepsake::plan::{Plan, TargetDisk};
 
 const BY_ID: &str = "/dev/disk/by-id/virtio-nonexistent";
 
+/// The example plan on a disk that does not exist, so no run can write
+/// anything.
 fn plan_file() -> tempfile::NamedTempFile {
-    write_plan(&Plan::example())
-}
-
-/// `plan` on a disk that does not exist, so no run can write anything.
-fn write_plan(plan: &Plan) -> tempfile::NamedTempFile {
-    let mut plan = plan.clone();
+    let mut plan = Plan::example();
     plan.disk = Some(TargetDisk {
         udisks_object_path: String::new(),
         by_id_path: BY_ID.to_owned(),
@@ -92,19 +89,6 @@ fn install_refuses_an_empty_password_before_hashing_it() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("users[0].password: "), "{stderr}");
-    assert!(stderr.contains("nothing was written"), "{stderr}");
-    assert!(output.stdout.is_empty(), "no step started");
-}
-
-#[test]
-fn install_refuses_an_overflowing_esp_size_without_panicking() {
-    let mut plan = Plan::example();
-    plan.esp.size_mib = 1 << 44;
-    let plan = write_plan(&plan);
-    let output = install(&plan, &[]);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("esp.size_mib: "), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("Nothing was written"), "{stderr}");
     assert!(output.stdout.is_empty(), "no step started");
 }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::i18n::gettext_f;
 use crate::install::{self, CancelFlag, Event, InstallOptions, StepId};
-use crate::plan::{Password, Plan, Secret, shown};
+use crate::plan::{FieldPath, Password, Plan, Problem, Secret, shown};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -74,8 +74,13 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
     }
     let mut stdin_used = false;
     if let Some(path) = &args.passphrase_file {
-        plan.encryption.passphrase =
-            Some(Secret::new(read_secret(path, &mut stdin_used)?.to_string()));
+        let passphrase = read_secret(path, &mut stdin_used)?;
+        refuse_empty(
+            &passphrase,
+            "encryption.passphrase",
+            Problem::PassphraseEmpty,
+        )?;
+        plan.encryption.passphrase = Some(Secret::new(passphrase.to_string()));
     }
     for assignment in &args.user_password {
         let Some((name, path)) = assignment.split_once('=') else {
@@ -85,22 +90,15 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
             ));
         };
         let password = read_secret(Path::new(path), &mut stdin_used)?;
-        let Some(user) = plan.users.iter_mut().find(|user| user.name == name) else {
+        let Some(index) = plan.users.iter().position(|user| user.name == name) else {
             bail!(gettext_f(
                 "the plan has no user {name}",
                 &[("name", &shown(name))]
             ));
         };
-        user.password = Some(Password::Clear(Secret::new(password.to_string())));
-    }
-    // Before anything is hashed (a hash hides an empty password) and before
-    // the disk is touched.
-    if let Err(errors) = plan.validate() {
-        let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        bail!(gettext_f(
-            "the plan cannot be installed; nothing was written:\n{problems}",
-            &[("problems", &problems.join("\n"))]
-        ));
+        let field = FieldPath::new("users").index(index).field("password");
+        refuse_empty(&password, field.as_str(), Problem::PasswordEmpty)?;
+        plan.users[index].password = Some(Password::Clear(Secret::new(password.to_string())));
     }
     if !rustix::process::geteuid().is_root() {
         bail!(gettext_f("installing needs root; nothing was written", &[]));
@@ -120,6 +118,17 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
         ..InstallOptions::default()
     };
     Ok((plan, options))
+}
+
+/// Checked as read: once hashed, an empty password looks like any other.
+fn refuse_empty(secret: &str, field: &str, problem: Problem) -> anyhow::Result<()> {
+    if secret.is_empty() {
+        bail!(gettext_f(
+            "{field}: {problem} Nothing was written.",
+            &[("field", field), ("problem", &problem.message())]
+        ));
+    }
+    Ok(())
 }
 
 /// The first line of a file or of standard input (only once).
