@@ -7,11 +7,15 @@ use std::process::{Command, Stdio};
 
 use keepsake::plan::{Plan, TargetDisk};
 
+const BY_ID: &str = "/dev/disk/by-id/virtio-nonexistent";
+
+/// The example plan on a disk that does not exist, so no run can write
+/// anything.
 fn plan_file() -> tempfile::NamedTempFile {
     let mut plan = Plan::example();
     plan.disk = Some(TargetDisk {
         udisks_object_path: String::new(),
-        by_id_path: "/dev/disk/by-id/virtio-nonexistent".to_owned(),
+        by_id_path: BY_ID.to_owned(),
         model: String::new(),
         serial: "nonexistent".to_owned(),
         size_bytes: 64 << 30,
@@ -93,4 +97,26 @@ fn helper_refuses_a_plan_of_more_than_a_few_mib() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty(), "no event before the plan is read");
+}
+
+fn install(plan: &tempfile::NamedTempFile, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_keepsake"))
+        .args(["install", "--plan"])
+        .arg(plan.path())
+        .args(["--confirm", BY_ID])
+        .args(extra)
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn install_refuses_an_empty_password_before_hashing_it() {
+    let plan = plan_file();
+    let output = install(&plan, &["--user-password", "alice=/dev/null"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("users[0].password: "), "{stderr}");
+    assert!(stderr.contains("Nothing was written"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no step started");
 }

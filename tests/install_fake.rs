@@ -6,7 +6,7 @@ use keepsake::disks::fake::{DriveSpec, PartitionSpec, add_drive};
 use keepsake::disks::snapshot::{self, Snapshot};
 use keepsake::disks::{self, DiskQuery, FakeDisks};
 use keepsake::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
-use keepsake::plan::{Plan, Secret, TargetDisk};
+use keepsake::plan::{Password, Plan, Secret, TargetDisk};
 
 fn plan() -> Plan {
     let mut plan = Plan::example();
@@ -362,4 +362,26 @@ fn an_unchanged_disk_is_written_through_the_checked_object() {
     );
     result.expect("the unchanged disk is installed to");
     assert!(backend.journal.iter().any(|entry| entry == "gpt /dev/sda"));
+}
+
+#[test]
+fn an_empty_password_is_refused_before_anything_is_written() {
+    let mut plan = plan();
+    plan.users[0].password = Some(Password::Clear(Secret::from("")));
+    let mut backend = FakeBackend::new().with_time_scale(0.0);
+    let error = install::install(
+        &plan,
+        &mut backend,
+        &InstallOptions::default(),
+        &CancelFlag::new(),
+        &mut |_| {},
+    )
+    .expect_err("an empty password must not be installed");
+    assert_eq!(error.step, StepId::CheckPlan);
+    assert!(
+        error.detail.contains("users[0].password"),
+        "{}",
+        error.detail
+    );
+    assert!(backend.journal.is_empty(), "{:?}", backend.journal);
 }

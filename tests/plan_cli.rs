@@ -115,3 +115,131 @@ fn passwords_come_from_a_file_and_are_hashed() {
     assert_eq!(unknown.status.code(), Some(65));
     assert!(text(&unknown.stderr).contains("mallory"));
 }
+
+fn write_json(dir: &tempfile::TempDir, value: &serde_json::Value) -> String {
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, value.to_string()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn example_json() -> serde_json::Value {
+    serde_json::from_str(&keepsake::plan::Plan::example().to_json().unwrap()).unwrap()
+}
+
+#[test]
+fn check_refuses_an_empty_password_from_the_password_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_json(&dir, &example_json());
+    let passwords = dir.path().join("passwords");
+    std::fs::write(&passwords, "alice:\n").unwrap();
+    let output = keepsake(&[
+        "check",
+        "--plan",
+        &plan,
+        "--password-file",
+        passwords.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("users[0].password: "),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
+#[test]
+fn secrets_of_the_wrong_shape_are_never_echoed() {
+    let cases: Vec<(&str, serde_json::Value)> = vec![
+        ("users[0].password", serde_json::json!("Hunter2Secret")),
+        (
+            "users[0].password",
+            serde_json::json!({"Hunter2Secret": "x"}),
+        ),
+        (
+            "users[0].password",
+            serde_json::json!({"hashed": "Hunter2Secret", "clear": "Hunter2Secret"}),
+        ),
+        (
+            "users[0].password",
+            serde_json::json!({"clear": 4242424242u64}),
+        ),
+        ("root_password", serde_json::json!(["Hunter2Secret"])),
+        ("encryption.passphrase", serde_json::json!(4242424242u64)),
+        (
+            "encryption.passphrase",
+            serde_json::json!({"Hunter2Secret": 1}),
+        ),
+    ];
+    for (field, secret) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = example_json();
+        match field {
+            "users[0].password" => plan["users"][0]["password"] = secret,
+            "root_password" => plan["root_password"] = secret,
+            _ => plan["encryption"]["passphrase"] = secret,
+        }
+        let output = keepsake(&["check", "--plan", &write_json(&dir, &plan)]);
+        assert_eq!(output.status.code(), Some(65), "{field}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(field), "{stderr}");
+        for leaked in ["Hunter2", "4242424242"] {
+            assert!(!stderr.contains(leaked), "{field}: {stderr}");
+            assert!(!text(&output.stdout).contains(leaked), "{field}");
+        }
+    }
+}
+
+#[test]
+fn check_warns_about_clear_text_secrets_in_the_plan_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = example_json();
+    plan["users"][0]["password"] = serde_json::json!({"clear": "Hunter2Secret"});
+    plan["encryption"]["passphrase"] = serde_json::json!("Hunter2Passphrase");
+    let output = keepsake(&["check", "--plan", &write_json(&dir, &plan)]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("warning: users[0].password"), "{stderr}");
+    assert!(
+        stderr.contains("warning: encryption.passphrase"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Hunter2"), "{stderr}");
+
+    let hashed = write_json(&dir, &example_json());
+    let quiet = keepsake(&["check", "--plan", &hashed]);
+    assert!(!text(&quiet.stderr).contains("warning"));
+}
+
+#[test]
+fn values_printed_back_are_escaped_and_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = example_json();
+    let hostile = format!("\u{1b}]0;owned\u{7}\n{}", "h".repeat(300));
+    plan["system"]["hostname"] = serde_json::json!(hostile);
+    plan["persistence"]["files"][0] = serde_json::json!(hostile);
+    plan[format!("\u{1b}[2J{}", "k".repeat(5000))] = serde_json::json!(1);
+    let path = write_json(&dir, &plan);
+    let output = keepsake(&["check", "--plan", &path]);
+    assert_eq!(output.status.code(), Some(65));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(stderr.len() < 1000, "{stderr}");
+
+    plan.as_object_mut()
+        .unwrap()
+        .retain(|key, _| !key.contains("[2J"));
+    let path = write_json(&dir, &plan);
+    let output = keepsake(&["check", "--plan", &path]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("system.hostname: "), "{stdout}");
+    assert!(stdout.contains("persistence.files[0]: "), "{stdout}");
+    assert!(
+        stdout.contains("\\u{1b}]0;owned\\u{7}\\u{a}hhh"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'));
+    assert!(stdout.contains("h…"), "{stdout}");
+    assert!(!stdout.contains(&"h".repeat(100)), "{stdout}");
+}

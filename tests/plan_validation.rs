@@ -73,6 +73,66 @@ fn rules() -> Vec<Rule> {
             passes: |p| p.esp.size_mib = 512,
         },
         Rule {
+            name: "ESP size overflows u64",
+            breaks: |p| {
+                p.disk = Some(disk(64 * GIB));
+                p.esp.size_mib = 1 << 44;
+            },
+            field: "esp.size_mib",
+            passes: |p| {
+                p.disk = Some(disk(128 * GIB));
+                p.esp.size_mib = 65536;
+            },
+        },
+        Rule {
+            name: "ESP larger than the bound",
+            breaks: |p| p.esp.size_mib = 65537,
+            field: "esp.size_mib",
+            passes: |p| p.esp.size_mib = 4096,
+        },
+        Rule {
+            name: "ESP size u64::MAX",
+            breaks: |p| p.esp.size_mib = u64::MAX,
+            field: "esp.size_mib",
+            passes: |p| p.esp.size_mib = 256,
+        },
+        Rule {
+            name: "swap larger than the bound",
+            breaks: |p| p.swap = Some(Swap { size_gib: u32::MAX }),
+            field: "swap.size_gib",
+            passes: |p| p.swap = Some(Swap { size_gib: 16384 }),
+        },
+        Rule {
+            name: "tmpfs size beyond the bound",
+            breaks: |p| p.root_tmpfs.size = TmpfsSize::Mebibytes(u64::MAX),
+            field: "root_tmpfs.size",
+            passes: |p| p.root_tmpfs.size = TmpfsSize::Mebibytes(16 * 1024 * 1024),
+        },
+        Rule {
+            name: "disk path not under /dev/disk/by-id",
+            breaks: |p| {
+                let mut target = disk(64 * GIB);
+                target.by_id_path = "/dev/sda".to_owned();
+                p.disk = Some(target);
+            },
+            field: "disk.by_id_path",
+            passes: |p| p.disk = Some(disk(64 * GIB)),
+        },
+        Rule {
+            name: "disk path escaping /dev/disk/by-id",
+            breaks: |p| {
+                let mut target = disk(64 * GIB);
+                target.by_id_path = "/dev/disk/by-id/../../sda".to_owned();
+                p.disk = Some(target);
+            },
+            field: "disk.by_id_path",
+            passes: |p| {
+                let mut target = disk(64 * GIB);
+                target.by_id_path = "/dev/disk/by-id/nvme-Samsung_SSD_980_S123".to_owned();
+                p.disk = Some(target);
+            },
+        },
+        Rule {
             name: "mapped name invalid",
             breaks: |p| p.encryption.mapped_name = "crypt root".to_owned(),
             field: "encryption.mapped_name",
@@ -113,6 +173,127 @@ fn rules() -> Vec<Rule> {
             breaks: |p| p.subvolumes[1].name = "h".repeat(256),
             field: "subvolumes[1].name",
             passes: |p| p.subvolumes[1].name = "h".repeat(255),
+        },
+        Rule {
+            name: "subvolume name with a comma",
+            breaks: |p| p.subvolumes[1].name = "home,subvolid=5".to_owned(),
+            field: "subvolumes[1].name",
+            passes: |p| p.subvolumes[1].name = "home.subvolid-5".to_owned(),
+        },
+        Rule {
+            name: "subvolume name with a line break",
+            breaks: |p| p.subvolumes[1].name = "home\nx".to_owned(),
+            field: "subvolumes[1].name",
+            passes: |p| p.subvolumes[1].name = "home_x".to_owned(),
+        },
+        Rule {
+            name: "subvolume name with a tab",
+            breaks: |p| p.subvolumes[1].name = "home\tx".to_owned(),
+            field: "subvolumes[1].name",
+            passes: |p| p.subvolumes[1].name = "home@x".to_owned(),
+        },
+        Rule {
+            name: "subvolume name with an escape",
+            breaks: |p| p.subvolumes[1].name = "home\u{1b}[2J".to_owned(),
+            field: "subvolumes[1].name",
+            passes: |p| p.subvolumes[1].name = "home[2J".to_owned(),
+        },
+        Rule {
+            name: "subvolume name data,old",
+            breaks: |p| p.subvolumes.push(subvolume("data,old", "/data")),
+            field: "subvolumes[4].name",
+            passes: |p| p.subvolumes.push(subvolume("data-old", "/data")),
+        },
+        Rule {
+            name: "mount options longer than mount(2) takes",
+            breaks: |p| {
+                p.subvolumes[1].options = (0..600).map(|i| format!("opt{i:04}")).collect();
+            },
+            field: "subvolumes[1].options",
+            passes: |p| {
+                p.subvolumes[1].options = (0..400).map(|i| format!("opt{i:04}")).collect();
+            },
+        },
+        Rule {
+            name: "mount point with a line break",
+            breaks: |p| p.subvolumes.push(subvolume("srv", "/srv\n/etc")),
+            field: "subvolumes[4].mount_point",
+            passes: |p| p.subvolumes.push(subvolume("srv", "/srv etc")),
+        },
+        Rule {
+            name: "mount point /nix/store",
+            breaks: |p| p.subvolumes.push(subvolume("store", "/nix/store")),
+            field: "subvolumes[4].mount_point",
+            passes: |p| p.subvolumes.push(subvolume("store", "/nix/stor")),
+        },
+        Rule {
+            name: "mount point /proc",
+            breaks: |p| p.subvolumes.push(subvolume("proc", "/proc")),
+            field: "subvolumes[4].mount_point",
+            passes: |p| p.subvolumes.push(subvolume("proc", "/process")),
+        },
+        Rule {
+            name: "mount point below /sys",
+            breaks: |p| p.subvolumes.push(subvolume("sys", "/sys/fs/x")),
+            field: "subvolumes[4].mount_point",
+            passes: |p| p.subvolumes.push(subvolume("sys", "/system/fs/x")),
+        },
+        Rule {
+            name: "mount point /dev",
+            breaks: |p| p.subvolumes.push(subvolume("dev", "/dev")),
+            field: "subvolumes[4].mount_point",
+            passes: |p| p.subvolumes.push(subvolume("dev", "/devel")),
+        },
+        Rule {
+            name: "mount point below /run",
+            breaks: |p| p.subvolumes.push(subvolume("run", "/run/media")),
+            field: "subvolumes[4].mount_point",
+            passes: |p| p.subvolumes.push(subvolume("run", "/srv/run/media")),
+        },
+        Rule {
+            name: "mount point longer than PATH_MAX",
+            breaks: |p| {
+                let path = "/srv".to_owned() + &"/abcdefgh".repeat(455);
+                p.subvolumes.push(subvolume("srv", &path));
+            },
+            field: "subvolumes[4].mount_point",
+            passes: |p| {
+                let path = "/srv".to_owned() + &"/abcdefgh".repeat(454);
+                p.subvolumes.push(subvolume("srv", &path));
+            },
+        },
+        Rule {
+            name: "mount point component longer than NAME_MAX",
+            breaks: |p| {
+                p.subvolumes
+                    .push(subvolume("srv", &format!("/{}", "s".repeat(256))))
+            },
+            field: "subvolumes[4].mount_point",
+            passes: |p| {
+                p.subvolumes
+                    .push(subvolume("srv", &format!("/{}", "s".repeat(255))))
+            },
+        },
+        Rule {
+            name: "/etc/nixos not on a subvolume",
+            breaks: |p| p.subvolumes.retain(|s| s.mount_point != "/etc/nixos"),
+            field: "subvolumes",
+            passes: |p| p.subvolumes[3].name = "etc-nixos".to_owned(),
+        },
+        Rule {
+            name: "/etc/nixos only kept by impermanence",
+            breaks: |p| {
+                p.subvolumes.retain(|s| s.mount_point != "/etc/nixos");
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/etc/nixos"));
+            },
+            field: "subvolumes",
+            passes: |p| {
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/etc/nixos-old"));
+            },
         },
         Rule {
             name: "duplicate subvolume name",
@@ -294,6 +475,104 @@ fn rules() -> Vec<Rule> {
             },
         },
         Rule {
+            name: "persistence entry with an escape",
+            breaks: |p| p.persistence.files.push("/etc/\u{1b}]0;x\u{7}".to_owned()),
+            field: "persistence.files[1]",
+            passes: |p| p.persistence.files.push("/etc/]0;x".to_owned()),
+        },
+        Rule {
+            name: "persistence directory with a line break",
+            breaks: |p| {
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/var/lib/a\nb"))
+            },
+            field: "persistence.directories[5]",
+            passes: |p| {
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/var/lib/a b"))
+            },
+        },
+        Rule {
+            name: "persistence entry in /proc",
+            breaks: |p| p.persistence.files.push("/proc/cmdline".to_owned()),
+            field: "persistence.files[1]",
+            passes: |p| p.persistence.files.push("/etc/cmdline".to_owned()),
+        },
+        Rule {
+            name: "persistence entry /run",
+            breaks: |p| {
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/run"))
+            },
+            field: "persistence.directories[5]",
+            passes: |p| {
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/runtime"))
+            },
+        },
+        Rule {
+            name: "persistence entry in /dev or /sys",
+            breaks: |p| {
+                p.persistence
+                    .directories
+                    .push(PersistentDirectory::new("/sys/class"));
+                p.persistence.files.push("/dev/null".to_owned());
+            },
+            field: "persistence.files[1]",
+            passes: |p| p.persistence.files.push("/devices/null".to_owned()),
+        },
+        Rule {
+            name: "persistence entry component longer than NAME_MAX",
+            breaks: |p| {
+                p.persistence
+                    .files
+                    .push(format!("/etc/{}", "f".repeat(256)))
+            },
+            field: "persistence.files[1]",
+            passes: |p| {
+                p.persistence
+                    .files
+                    .push(format!("/etc/{}", "f".repeat(255)))
+            },
+        },
+        Rule {
+            name: "persistence entry longer than PATH_MAX",
+            breaks: |p| {
+                let path = "/var".to_owned() + &"/abcdefgh".repeat(455);
+                p.persistence.files.push(path);
+            },
+            field: "persistence.files[1]",
+            passes: |p| {
+                let path = "/var".to_owned() + &"/abcdefgh".repeat(454);
+                p.persistence.files.push(path);
+            },
+        },
+        Rule {
+            name: "home entry with a control character",
+            breaks: |p| home_entries(p, &[".config/a\tb"]),
+            field: "persistence.users[0].directories[0]",
+            passes: |p| home_entries(p, &[".config/a b"]),
+        },
+        Rule {
+            name: "home entry too long with the home directory",
+            breaks: |p| home_entries(p, &[&"abcdefgh/".repeat(454)[..4085]]),
+            field: "persistence.users[0].directories[0]",
+            passes: |p| home_entries(p, &[&"abcdefgh/".repeat(454)[..4080]]),
+        },
+        Rule {
+            name: "two home entry lists for one user",
+            breaks: |p| {
+                home_entries(p, &[".ssh"]);
+                home_entries(p, &[".gnupg"]);
+            },
+            field: "persistence.users[1].user",
+            passes: |p| home_entries(p, &[".ssh", ".gnupg"]),
+        },
+        Rule {
             name: "directory mode",
             breaks: |p| p.persistence.directories[0].mode = Some("rwx".to_owned()),
             field: "persistence.directories[0].mode",
@@ -463,25 +742,41 @@ fn the_example_plan_is_valid() {
 
 #[test]
 fn each_rule_has_a_failing_and_a_passing_case() {
-    for rule in rules() {
-        let mut broken = Plan::example();
-        (rule.breaks)(&mut broken);
-        let errors = broken
-            .validate()
-            .expect_err(&format!("{}: the broken plan passed", rule.name));
-        assert!(
-            errors.iter().any(|e| e.field.as_str() == rule.field),
-            "{}: no error on {}, got {errors:#?}",
-            rule.name,
-            rule.field
-        );
-        for error in &errors {
-            assert!(!error.problem.message().is_empty(), "{}", rule.name);
-        }
+    // Every rule is tried, a panic included, so one run names all that fail.
+    let failures: Vec<String> = rules()
+        .iter()
+        .filter_map(|rule| {
+            std::panic::catch_unwind(|| check_rule(rule))
+                .unwrap_or_else(|_| Err(format!("{}: validation panicked", rule.name)))
+                .err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
-        let mut fixed = Plan::example();
-        (rule.passes)(&mut fixed);
-        assert_eq!(fixed.validate(), Ok(()), "{}: the passing case", rule.name);
+fn check_rule(rule: &Rule) -> Result<(), String> {
+    let mut broken = Plan::example();
+    (rule.breaks)(&mut broken);
+    let Err(errors) = broken.validate() else {
+        return Err(format!("{}: the broken plan passed", rule.name));
+    };
+    if !errors.iter().any(|e| e.field.as_str() == rule.field) {
+        return Err(format!(
+            "{}: no error on {}, got {errors:#?}",
+            rule.name, rule.field
+        ));
+    }
+    if errors
+        .iter()
+        .any(|error| error.problem.message().is_empty())
+    {
+        return Err(format!("{}: a message is empty", rule.name));
+    }
+    let mut fixed = Plan::example();
+    (rule.passes)(&mut fixed);
+    match fixed.validate() {
+        Ok(()) => Ok(()),
+        Err(errors) => Err(format!("{}: the passing case: {errors:#?}", rule.name)),
     }
 }
 

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::i18n::gettext_f;
 use crate::install::{self, CancelFlag, Event, InstallOptions, StepId};
-use crate::plan::{Password, Plan, Secret};
+use crate::plan::{FieldPath, Password, Plan, Problem, Secret, shown};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -66,29 +66,42 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
     if args.confirm != disk.by_id_path {
         bail!(gettext_f(
             "--confirm {given} does not name the plan's disk {disk}; nothing was written",
-            &[("given", &args.confirm), ("disk", &disk.by_id_path)],
+            &[
+                ("given", &shown(&args.confirm)),
+                ("disk", &shown(&disk.by_id_path))
+            ],
         ));
-    }
-    if !rustix::process::geteuid().is_root() {
-        bail!(gettext_f("installing needs root; nothing was written", &[]));
     }
     let mut stdin_used = false;
     if let Some(path) = &args.passphrase_file {
-        plan.encryption.passphrase =
-            Some(Secret::new(read_secret(path, &mut stdin_used)?.to_string()));
+        let passphrase = read_secret(path, &mut stdin_used)?;
+        refuse_empty(
+            &passphrase,
+            "encryption.passphrase",
+            Problem::PassphraseEmpty,
+        )?;
+        plan.encryption.passphrase = Some(Secret::new(passphrase.to_string()));
     }
     for assignment in &args.user_password {
         let Some((name, path)) = assignment.split_once('=') else {
             bail!(gettext_f(
                 "--user-password wants USER=FILE, not {given}",
-                &[("given", assignment)]
+                &[("given", &shown(assignment))]
             ));
         };
         let password = read_secret(Path::new(path), &mut stdin_used)?;
-        let Some(user) = plan.users.iter_mut().find(|user| user.name == name) else {
-            bail!(gettext_f("the plan has no user {name}", &[("name", name)]));
+        let Some(index) = plan.users.iter().position(|user| user.name == name) else {
+            bail!(gettext_f(
+                "the plan has no user {name}",
+                &[("name", &shown(name))]
+            ));
         };
-        user.password = Some(Password::Clear(Secret::new(password.to_string())));
+        let field = FieldPath::new("users").index(index).field("password");
+        refuse_empty(&password, field.as_str(), Problem::PasswordEmpty)?;
+        plan.users[index].password = Some(Password::Clear(Secret::new(password.to_string())));
+    }
+    if !rustix::process::geteuid().is_root() {
+        bail!(gettext_f("installing needs root; nothing was written", &[]));
     }
     let fail_after_step = match args.fail_after_step {
         Some(number) => Some(StepId::from_number(number).with_context(|| {
@@ -105,6 +118,17 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
         ..InstallOptions::default()
     };
     Ok((plan, options))
+}
+
+/// Checked as read: once hashed, an empty password looks like any other.
+fn refuse_empty(secret: &str, field: &str, problem: Problem) -> anyhow::Result<()> {
+    if secret.is_empty() {
+        bail!(gettext_f(
+            "{field}: {problem} Nothing was written.",
+            &[("field", field), ("problem", &problem.message())]
+        ));
+    }
+    Ok(())
 }
 
 /// The first line of a file or of standard input (only once).

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::i18n::gettext_f;
 use crate::nix::{self, DiskIds};
-use crate::plan::{Password, Plan, Secret};
+use crate::plan::{Password, Plan, Secret, shown};
 
 /// Exit status for input that could not be read at all (sysexits'
 /// `EX_DATAERR`), apart from a readable plan with problems (1).
@@ -94,13 +94,18 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
 }
 
 pub fn run_render(args: RenderArgs) -> ExitCode {
-    let plan = match read_plan(&args.input) {
+    let mut plan = match read_plan(&args.input) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    // Validated before hashing: a hash no longer shows that the password
+    // was empty.
     if let Err(errors) = plan.validate() {
         print_problems(&errors, &mut io::stderr());
         return ExitCode::FAILURE;
+    }
+    if let Err(error) = plan.hash_passwords() {
+        return fail(&error.to_string(), ExitCode::FAILURE);
     }
     let ids = match (args.esp_uuid, args.root_uuid) {
         (Some(esp_uuid), Some(root_uuid)) => DiskIds {
@@ -170,8 +175,8 @@ fn write_files(out: &Path, files: &[nix::GeneratedFile], force: bool) -> Result<
     Ok(())
 }
 
-/// Reads the plan and merges in the passwords, hashing them. On failure the
-/// message is already printed.
+/// Reads the plan and merges in the passwords, still in clear text. On
+/// failure the message is already printed.
 fn read_plan(input: &PlanInput) -> Result<Plan, ExitCode> {
     let is_stdin = |path: &Path| path == Path::new("-");
     if is_stdin(&input.plan) && input.password_file.as_deref().is_some_and(is_stdin) {
@@ -192,6 +197,18 @@ fn read_plan(input: &PlanInput) -> Result<Plan, ExitCode> {
             ExitCode::from(EXIT_UNREADABLE),
         )
     })?;
+    for field in plan.clear_text_secrets() {
+        eprintln!(
+            "keepsake: {}",
+            gettext_f(
+                "warning: {field} is clear text in {file}, where anyone who can read the file can read it. Remove it and give it with --password-file (passwords) or when installing (the passphrase).",
+                &[
+                    ("field", field.as_str()),
+                    ("file", &input.plan.display().to_string())
+                ],
+            )
+        );
+    }
     if let Some(path) = &input.password_file {
         let text = read_input(path).map_err(|error| {
             fail(
@@ -206,8 +223,6 @@ fn read_plan(input: &PlanInput) -> Result<Plan, ExitCode> {
             )
         })?;
     }
-    plan.hash_passwords()
-        .map_err(|error| fail(&error.to_string(), ExitCode::FAILURE))?;
     Ok(plan)
 }
 
@@ -242,7 +257,7 @@ fn apply_passwords(plan: &mut Plan, text: &str) -> Result<(), String> {
         } else {
             return Err(gettext_f(
                 "line {line}: the plan has no user “{user}”.",
-                &[("line", &line_number), ("user", name)],
+                &[("line", &line_number), ("user", &shown(name))],
             ));
         }
     }

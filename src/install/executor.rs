@@ -350,9 +350,10 @@ impl Run<'_> {
 
     fn esp(&mut self) -> Result<(), StepFailure> {
         self.state.esp = true;
-        let esp = self
-            .backend
-            .create_esp(self.plan.esp.size_mib * 1024 * 1024, ESP_LABEL)?;
+        let size_bytes = self.plan.esp.size_bytes().ok_or_else(|| {
+            StepFailure::Explained(gettext_f("The EFI system partition is too large.", &[]))
+        })?;
+        let esp = self.backend.create_esp(size_bytes, ESP_LABEL)?;
         self.log(
             StepId::Esp,
             &format!("{} UUID={}", esp.device.display(), esp.uuid),
@@ -434,8 +435,7 @@ impl Run<'_> {
             self.check_cancel()?;
             let mount_point = under(&target, &subvolume.mount_point);
             self.backend.create_dir_all(&mount_point, 0o755)?;
-            let mut options = vec![format!("subvol={}", subvolume.name)];
-            options.extend(subvolume.options.iter().cloned());
+            let options = subvolume.mount_options();
             self.mount(
                 step,
                 MountRequest {

@@ -45,5 +45,6 @@ pub use self::helper_input::{
     CANCEL_COMMAND, MAX_PLAN_BYTES, PlanInputError, read_plan_json, watch_for_cancel,
 };
 pub use self::helper_process::{HelperExit, HelperMessage, HelperProcess};
+pub use self::mount_options::split_mount_options;
 pub use self::system::SystemBackend;
 pub use self::tools::{NIXOS_PROFILE_BIN, TOOLS_DIR_VARIABLE, ToolDirs, ToolNotFound};

@@ -49,12 +49,10 @@ pub fn render(plan: &Plan, ids: &DiskIds) -> String {
 
     for (_, subvolume) in plan.created_subvolumes() {
         let mut mount = Attrs::new();
-        let options = std::iter::once(format!("subvol={}", subvolume.name))
-            .chain(subvolume.options.iter().cloned());
         mount
             .set(["device"], btrfs_device.as_str())
             .set(["fsType"], "btrfs")
-            .set(["options"], Value::strings(options));
+            .set(["options"], Value::strings(subvolume.mount_options()));
         if plan.needed_for_boot(&subvolume.mount_point) {
             mount.set(["neededForBoot"], true);
         }

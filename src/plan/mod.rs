@@ -8,13 +8,20 @@
 
 mod password;
 mod secret;
+mod secret_shapes;
+mod shown;
 mod validate;
 
+use gettextrs::gettext;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::i18n::gettext_f;
+
 pub use self::password::{HashError, Password, is_well_formed_hash};
 pub use self::secret::Secret;
+use self::shown::shown_within;
+pub use self::shown::{SHOWN_CHARS, shown};
 pub use self::validate::{FieldPath, Problem, ValidationError};
 
 /// The plan format this build reads and writes.
@@ -85,6 +92,15 @@ impl Esp {
     pub const DEFAULT_SIZE_MIB: u64 = 1024;
     /// Below this, a few kernels and initrds no longer fit.
     pub const MINIMUM_SIZE_MIB: u64 = 256;
+    /// Far more than any number of boot entries needs; it keeps every size
+    /// computed from it well inside `u64`.
+    pub const MAXIMUM_SIZE_MIB: u64 = 64 * 1024;
+
+    /// The partition size, or `None` if it does not fit in `u64` (only in a
+    /// plan that failed validation).
+    pub fn size_bytes(&self) -> Option<u64> {
+        self.size_mib.checked_mul(MIB)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +123,16 @@ pub struct Subvolume {
     pub options: Vec<String>,
 }
 
+impl Subvolume {
+    /// What it is mounted with, at install time and in `storage.nix`:
+    /// `subvol=<name>`, then the plan's options.
+    pub fn mount_options(&self) -> Vec<String> {
+        std::iter::once(format!("subvol={}", self.name))
+            .chain(self.options.iter().cloned())
+            .collect()
+    }
+}
+
 /// A swapfile on its own subvolume (btrfs cannot snapshot a subvolume that
 /// holds an active swapfile).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +142,8 @@ pub struct Swap {
 }
 
 impl Swap {
+    /// 16 TiB: more than the memory of any machine Keepsake installs on.
+    pub const MAXIMUM_SIZE_GIB: u32 = 16 * 1024;
     pub const SUBVOLUME: &'static str = "swap";
     pub const MOUNT_POINT: &'static str = "/swap";
     pub const FILE: &'static str = "/swap/swapfile";
@@ -136,6 +164,9 @@ pub enum TmpfsSize {
 }
 
 impl TmpfsSize {
+    /// 16 TiB; the kernel parses larger `size=` values with an overflow.
+    pub const MAXIMUM_MIB: u64 = 16 * 1024 * 1024;
+
     /// The value of tmpfs' `size=` mount option.
     pub fn mount_option_value(self) -> String {
         match self {
@@ -219,6 +250,10 @@ pub struct User {
     pub password: Option<Password>,
 }
 
+/// Room for serde's list of the fields it expected besides the quoted
+/// value.
+const SYNTAX_MESSAGE_CHARS: usize = 320;
+
 /// Why a plan could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanReadError {
@@ -232,6 +267,25 @@ pub enum PlanReadError {
         "this plan has format version {found}, but this Keepsake reads version {SCHEMA_VERSION}"
     )]
     UnsupportedSchema { found: u64 },
+    /// A password in a shape serde would quote back; the value is a secret,
+    /// so only the field is named.
+    #[error("{}", password_malformed(field))]
+    PasswordMalformed { field: String },
+    #[error("{}", passphrase_malformed())]
+    PassphraseMalformed,
+}
+
+fn password_malformed(field: &str) -> String {
+    gettext_f(
+        "{field}: this is not a password Keepsake reads (its value is not shown). Write {\"hashed\": \"…\"} with a hash made by “mkpasswd”, or leave the field out and give the password with --password-file.",
+        &[("field", field)],
+    )
+}
+
+fn passphrase_malformed() -> String {
+    gettext(
+        "encryption.passphrase: the passphrase must be text (its value is not shown). Leave it out of the plan file and give it when installing.",
+    )
 }
 
 impl Plan {
@@ -311,10 +365,10 @@ impl Plan {
             PlanReadError::Syntax {
                 line: error.line(),
                 column: error.column(),
-                message: message
-                    .strip_suffix(&position)
-                    .unwrap_or(&message)
-                    .to_owned(),
+                message: shown_within(
+                    message.strip_suffix(&position).unwrap_or(&message),
+                    SYNTAX_MESSAGE_CHARS,
+                ),
             }
         };
         // Look at the version first, so an old or new plan gets a clear
@@ -334,6 +388,13 @@ impl Plan {
             Err(error) if error.is_syntax() || error.is_eof() => return Err(syntax(error)),
             // A version of the wrong type: the full read below names it.
             _ => {}
+        }
+        match secret_shapes::first_malformed_secret(json) {
+            Some(field) if field == "encryption.passphrase" => {
+                return Err(PlanReadError::PassphraseMalformed);
+            }
+            Some(field) => return Err(PlanReadError::PasswordMalformed { field }),
+            None => {}
         }
         serde_json::from_str(json).map_err(syntax)
     }
@@ -380,7 +441,9 @@ impl Plan {
         Ok(Zeroizing::new(text))
     }
 
-    /// Replaces every clear-text password with its yescrypt hash.
+    /// Replaces every clear-text password with its yescrypt hash. An empty
+    /// one stays clear text, so that [`Plan::validate`] still refuses it on
+    /// its field (a hash of nothing looks like any other hash).
     pub fn hash_passwords(&mut self) -> Result<(), HashError> {
         let passwords = self.root_password.iter_mut().chain(
             self.users
@@ -388,7 +451,7 @@ impl Plan {
                 .filter_map(|user| user.password.as_mut()),
         );
         for password in passwords {
-            if matches!(password, Password::Clear(_)) {
+            if matches!(password, Password::Clear(secret) if !secret.is_empty()) {
                 *password = password.hashed()?;
             }
         }
@@ -425,16 +488,41 @@ impl Plan {
         mount_point == "/nix" || mount_point == self.persistence.path
     }
 
-    /// The smallest disk this plan fits on.
+    /// The smallest disk this plan fits on; `u64::MAX` (no disk is large
+    /// enough) for sizes beyond what validation allows.
     pub fn minimum_disk_bytes(&self) -> u64 {
-        let swap = self
-            .swap
+        let swap = match &self.swap {
+            Some(swap) => u64::from(swap.size_gib).checked_mul(GIB),
+            None => Some(0),
+        };
+        self.esp
+            .size_bytes()
+            .and_then(|esp| esp.checked_add(PARTITIONING_OVERHEAD_BYTES))
+            .and_then(|bytes| bytes.checked_add(MINIMUM_SYSTEM_BYTES))
+            .and_then(|bytes| bytes.checked_add(swap?))
+            .unwrap_or(u64::MAX)
+    }
+
+    /// The fields that hold a secret in clear text: a plan file with one is
+    /// readable by anyone who can read the file.
+    pub fn clear_text_secrets(&self) -> Vec<FieldPath> {
+        let passphrase = self
+            .encryption
+            .passphrase
             .as_ref()
-            .map_or(0, |swap| u64::from(swap.size_gib) * GIB);
-        (self.esp.size_mib * MIB)
-            .saturating_add(PARTITIONING_OVERHEAD_BYTES)
-            .saturating_add(MINIMUM_SYSTEM_BYTES)
-            .saturating_add(swap)
+            .map(|_| FieldPath::new("encryption.passphrase"));
+        let root = self
+            .root_password
+            .as_ref()
+            .filter(|password| password.hash().is_none())
+            .map(|_| FieldPath::new("root_password"));
+        let users = self.users.iter().enumerate().filter_map(|(index, user)| {
+            user.password
+                .as_ref()
+                .filter(|password| password.hash().is_none())
+                .map(|_| FieldPath::new("users").index(index).field("password"))
+        });
+        passphrase.into_iter().chain(root).chain(users).collect()
     }
 }
 
@@ -534,6 +622,52 @@ mod tests {
             error,
             PlanReadError::UnsupportedSchema { found: 7 }
         ));
+    }
+
+    #[test]
+    fn empty_clear_text_stays_for_validation_to_refuse() {
+        let mut plan = Plan::example();
+        plan.users[0].password = Some(Password::Clear(Secret::from("")));
+        plan.hash_passwords().unwrap();
+        let errors = plan.validate().unwrap_err();
+        assert_eq!(errors[0].field.as_str(), "users[0].password");
+        assert_eq!(errors[0].problem, Problem::PasswordEmpty);
+    }
+
+    #[test]
+    fn sizes_saturate_instead_of_overflowing() {
+        let mut plan = Plan::example();
+        plan.esp.size_mib = u64::MAX;
+        plan.swap = Some(Swap { size_gib: u32::MAX });
+        assert_eq!(plan.esp.size_bytes(), None);
+        assert_eq!(plan.minimum_disk_bytes(), u64::MAX);
+        plan.esp.size_mib = Esp::MAXIMUM_SIZE_MIB;
+        plan.swap = Some(Swap {
+            size_gib: Swap::MAXIMUM_SIZE_GIB,
+        });
+        assert!(plan.minimum_disk_bytes() < u64::MAX);
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_shape_is_named_but_not_quoted() {
+        let json = Plan::example()
+            .to_json()
+            .unwrap()
+            .replace("\"hashed\": \"$y$", "\"Hunter2Secret\": \"$y$");
+        let error = Plan::from_json(&json).unwrap_err();
+        assert!(
+            matches!(&error, PlanReadError::PasswordMalformed { field } if field == "users[0].password")
+        );
+        assert!(!error.to_string().contains("Hunter2"), "{error}");
+
+        // The last of two keys is the one a JSON value keeps; serde reads
+        // the first as well.
+        let twice = Plan::example().to_json().unwrap().replace(
+            "\"password\": {",
+            "\"password\": \"Hunter2Secret\", \"password\": {",
+        );
+        let error = Plan::from_json(&twice).unwrap_err();
+        assert!(!error.to_string().contains("Hunter2"), "{error}");
     }
 
     #[test]

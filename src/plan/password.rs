@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! Account passwords: clear text on input, yescrypt hashes everywhere else.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use yescrypt::{PasswordHasher, Yescrypt};
 
 use super::secret::Secret;
@@ -10,7 +13,7 @@ use super::secret::Secret;
 ///
 /// `Clear` exists only between reading input and [`Password::hashed`]; it
 /// cannot be serialised (serde reports an error instead of writing it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Password {
     /// A crypt(3) hash as found in `/etc/shadow`, normally yescrypt (`$y$`).
@@ -18,6 +21,80 @@ pub enum Password {
     /// Clear text typed by a person; hashed before anything is written.
     #[serde(skip_serializing)]
     Clear(Secret),
+}
+
+/// `{"hashed": "…"}` or `{"clear": "…"}`. Written out instead of derived:
+/// serde's messages quote what they did not expect (“unknown variant
+/// `Hunter2`”), and here that is the password.
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(PasswordVisitor)
+    }
+}
+
+struct PasswordVisitor;
+
+impl PasswordVisitor {
+    fn refuse<E: de::Error>() -> Result<Password, E> {
+        Err(E::custom(
+            "a password must be {\"hashed\": \"…\"} or {\"clear\": \"…\"} (its value is not shown)",
+        ))
+    }
+}
+
+impl<'de> Visitor<'de> for PasswordVisitor {
+    type Value = Password;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{\"hashed\": …} or {\"clear\": …}")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Password, A::Error> {
+        let Some(variant) = map.next_key::<Secret>()? else {
+            return Self::refuse();
+        };
+        let text: Secret = map.next_value()?;
+        if map.next_key::<Secret>()?.is_some() {
+            return Self::refuse();
+        }
+        match variant.expose() {
+            "hashed" => Ok(Password::Hashed(text.expose().to_owned())),
+            "clear" => Ok(Password::Clear(text)),
+            _ => Self::refuse(),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Password, E> {
+        Self::refuse()
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Password, A::Error> {
+        Self::refuse()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +170,30 @@ mod tests {
         let clear = Password::Clear(Secret::from("hunter2"));
         let result = serde_json::to_string(&clear);
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn the_wrong_shape_is_refused_without_the_password() {
+        for json in [
+            "\"Hunter2\"",
+            "{\"Hunter2\": \"x\"}",
+            "{\"clear\": 4242424242}",
+            "{\"hashed\": [\"Hunter2\"]}",
+            "{\"clear\": \"Hunter2\", \"hashed\": \"Hunter2\"}",
+            "{}",
+        ] {
+            let error = serde_json::from_str::<Password>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !error.contains("Hunter2") && !error.contains("4242"),
+                "{error}"
+            );
+        }
+        let clear: Password = serde_json::from_str("{\"clear\": \"pw\"}").unwrap();
+        assert_eq!(clear, Password::Clear(Secret::from("pw")));
+        let hashed: Password = serde_json::from_str("{\"hashed\": \"$6$s$h\"}").unwrap();
+        assert_eq!(hashed.hash(), Some("$6$s$h"));
     }
 
     #[test]

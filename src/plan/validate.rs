@@ -8,7 +8,8 @@ use std::fmt;
 use gettextrs::gettext;
 use serde::Serialize;
 
-use super::{Password, Plan, Subvolume, TmpfsSize, is_well_formed_hash};
+use super::shown::shown;
+use super::{Esp, Password, Plan, Subvolume, Swap, TmpfsSize, is_well_formed_hash};
 use crate::i18n::gettext_f;
 
 /// Where in the plan a problem is, in the plan's JSON shape, for example
@@ -56,6 +57,12 @@ pub enum Problem {
     EspTooSmall {
         minimum_mib: u64,
     },
+    EspTooLarge {
+        maximum_mib: u64,
+    },
+    DiskPathNotById {
+        path: String,
+    },
     MappedNameInvalid {
         name: String,
     },
@@ -73,6 +80,20 @@ pub enum Problem {
     MountOptionInvalid {
         option: String,
     },
+    MountOptionsTooLong {
+        maximum_bytes: usize,
+    },
+    PathControlCharacter {
+        path: String,
+    },
+    PathTooLong {
+        path: String,
+    },
+    PathReserved {
+        path: String,
+        under: String,
+    },
+    ConfigurationNotOnSubvolume,
     MountPointNotAbsolute {
         path: String,
     },
@@ -91,6 +112,9 @@ pub enum Problem {
         path: String,
     },
     SwapSizeZero,
+    SwapTooLarge {
+        maximum_gib: u32,
+    },
     TmpfsSizeInvalid,
     EntryNotAbsolute {
         path: String,
@@ -120,6 +144,9 @@ pub enum Problem {
         name: String,
     },
     PersistenceUserUnknown {
+        user: String,
+    },
+    PersistenceUserDuplicate {
         user: String,
     },
     HomeEntryNotRelative {
@@ -183,138 +210,174 @@ impl Problem {
                 "The EFI system partition needs at least {size} MiB.",
                 &[("size", &minimum_mib.to_string())],
             ),
+            EspTooLarge { maximum_mib } => gettext_f(
+                "The EFI system partition can be at most {size} MiB. Make it smaller.",
+                &[("size", &maximum_mib.to_string())],
+            ),
+            DiskPathNotById { path } => gettext_f(
+                "“{path}” is not a stable name of a disk. Choose the disk again: Keepsake needs its path under /dev/disk/by-id/.",
+                &[("path", &shown(path))],
+            ),
             MappedNameInvalid { name } => gettext_f(
                 "“{name}” cannot name an unlocked device. Use letters, digits, “-” and “_”.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             PassphraseEmpty => gettext("Enter a passphrase for the encrypted disk."),
             SubvolumeNameEmpty => gettext("Give the subvolume a name."),
             SubvolumeNameInvalid { name } => gettext_f(
-                "“{name}” cannot be a subvolume name. Use a name without “/” that is not “.” or “..”.",
-                &[("name", name)],
+                "“{name}” cannot be a subvolume name. Use a name without “/”, “,”, quotes, spaces or control characters that is not “.” or “..”.",
+                &[("name", &shown(name))],
             ),
             SubvolumeNameTooLong { name } => gettext_f(
                 "The subvolume name “{name}” is longer than 255 bytes. Shorten it.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             SubvolumeNameDuplicate { name } => gettext_f(
                 "There is already a subvolume named “{name}”. Choose another name.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             MountOptionInvalid { option } => gettext_f(
                 "“{option}” cannot be used as a mount option here. Remove it; options have no commas or spaces and Keepsake sets “subvol=” itself.",
-                &[("option", option)],
+                &[("option", &shown(option))],
+            ),
+            MountOptionsTooLong { maximum_bytes } => gettext_f(
+                "These mount options are longer than {maximum} bytes in all, more than the kernel takes. Remove some.",
+                &[("maximum", &maximum_bytes.to_string())],
+            ),
+            PathControlCharacter { path } => gettext_f(
+                "“{path}” contains a control character such as a line break or a tab. Remove it.",
+                &[("path", &shown(path))],
+            ),
+            PathTooLong { path } => gettext_f(
+                "“{path}” is longer than 4095 bytes or has a part longer than 255 bytes. Shorten it.",
+                &[("path", &shown(path))],
+            ),
+            PathReserved { path, under } => gettext_f(
+                "“{path}” is in “{under}”, which the system fills by itself at every boot. Choose a path outside it.",
+                &[("path", &shown(path)), ("under", &shown(under))],
+            ),
+            ConfigurationNotOnSubvolume => gettext(
+                "The system's configuration is written to /etc/nixos, which would be on the temporary root and lost at the first boot. Add a subvolume mounted at /etc/nixos.",
             ),
             MountPointNotAbsolute { path } => gettext_f(
                 "“{path}” is not a clean absolute path. Start it with “/” and leave out “.”, “..”, doubled or trailing slashes.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             MountPointIsRoot => gettext(
                 "“/” is the temporary root and cannot be a subvolume. Choose another mount point.",
             ),
             MountPointDuplicate { path } => gettext_f(
                 "Something else is already mounted at “{path}”. Choose another mount point.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             MountPointHidden { path, under } => gettext_f(
                 "“{path}” would be hidden by the mount at “{under}” and the system would not boot. Move it out of “{under}”.",
-                &[("path", path), ("under", under)],
+                &[("path", &shown(path)), ("under", &shown(under))],
             ),
             RequiredMountMissing { mount_point } => gettext_f(
                 "No subvolume is mounted at “{mount_point}”, which the system needs. Add one.",
-                &[("mount_point", mount_point)],
+                &[("mount_point", &shown(mount_point))],
             ),
             PersistencePathNotMounted { path } => gettext_f(
                 "The persistent storage “{path}” must be a subvolume's mount point. Add a subvolume mounted there or choose another path.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             SwapSizeZero => gettext("Give swap a size of at least 1 GiB, or turn it off."),
-            TmpfsSizeInvalid => gettext(
-                "The root file system needs a size between 1 and 100 % of the memory, or at least 1 MiB.",
+            SwapTooLarge { maximum_gib } => gettext_f(
+                "Swap can be at most {size} GiB. Make it smaller.",
+                &[("size", &maximum_gib.to_string())],
+            ),
+            TmpfsSizeInvalid => gettext_f(
+                "The root file system needs a size between 1 and 100 % of the memory, or between 1 and {maximum} MiB.",
+                &[("maximum", &TmpfsSize::MAXIMUM_MIB.to_string())],
             ),
             EntryNotAbsolute { path } => gettext_f(
                 "“{path}” is not a clean absolute path. Start it with “/” and leave out “.”, “..”, doubled or trailing slashes.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             EntryDuplicate { path } => gettext_f(
                 "“{path}” is already persisted. Remove the second entry.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             EntryInsideNix { path } => gettext_f(
                 "“{path}” is inside /nix, which is always kept. Remove the entry.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             EntryInsidePersistence { path, persistence } => gettext_f(
                 "“{path}” is inside the persistent storage “{persistence}” itself. Name the path on the running system instead.",
-                &[("path", path), ("persistence", persistence)],
+                &[("path", &shown(path)), ("persistence", &shown(persistence))],
             ),
             EntryShadowsMount { path, mount_point } => gettext_f(
                 "Persisting “{path}” would hide the subvolume mounted at “{mount_point}”. Remove the entry or persist something inside it.",
-                &[("path", path), ("mount_point", mount_point)],
+                &[("path", &shown(path)), ("mount_point", &shown(mount_point))],
             ),
             EntryAlreadyKept { path, mount_point } => gettext_f(
                 "“{path}” is on the subvolume mounted at “{mount_point}” and is kept anyway. Remove the entry.",
-                &[("path", path), ("mount_point", mount_point)],
+                &[("path", &shown(path)), ("mount_point", &shown(mount_point))],
             ),
             DirectoryModeInvalid { mode } => gettext_f(
                 "“{mode}” is not a file mode. Use three or four octal digits, for example 0700.",
-                &[("mode", mode)],
+                &[("mode", &shown(mode))],
             ),
             OwnerNameInvalid { name } => gettext_f(
                 "“{name}” is not a valid user or group name. Use lower-case letters, digits, “-” and “_”.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             PersistenceUserUnknown { user } => gettext_f(
                 "There is no user “{user}” in this plan. Add the user or remove these entries.",
-                &[("user", user)],
+                &[("user", &shown(user))],
+            ),
+            PersistenceUserDuplicate { user } => gettext_f(
+                "There are already persisted entries for “{user}”. Move these entries there and remove this list.",
+                &[("user", &shown(user))],
             ),
             HomeEntryNotRelative { path } => gettext_f(
                 "“{path}” must be a path inside the home directory, like “.ssh” or “Documents”, without “..”.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             HomeEntryDuplicate { path } => gettext_f(
                 "“{path}” is already persisted for this user. Remove the second entry.",
-                &[("path", path)],
+                &[("path", &shown(path))],
             ),
             HostnameInvalid { hostname } => gettext_f(
                 "“{hostname}” cannot be a host name. Use up to 63 letters, digits and “-”, not starting or ending with “-”.",
-                &[("hostname", hostname)],
+                &[("hostname", &shown(hostname))],
             ),
             TimeZoneUnknown { time_zone } => gettext_f(
                 "“{time_zone}” is not a known time zone. Pick one from the list, like “Europe/Berlin”.",
-                &[("time_zone", time_zone)],
+                &[("time_zone", &shown(time_zone))],
             ),
             LocaleMalformed { locale } => gettext_f(
                 "“{locale}” is not a locale name. Use the form “en_US.UTF-8”.",
-                &[("locale", locale)],
+                &[("locale", &shown(locale))],
             ),
             KeyboardLayoutInvalid { layout } => gettext_f(
                 "“{layout}” is not a keyboard layout name. Pick one from the list.",
-                &[("layout", layout)],
+                &[("layout", &shown(layout))],
             ),
             StateVersionMalformed { version } => gettext_f(
                 "“{version}” is not a NixOS release. Use the form “25.11”.",
-                &[("version", version)],
+                &[("version", &shown(version))],
             ),
             UserNameInvalid { name } => gettext_f(
                 "“{name}” cannot be a user name. Start with a lower-case letter or “_”, then use lower-case letters, digits, “-” and “_”, at most 32 in all.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             UserNameReserved { name } => gettext_f(
                 "The name “{name}” belongs to the system. Choose another user name.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             UserDuplicate { name } => gettext_f(
                 "There is already a user named “{name}”. Choose another name.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             FullNameInvalid => gettext("Remove colons and line breaks from the full name."),
             GroupNameInvalid { name } => gettext_f(
                 "“{name}” is not a valid group name. Use lower-case letters, digits, “-” and “_”.",
-                &[("name", name)],
+                &[("name", &shown(name))],
             ),
             PasswordMissing { user } => {
-                gettext_f("Set a password for “{user}”.", &[("user", user)])
+                gettext_f("Set a password for “{user}”.", &[("user", &shown(user))])
             }
             PasswordEmpty => gettext("Enter a password, or leave the account without one."),
             PasswordHashMalformed => gettext(
@@ -374,6 +437,24 @@ const RESERVED_USER_NAMES: &[&str] = &[
 
 const RESERVED_USER_PREFIXES: &[&str] = &["nixbld", "systemd-"];
 
+/// Kernel and systemd file systems mounted over whatever the disk holds.
+const RUNTIME_FILE_SYSTEMS: &[&str] = &["/proc", "/sys", "/dev", "/run"];
+
+/// Those, and the read-only store on the /nix subvolume.
+const MOUNT_POINTS_RESERVED: &[&str] = &["/proc", "/sys", "/dev", "/run", "/nix/store"];
+
+/// Where the installer writes the generated configuration; it is written
+/// before the first boot, so only a subvolume keeps it (impermanence's
+/// bind mounts start empty).
+const CONFIGURATION_DIRECTORY: &str = "/etc/nixos";
+
+/// Linux' PATH_MAX without the terminating NUL, and NAME_MAX.
+const MAXIMUM_PATH_BYTES: usize = 4095;
+const MAXIMUM_NAME_BYTES: usize = 255;
+
+/// mount(2) copies at most a page of option data, NUL included.
+const MAXIMUM_MOUNT_DATA_BYTES: usize = 4095;
+
 /// Collects problems while walking the plan.
 struct Checker<'a> {
     plan: &'a Plan,
@@ -412,15 +493,30 @@ impl Plan {
 impl Checker<'_> {
     fn disk(&mut self) {
         let plan = self.plan;
-        if plan.esp.size_mib < super::Esp::MINIMUM_SIZE_MIB {
+        if plan.esp.size_mib < Esp::MINIMUM_SIZE_MIB {
             self.report(
                 FieldPath::new("esp.size_mib"),
                 Problem::EspTooSmall {
-                    minimum_mib: super::Esp::MINIMUM_SIZE_MIB,
+                    minimum_mib: Esp::MINIMUM_SIZE_MIB,
+                },
+            );
+        } else if plan.esp.size_mib > Esp::MAXIMUM_SIZE_MIB {
+            self.report(
+                FieldPath::new("esp.size_mib"),
+                Problem::EspTooLarge {
+                    maximum_mib: Esp::MAXIMUM_SIZE_MIB,
                 },
             );
         }
         if let Some(disk) = &plan.disk {
+            if !is_by_id_path(&disk.by_id_path) {
+                self.report(
+                    FieldPath::new("disk.by_id_path"),
+                    Problem::DiskPathNotById {
+                        path: disk.by_id_path.clone(),
+                    },
+                );
+            }
             let needed_bytes = plan.minimum_disk_bytes();
             if disk.size_bytes < needed_bytes {
                 self.report(
@@ -467,6 +563,13 @@ impl Checker<'_> {
         if let Some(swap) = &plan.swap {
             if swap.size_gib == 0 {
                 self.report(FieldPath::new("swap.size_gib"), Problem::SwapSizeZero);
+            } else if swap.size_gib > Swap::MAXIMUM_SIZE_GIB {
+                self.report(
+                    FieldPath::new("swap.size_gib"),
+                    Problem::SwapTooLarge {
+                        maximum_gib: Swap::MAXIMUM_SIZE_GIB,
+                    },
+                );
             }
         }
         let mut names = BTreeSet::new();
@@ -484,17 +587,40 @@ impl Checker<'_> {
                     );
                 }
             }
+            // mount(2) takes the file system options as one page.
+            if subvolume.mount_options().join(",").len() > MAXIMUM_MOUNT_DATA_BYTES {
+                self.report(
+                    field.field("options"),
+                    Problem::MountOptionsTooLong {
+                        maximum_bytes: MAXIMUM_MOUNT_DATA_BYTES,
+                    },
+                );
+            }
             let path = &subvolume.mount_point;
             let field = field.field("mount_point");
-            if !is_clean_absolute_path(path) {
+            if let Some(problem) = path_text_problem(path) {
+                self.report(field, problem);
+            } else if !is_clean_absolute_path(path) {
                 self.report(field, Problem::MountPointNotAbsolute { path: path.clone() });
             } else if path == "/" {
                 self.report(field, Problem::MountPointIsRoot);
+            } else if let Some(problem) = reserved_parent(path, MOUNT_POINTS_RESERVED) {
+                self.report(field, problem);
             } else if mount_points.insert(path, field.clone()).is_some() {
                 self.report(field, Problem::MountPointDuplicate { path: path.clone() });
             }
         }
         self.hidden_mounts(&created);
+        let configuration_kept = created.iter().any(|(_, subvolume)| {
+            subvolume.mount_point != "/"
+                && is_inside(CONFIGURATION_DIRECTORY, &subvolume.mount_point)
+        });
+        if !configuration_kept {
+            self.report(
+                FieldPath::new("subvolumes"),
+                Problem::ConfigurationNotOnSubvolume,
+            );
+        }
         if !created.iter().any(|(_, s)| s.mount_point == "/nix") {
             self.report(
                 FieldPath::new("subvolumes"),
@@ -524,7 +650,11 @@ impl Checker<'_> {
         let field = field.field("name");
         let problem = if name.is_empty() {
             Some(Problem::SubvolumeNameEmpty)
-        } else if name == "." || name == ".." || name.contains(['/', '\0']) {
+        } else if name == "."
+            || name == ".."
+            || name.contains('/')
+            || !is_mount_option_text(&format!("subvol={name}"))
+        {
             Some(Problem::SubvolumeNameInvalid { name: name.clone() })
         } else if name.len() > 255 {
             Some(Problem::SubvolumeNameTooLong { name: name.clone() })
@@ -544,12 +674,13 @@ impl Checker<'_> {
     fn hidden_mounts(&mut self, created: &[(FieldPath, Subvolume)]) {
         for (field, subvolume) in created {
             let path = &subvolume.mount_point;
-            if !is_clean_absolute_path(path) || path == "/" {
+            if !is_clean_absolute_path(path)
+                || path == "/"
+                || reserved_parent(path, MOUNT_POINTS_RESERVED).is_some()
+            {
                 continue;
             }
-            let fixed_cover = ["/boot", "/nix/store"]
-                .into_iter()
-                .find(|cover| is_strictly_inside(path, cover));
+            let fixed_cover = is_strictly_inside(path, "/boot").then_some("/boot");
             let later_cover = || {
                 created
                     .iter()
@@ -573,7 +704,7 @@ impl Checker<'_> {
     fn root_tmpfs(&mut self) {
         let valid = match self.plan.root_tmpfs.size {
             TmpfsSize::PercentOfRam(percent) => (1..=100).contains(&percent),
-            TmpfsSize::Mebibytes(mib) => mib >= 1,
+            TmpfsSize::Mebibytes(mib) => (1..=TmpfsSize::MAXIMUM_MIB).contains(&mib),
         };
         if !valid {
             self.report(FieldPath::new("root_tmpfs.size"), Problem::TmpfsSizeInvalid);
@@ -604,8 +735,12 @@ impl Checker<'_> {
                     .map(|(i, f)| (root.field("files").index(i), f)),
             );
         for (field, path) in entries {
-            let problem = if !is_clean_absolute_path(path) {
+            let problem = if let Some(problem) = path_text_problem(path) {
+                Some(problem)
+            } else if !is_clean_absolute_path(path) {
                 Some(Problem::EntryNotAbsolute { path: path.clone() })
+            } else if let Some(problem) = reserved_parent(path, RUNTIME_FILE_SYSTEMS) {
+                Some(problem)
             } else if is_inside(path, "/nix") {
                 Some(Problem::EntryInsideNix { path: path.clone() })
             } else if is_inside(path, &persistence.path) {
@@ -637,8 +772,19 @@ impl Checker<'_> {
         for (index, directory) in persistence.directories.iter().enumerate() {
             self.directory_attributes(&root.field("directories").index(index), directory);
         }
+        let mut users = BTreeSet::new();
         for (index, home) in persistence.users.iter().enumerate() {
             let field = root.field("users").index(index);
+            // impermanence's `users.<name>` is an attribute: a second list
+            // for the same user would bind it twice.
+            if !users.insert(home.user.as_str()) {
+                self.report(
+                    field.field("user"),
+                    Problem::PersistenceUserDuplicate {
+                        user: home.user.clone(),
+                    },
+                );
+            }
             let home_directory = format!("/home/{}", home.user);
             if let Some(mount_point) = mount_points.iter().find(|m| is_inside(&home_directory, m)) {
                 self.report(
@@ -698,11 +844,18 @@ impl Checker<'_> {
                     .map(|(i, f)| (field.field("files").index(i), f)),
             );
         for (entry_field, path) in entries {
-            if !is_clean_relative_path(path) {
+            if path.contains(char::is_control) {
+                self.report(
+                    entry_field,
+                    Problem::PathControlCharacter { path: path.clone() },
+                );
+            } else if !is_clean_relative_path(path) {
                 self.report(
                     entry_field,
                     Problem::HomeEntryNotRelative { path: path.clone() },
                 );
+            } else if is_too_long(&format!("/home/{}/{path}", home.user)) {
+                self.report(entry_field, Problem::PathTooLong { path: path.clone() });
             } else if !seen.insert(path.as_str()) {
                 self.report(
                     entry_field,
@@ -855,11 +1008,59 @@ fn is_strictly_inside(path: &str, parent: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
 }
 
+/// An option the user may add: Keepsake chooses the subvolume itself.
 fn is_valid_mount_option(option: &str) -> bool {
-    !option.is_empty()
-        && !option.contains(|c: char| c == ',' || c == '"' || c.is_whitespace() || c.is_control())
+    is_mount_option_text(option)
         && !option.starts_with("subvol=")
         && !option.starts_with("subvolid=")
+}
+
+/// One item of a comma-separated option list that stays one item in
+/// mount(2)'s data and in NixOS' fstab (which escapes only space and tab).
+fn is_mount_option_text(option: &str) -> bool {
+    !option.is_empty()
+        && !option.contains(|c: char| c == ',' || c == '"' || c.is_whitespace() || c.is_control())
+}
+
+/// A path no file system call takes (PATH_MAX and NAME_MAX of Linux), or
+/// one that a line-based file such as fstab would split.
+fn path_text_problem(path: &str) -> Option<Problem> {
+    if path.contains(char::is_control) {
+        Some(Problem::PathControlCharacter {
+            path: path.to_owned(),
+        })
+    } else if is_too_long(path) {
+        Some(Problem::PathTooLong {
+            path: path.to_owned(),
+        })
+    } else {
+        None
+    }
+}
+
+fn is_too_long(path: &str) -> bool {
+    path.len() > MAXIMUM_PATH_BYTES || path.split('/').any(|part| part.len() > MAXIMUM_NAME_BYTES)
+}
+
+/// `path` is one of `reserved` or below it.
+fn reserved_parent(path: &str, reserved: &[&str]) -> Option<Problem> {
+    reserved
+        .iter()
+        .find(|parent| is_inside(path, parent))
+        .map(|parent| Problem::PathReserved {
+            path: path.to_owned(),
+            under: (*parent).to_owned(),
+        })
+}
+
+/// `/dev/disk/by-id/<name>`: the one name of a disk that does not change
+/// between boots or when other disks come and go.
+fn is_by_id_path(path: &str) -> bool {
+    path.strip_prefix("/dev/disk/by-id/").is_some_and(|name| {
+        !matches!(name, "" | "." | "..")
+            && name.len() <= MAXIMUM_NAME_BYTES
+            && !name.contains(|c: char| c == '/' || c.is_control())
+    })
 }
 
 /// POSIX-portable user and group names as shadow-utils accept them.
