@@ -16,6 +16,10 @@ use zeroize::{Zeroize, Zeroizing};
 pub use self::password::{HashError, Password, is_well_formed_hash};
 pub use self::secret::Secret;
 pub use self::validate::{FieldPath, Problem, ValidationError};
+// The persistence editor checks added entries with the plan's rules.
+pub(crate) use self::validate::{
+    is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
+};
 
 /// The plan format this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
