@@ -224,8 +224,9 @@ impl PersistenceDocument {
         &self.layout.persistence
     }
 
-    /// Adds `entry` to the first unguarded literal list it belongs in, or
-    /// writes that list when the file has none yet.
+    /// Adds `entry` to the least guarded literal list it belongs in (next
+    /// to computed parts such as `[ … ] ++ extra`), or writes that list when
+    /// the file has none and nothing computed stands in its place.
     pub fn add(&self, entry: &NewEntry) -> Result<Edit, EditError> {
         let target = &entry.target;
         let storage = self.storage_for_add(target.storage.as_deref())?;
@@ -240,9 +241,6 @@ impl PersistenceDocument {
             });
         }
         let path = target_path(&storage, target.user.as_deref(), target.kind);
-        if let Some(blocked) = self.computed_over(&path) {
-            return Err(blocked);
-        }
         let item = entry.nix_text();
         let site = self
             .layout
@@ -256,7 +254,11 @@ impl PersistenceDocument {
             .min_by_key(|site| site.conditions);
         let (splice, change) = match site {
             Some(site) => self.add_to_site(site, &item),
-            None => self.add_binding(&path, &item),
+            // A new binding next to a computed value would repeat or shadow it.
+            None => match self.computed_over(&path) {
+                Some(blocked) => return Err(blocked),
+                None => self.add_binding(&path, &item),
+            },
         }
         .ok_or_else(|| EditError::NowhereToAdd {
             place: reader::place(&path),

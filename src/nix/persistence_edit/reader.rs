@@ -195,8 +195,13 @@ impl Reader<'_> {
         }
     }
 
+    /// A literal option value, seen through `mkDefault` and the like.
     fn literal(&mut self, path: &[String], value: &ast::Expr) -> Option<Value> {
-        match literal_json(value) {
+        let value = match syntax::unwrap(value.clone()) {
+            Unwrapped::Value { expr, .. } => expr,
+            Unwrapped::Merge { .. } => value.clone(),
+        };
+        match literal_json(&value) {
             Ok(literal) => Some(literal),
             Err(reason) => {
                 self.computed(path, value.syntax(), reason);

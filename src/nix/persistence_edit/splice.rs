@@ -58,9 +58,15 @@ fn first_on_line(text: &str, offset: usize) -> bool {
     text[line_start(text, offset)..offset].trim().is_empty()
 }
 
-/// Only blanks or a `#` comment follow on the same line.
+/// Only blanks and comments follow on the same line.
 fn rest_of_line_is_free(text: &str, offset: usize) -> bool {
-    let rest = text[offset..line_end(text, offset)].trim_start();
+    let mut rest = text[offset..line_end(text, offset)].trim_start();
+    while let Some(comment) = rest.strip_prefix("/*") {
+        match comment.find("*/") {
+            Some(end) => rest = comment[end + 2..].trim_start(),
+            None => return false,
+        }
+    }
     rest.is_empty() || rest.starts_with('#')
 }
 
