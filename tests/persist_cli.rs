@@ -96,7 +96,10 @@ fn a_dry_run_prints_the_diff_and_writes_nothing() {
     assert_eq!(diff.lines().filter(|l| l.starts_with('+')).count(), 2);
     assert_eq!(diff.lines().filter(|l| l.starts_with('-')).count(), 1);
     assert_eq!(std::fs::read_to_string(&config).unwrap(), CONFIG);
-    assert_eq!(std::fs::metadata(&config).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(&config).unwrap().modified().unwrap(),
+        before
+    );
     assert_eq!(names_in(dir.path()), ["persistence.nix"]);
 }
 
@@ -104,19 +107,14 @@ fn a_dry_run_prints_the_diff_and_writes_nothing() {
 fn add_and_remove_write_atomically_and_keep_a_backup() {
     let (dir, config) = scratch_config();
     let added = keepsake(&[
-        "persist",
-        "add",
-        ".ssh",
-        "--user",
-        "alice",
-        "--mode",
-        "0700",
-        "--config",
-        &config,
+        "persist", "add", ".ssh", "--user", "alice", "--mode", "0700", "--config", &config,
     ]);
     assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
     let after_add = std::fs::read_to_string(&config).unwrap();
-    assert!(after_add.contains("users.alice.directories = [ { directory = \".ssh\"; mode = \"0700\"; } ];"));
+    assert!(
+        after_add
+            .contains("users.alice.directories = [ { directory = \".ssh\"; mode = \"0700\"; } ];")
+    );
     let backup = format!("{config}.keepsake-backup");
     assert_eq!(std::fs::read_to_string(&backup).unwrap(), CONFIG);
     assert_eq!(
@@ -154,14 +152,20 @@ fn exit_codes_say_what_went_wrong() {
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(!output.stderr.is_empty());
     }
-    let usage = keepsake(&["persist", "remove", "/var/log", "--mode", "0700", "--config", &config]);
+    let usage = keepsake(&[
+        "persist", "remove", "/var/log", "--mode", "0700", "--config", &config,
+    ]);
     assert_eq!(usage.status.code(), Some(2));
     assert_eq!(keepsake(&["persist", "add"]).status.code(), Some(2));
     assert_eq!(keepsake(&["persist", "frobnicate"]).status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&config).unwrap(), CONFIG);
 
     let broken = dir.path().join("broken.nix");
-    std::fs::write(&broken, "{\n  environment.persistence = {\n    \"/p\".directories = [ ;\n}\n").unwrap();
+    std::fs::write(
+        &broken,
+        "{\n  environment.persistence = {\n    \"/p\".directories = [ ;\n}\n",
+    )
+    .unwrap();
     let broken = broken.to_str().unwrap();
     for args in [
         vec!["persist", "list", "--config", broken],
@@ -169,6 +173,10 @@ fn exit_codes_say_what_went_wrong() {
     ] {
         let output = keepsake(&args);
         assert_eq!(output.status.code(), Some(65), "{args:?}");
-        assert!(text(&output.stderr).contains("line 3, column"), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains("line 3, column"),
+            "{}",
+            text(&output.stderr)
+        );
     }
 }

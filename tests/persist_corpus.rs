@@ -257,7 +257,10 @@ fn adding_an_entry_touches_only_its_lines() {
             case.name
         );
     }
-    assert!(added_somewhere >= 24, "only {added_somewhere} files took an entry");
+    assert!(
+        added_somewhere >= 24,
+        "only {added_somewhere} files took an entry"
+    );
 }
 
 #[test]
@@ -287,7 +290,12 @@ fn removing_an_entry_touches_only_its_lines() {
             })
             .unwrap();
         list.remove(position);
-        assert_eq!(listing(&case.name, after), expected, "{}:\n{after}", case.name);
+        assert_eq!(
+            listing(&case.name, after),
+            expected,
+            "{}:\n{after}",
+            case.name
+        );
     }
 }
 

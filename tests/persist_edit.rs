@@ -3,8 +3,8 @@
 //! refuses and why, and how it finds the file on a system.
 
 use keepsake::nix::persistence_edit::{
-    Change, ComputedReason, EditError, EntryKind, NewEntry, PersistenceDocument, Rejection,
-    Target, find_persistence_file,
+    Change, ComputedReason, EditError, EntryKind, NewEntry, PersistenceDocument, Rejection, Target,
+    find_persistence_file,
 };
 
 fn document(text: &str) -> PersistenceDocument {
@@ -139,7 +139,8 @@ fn new_entries_join_the_literal_part_next_to_a_computed_one() {
 
 #[test]
 fn a_computed_list_is_never_edited() {
-    let mapped = "{ environment.persistence.\"/p\".directories = map (n: \"/var/lib/${n}\") [ \"a\" ]; }";
+    let mapped =
+        "{ environment.persistence.\"/p\".directories = map (n: \"/var/lib/${n}\") [ \"a\" ]; }";
     let doc = document(mapped);
     assert!(doc.persistence().is_computed());
     assert_eq!(
@@ -194,8 +195,15 @@ fn duplicates_and_missing_entries_are_refused() {
             path: "/b".to_owned()
         })
     );
-    // The same path as a file is another entry.
+    // Removing names the kind; adding refuses the path as either kind.
     assert!(doc.remove(&target(EntryKind::File, "/a")).is_err());
+    let mut as_file = directory("/a");
+    as_file.target.kind = EntryKind::File;
+    as_file.target.storage = Some("/q".to_owned());
+    assert!(matches!(
+        doc.add(&as_file),
+        Err(EditError::AlreadyPresent { .. })
+    ));
     let removed = doc.remove(&target(EntryKind::File, "/etc/f")).unwrap();
     assert_eq!(
         removed.text,
@@ -243,7 +251,10 @@ fn added_paths_follow_the_plan_rules() {
     quoted.target.storage = Some("/persist".to_owned());
     let edit = doc.add(&quoted).unwrap();
     assert_eq!(
-        document(&edit.text).persistence().storages[0].entries.directories[0].path,
+        document(&edit.text).persistence().storages[0]
+            .entries
+            .directories[0]
+            .path,
         "/srv/a \"b\" ${c}"
     );
 }
@@ -258,7 +269,10 @@ fn the_file_is_found_through_imports() {
         "configuration.nix",
         "{ ... }: { imports = [ ./hardware-configuration.nix ./modules \"${./x}/y.nix\" ]; }",
     );
-    write("hardware-configuration.nix", "{ boot.loader.grub.enable = false; }");
+    write(
+        "hardware-configuration.nix",
+        "{ boot.loader.grub.enable = false; }",
+    );
     write(
         "modules/default.nix",
         "{ imports = [ ./system/impermanence.nix ]; }",

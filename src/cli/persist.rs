@@ -179,7 +179,14 @@ fn list(args: &ListArgs) -> Result<(), Failure> {
 fn describe(file: &Path, persistence: &Persistence) -> String {
     let mut text = format!("{}\n", file.display());
     for storage in &persistence.storages {
-        text.push_str(&format!("\n{}\n", storage.root));
+        if storage.enable == Some(false) {
+            text.push_str(&format!(
+                "\n{}\n",
+                gettext_f("{root} (disabled)", &[("root", &storage.root)])
+            ));
+        } else {
+            text.push_str(&format!("\n{}\n", storage.root));
+        }
         describe_lists(&mut text, "  ", &storage.entries);
         for user in &storage.users {
             text.push_str(&format!(

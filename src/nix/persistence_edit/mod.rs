@@ -23,11 +23,11 @@ pub use self::locate::{LocateError, find_persistence_file};
 pub use self::model::{
     Computed, ComputedReason, Entry, EntryKind, EntryLists, Persistence, Storage, UserEntries,
 };
-pub use self::save::write_atomically;
-pub use self::validate::Rejection;
 use self::reader::{Host, Layout, ListSite};
+pub use self::save::write_atomically;
 use self::splice::Splice;
 use self::syntax::{LineIndex, attr_text, quote};
+pub use self::validate::Rejection;
 use crate::i18n::gettext_f;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,9 +89,9 @@ impl EditError {
                 "{place} cannot be edited because {reason}.",
                 &[("place", place), ("reason", &reason.message())],
             ),
-            EditError::NoStorage => gettext(
-                "The file does not define a storage root yet. Name one with --storage.",
-            ),
+            EditError::NoStorage => {
+                gettext("The file does not define a storage root yet. Name one with --storage.")
+            }
             EditError::AmbiguousStorage { storages } => gettext_f(
                 "The file has several storage roots ({storages}). Choose one with --storage.",
                 &[("storages", &storages.join(", "))],
@@ -157,10 +157,19 @@ impl NewEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Appended to an existing literal list.
-    AddedToList { place: String, line: usize },
+    AddedToList {
+        place: String,
+        line: usize,
+    },
     /// The list did not exist: a new binding was written.
-    AddedBinding { place: String, line: usize },
-    Removed { place: String, line: usize },
+    AddedBinding {
+        place: String,
+        line: usize,
+    },
+    Removed {
+        place: String,
+        line: usize,
+    },
 }
 
 impl Change {
@@ -231,13 +240,22 @@ impl PersistenceDocument {
         let target = &entry.target;
         let storage = self.storage_for_add(target.storage.as_deref())?;
         validate::new_entry(entry, &storage, self.persistence())?;
-        if let Some(found) = self.find(target, Some(&storage)).or_else(|| {
-            // A path kept in another storage root is kept all the same.
-            self.find(target, None)
-        }) {
+        // Kept in another storage root, or as the other kind, the path is
+        // kept all the same, and impermanence refuses duplicates.
+        let duplicate = [EntryKind::Directory, EntryKind::File]
+            .into_iter()
+            .find_map(|kind| {
+                let same_path = Target {
+                    kind,
+                    ..target.clone()
+                };
+                self.find(&same_path, None)
+                    .map(|(storage, _)| storage.to_owned())
+            });
+        if let Some(storage) = duplicate {
             return Err(EditError::AlreadyPresent {
                 path: target.path.clone(),
-                storage: found.0.to_owned(),
+                storage,
             });
         }
         let path = target_path(&storage, target.user.as_deref(), target.kind);
@@ -278,11 +296,11 @@ impl PersistenceDocument {
                 path: target.path.clone(),
             });
         }
-        let (storage, entry) =
-            self.find(target, target.storage.as_deref())
-                .ok_or_else(|| EditError::NotFound {
-                    path: target.path.clone(),
-                })?;
+        let (storage, entry) = self
+            .find(target, target.storage.as_deref())
+            .ok_or_else(|| EditError::NotFound {
+                path: target.path.clone(),
+            })?;
         let path = target_path(storage, target.user.as_deref(), target.kind);
         let splice = splice::remove(&self.text, entry.range.clone());
         Ok(Edit {

@@ -41,7 +41,9 @@ fn line_start(text: &str, offset: usize) -> usize {
 }
 
 fn line_end(text: &str, offset: usize) -> usize {
-    text[offset..].find('\n').map_or(text.len(), |at| offset + at)
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |at| offset + at)
 }
 
 fn same_line(text: &str, a: usize, b: usize) -> bool {
@@ -105,10 +107,7 @@ fn append(
     }
     if !same_line(text, open_end, close_start) && first_on_line(text, close_start) {
         let indent = deeper(indentation(text, close_start));
-        return Splice::insert(
-            line_start(text, close_start),
-            format!("{indent}{item}\n"),
-        );
+        return Splice::insert(line_start(text, close_start), format!("{indent}{item}\n"));
     }
     if !same_line(text, open_end, close_start) {
         let indent = deeper(indentation(text, open_end));

@@ -74,10 +74,9 @@ pub(super) fn literal_json(expr: &ast::Expr) -> Result<Value, ComputedReason> {
             _ => Err(reason(expr)),
         },
         ast::Expr::Literal(literal) => match literal.kind() {
-            LiteralKind::Integer(integer) => integer
-                .value()
-                .map(Value::from)
-                .map_err(|_| reason(expr)),
+            LiteralKind::Integer(integer) => {
+                integer.value().map(Value::from).map_err(|_| reason(expr))
+            }
             LiteralKind::Float(float) => float.value().map(Value::from).map_err(|_| reason(expr)),
             LiteralKind::Uri(uri) => Ok(Value::String(uri.syntax().text().to_owned())),
         },
@@ -191,10 +190,7 @@ fn function_base_name(head: &ast::Expr) -> Option<String> {
 /// An expression seen through the module system's wrappers.
 pub(super) enum Unwrapped {
     /// The value itself; `conditional` when a `mkIf` guarded it.
-    Value {
-        expr: ast::Expr,
-        conditional: bool,
-    },
+    Value { expr: ast::Expr, conditional: bool },
     /// `mkMerge [ a b ]`: each part is a value of its own.
     Merge {
         parts: Vec<ast::Expr>,

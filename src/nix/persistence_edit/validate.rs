@@ -19,9 +19,16 @@ const KERNEL_FILE_SYSTEMS: [&str; 4] = ["/proc", "/sys", "/dev", "/run"];
 pub enum Rejection {
     /// A rule the installer's plan has too.
     Plan(Problem),
-    ControlCharacter { path: String },
-    KernelFileSystem { path: String, under: String },
-    StorageRootNotAbsolute { path: String },
+    ControlCharacter {
+        path: String,
+    },
+    KernelFileSystem {
+        path: String,
+        under: String,
+    },
+    StorageRootNotAbsolute {
+        path: String,
+    },
 }
 
 impl Rejection {
@@ -82,7 +89,8 @@ fn check(entry: &NewEntry, storage: &str, persistence: &Persistence) -> Result<(
         }
     }
     if let Some(mode) = &entry.mode {
-        let octal = (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b));
+        let octal =
+            (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b));
         if !octal {
             return Err(Rejection::Plan(Problem::DirectoryModeInvalid {
                 mode: mode.clone(),
