@@ -128,6 +128,22 @@ fn a_missing_list_becomes_a_binding_in_the_deepest_literal_set() {
 }
 
 #[test]
+fn a_new_binding_never_defines_an_attribute_twice() {
+    let module = "{ config, lib, ... }:\n{\n  options.custom.enable = lib.mkEnableOption \"x\";\n  config = lib.mkIf config.custom.enable {\n    environment.persistence.\"/persist\".directories = [ \"/a\" ];\n  };\n}\n";
+    let mut entry = directory("/b");
+    entry.target.storage = Some("/state".to_owned());
+    let edit = document(module).add(&entry).unwrap();
+    assert!(
+        edit.text.contains(
+            "[ \"/a\" ];\n    environment.persistence.\"/state\".directories = [ \"/b\" ];\n  };"
+        ),
+        "{}",
+        edit.text
+    );
+    parses_cleanly(&edit.text);
+}
+
+#[test]
 fn new_entries_join_the_literal_part_next_to_a_computed_one() {
     let text = "let extra = [ \"/x\" ]; in {\n  environment.persistence.\"/p\".directories = [\n    \"/a\"\n  ] ++ extra;\n}\n";
     let edit = document(text).add(&directory("/b")).unwrap();

@@ -17,7 +17,7 @@ mod syntax;
 mod validate;
 
 use gettextrs::gettext;
-use rnix::ast;
+use rnix::ast::{self, HasEntry};
 
 pub use self::locate::{LocateError, find_persistence_file};
 pub use self::model::{
@@ -26,7 +26,7 @@ pub use self::model::{
 use self::reader::{Host, Layout, ListSite};
 pub use self::save::write_atomically;
 use self::splice::Splice;
-use self::syntax::{LineIndex, attr_text, quote};
+use self::syntax::{LineIndex, attr_text, attrpath_names, quote};
 pub use self::validate::Rejection;
 use crate::i18n::gettext_f;
 
@@ -376,6 +376,15 @@ impl PersistenceDocument {
             .hosts
             .iter()
             .filter(|host| host.base.len() < path.len() && path.starts_with(&host.base))
+            .filter(|host| {
+                // `config = mkIf …;` next to a new `config.….` binding would
+                // define `config` twice.
+                let first = match host.key_prefix {
+                    "" => path[host.base.len()].as_str(),
+                    _ => "config",
+                };
+                !binds_as_a_whole(&host.set, first)
+            })
             .max_by_key(|host| (host.base.len(), std::cmp::Reverse(host.conditions)))?;
         let names: Vec<String> = path[host.base.len()..]
             .iter()
@@ -392,6 +401,16 @@ impl PersistenceDocument {
             },
         ))
     }
+}
+
+/// Whether `set` has a binding of `name` itself (not only of `name.…`).
+fn binds_as_a_whole(set: &ast::AttrSet, name: &str) -> bool {
+    set.attrpath_values().any(|binding| {
+        binding
+            .attrpath()
+            .and_then(|path| attrpath_names(&path))
+            .is_some_and(|names| names == [name])
+    })
 }
 
 /// Where the inserted text's first visible character lands.
