@@ -172,3 +172,32 @@ pub(super) fn remove(text: &str, range: Range<usize>) -> Splice {
         text: String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removing(text: &str, item: &str) -> String {
+        let start = text.find(item).unwrap();
+        remove(text, start..start + item.len()).apply(text)
+    }
+
+    #[test]
+    fn an_item_alone_on_its_line_takes_the_line_and_its_comment() {
+        let text = "[\n  \"/a\" # why\n  \"/b\" /* note */\n]\n";
+        assert_eq!(removing(text, "\"/a\""), "[\n  \"/b\" /* note */\n]\n");
+        assert_eq!(removing(text, "\"/b\""), "[\n  \"/a\" # why\n]\n");
+    }
+
+    #[test]
+    fn an_item_among_others_takes_its_blanks() {
+        assert_eq!(removing("[ \"/a\" \"/b\" ]", "\"/a\""), "[ \"/b\" ]");
+        assert_eq!(removing("[\"/a\" \"/b\"]", "\"/a\""), "[\"/b\"]");
+        assert_eq!(removing("[ \"/a\" \"/b\" ]", "\"/b\""), "[ \"/a\" ]");
+    }
+
+    #[test]
+    fn the_last_line_without_a_newline_takes_the_one_before() {
+        assert_eq!(removing("[\n\"/a\"\n\"/b\"", "\"/b\""), "[\n\"/a\"");
+    }
+}
