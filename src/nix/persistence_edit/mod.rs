@@ -59,6 +59,9 @@ pub enum EditError {
     NowhereToAdd { place: String },
     #[error("{}", self.message())]
     Rejected(Rejection),
+    /// A safety net: the edited text does not parse, so it is not offered.
+    #[error("{}", self.message())]
+    WouldBreakFile { line: usize, column: usize },
 }
 
 impl EditError {
@@ -101,6 +104,10 @@ impl EditError {
                 &[("place", place)],
             ),
             EditError::Rejected(rejection) => rejection.message(),
+            EditError::WouldBreakFile { line, column } => gettext_f(
+                "Keepsake's change would leave the file invalid at line {line}, column {column}, so nothing was changed. Please report this.",
+                &[("line", &line.to_string()), ("column", &column.to_string())],
+            ),
         }
     }
 }
@@ -281,10 +288,7 @@ impl PersistenceDocument {
         .ok_or_else(|| EditError::NowhereToAdd {
             place: reader::place(&path),
         })?;
-        Ok(Edit {
-            text: splice.apply(&self.text),
-            change,
-        })
+        self.finish(&splice, change)
     }
 
     /// Removes a literal entry.
@@ -303,13 +307,22 @@ impl PersistenceDocument {
             })?;
         let path = target_path(storage, target.user.as_deref(), target.kind);
         let splice = splice::remove(&self.text, entry.range.clone());
-        Ok(Edit {
-            text: splice.apply(&self.text),
-            change: Change::Removed {
-                place: reader::place(&path),
-                line: entry.line,
-            },
-        })
+        let change = Change::Removed {
+            place: reader::place(&path),
+            line: entry.line,
+        };
+        self.finish(&splice, change)
+    }
+
+    fn finish(&self, splice: &Splice, change: Change) -> Result<Edit, EditError> {
+        let text = splice.apply(&self.text);
+        match PersistenceDocument::parse(&text) {
+            Ok(_) => Ok(Edit { text, change }),
+            Err(EditError::Parse { line, column, .. }) => {
+                Err(EditError::WouldBreakFile { line, column })
+            }
+            Err(other) => Err(other),
+        }
     }
 
     fn storage_for_add(&self, named: Option<&str>) -> Result<String, EditError> {
