@@ -114,12 +114,17 @@ fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
 struct Case {
     name: String,
     before: String,
-    added: Option<(NewEntry, String)>,
+    /// Each addition on its own, applied to `before`.
+    added: Vec<(NewEntry, String)>,
     removed: Option<(Target, String)>,
 }
 
-/// For each corpus file: one entry added where the file allows it, and its
-/// first literal entry removed.
+/// The storage root the corpus's additions create.
+const NEW_ROOT: &str = "/keepsake-new";
+
+/// For each corpus file, each on its own: a system entry added where the
+/// file allows it, a home entry for its first user, an entry in a storage
+/// root it does not have yet, and its first literal entry removed.
 fn edits() -> &'static [Case] {
     static EDITS: OnceLock<Vec<Case>> = OnceLock::new();
     EDITS.get_or_init(|| corpus().into_iter().map(|(n, t)| edit_case(n, t)).collect())
@@ -134,24 +139,37 @@ fn edit_case(name: String, before: String) -> Case {
         return Case {
             name,
             before,
-            added: None,
+            added: Vec::new(),
             removed: None,
         };
     };
     let root = storage.root.clone();
-    let added = [
+    let try_adding = |entry: NewEntry| match document.add(&entry) {
+        Ok(edit) => Some((entry, edit.text)),
+        Err(EditError::TargetComputed { .. }) => None,
+        Err(error) => panic!("{name}: adding {:?}: {error}", entry.target),
+    };
+    let system = [
         (EntryKind::Directory, "/var/lib/keepsake-added"),
         (EntryKind::File, "/etc/keepsake-added.conf"),
     ]
     .into_iter()
-    .find_map(|(kind, path)| {
-        let entry = new_entry(kind, path, Some(&root), None);
-        match document.add(&entry) {
-            Ok(edit) => Some((entry, edit.text)),
-            Err(EditError::TargetComputed { .. }) => None,
-            Err(error) => panic!("{name}: adding {path}: {error}"),
-        }
+    .find_map(|(kind, path)| try_adding(new_entry(kind, path, Some(&root), None)));
+    let home = storage.users.first().and_then(|user| {
+        try_adding(new_entry(
+            EntryKind::Directory,
+            ".keepsake-added",
+            Some(&root),
+            Some(&user.name),
+        ))
     });
+    let new_root = try_adding(new_entry(
+        EntryKind::Directory,
+        "/var/lib/keepsake-new-root",
+        Some(NEW_ROOT),
+        None,
+    ));
+    let added = [system, home, new_root].into_iter().flatten().collect();
     let removed = storage
         .entries
         .iter()
@@ -204,7 +222,12 @@ fn listing(name: &str, text: &str) -> Value {
 }
 
 fn entry_list<'a>(listing: &'a mut Value, target: &Target) -> &'a mut Vec<Value> {
-    let storage = &mut listing["storages"][target.storage.as_deref().unwrap()];
+    let storages = listing["storages"].as_object_mut().unwrap();
+    let storage = storages
+        .entry(target.storage.clone().unwrap())
+        .or_insert_with(|| {
+            serde_json::json!({ "hideMounts": null, "directories": [], "files": [], "users": {} })
+        });
     let lists = match &target.user {
         Some(user) => &mut storage["users"][user.as_str()],
         None => storage,
@@ -218,48 +241,59 @@ fn entry_list<'a>(listing: &'a mut Value, target: &Target) -> &'a mut Vec<Value>
 
 #[test]
 fn adding_an_entry_touches_only_its_lines() {
-    let mut added_somewhere = 0;
+    let mut counts = [0; 3];
     for case in edits() {
-        let Some((entry, after)) = &case.added else {
-            continue;
-        };
-        added_somewhere += 1;
-        let path = &entry.target.path;
-        let (removed, inserted) = single_change(&case.before, after);
-        assert!(removed.is_empty(), "{}: removed {removed:?}", case.name);
-        assert!(inserted.contains(path.as_str()), "{}", case.name);
-        let (old_lines, new_lines) = changed_lines(&case.before, after);
-        assert!(
-            new_lines.iter().all(|line| line.contains(path.as_str())),
-            "{}: {new_lines:?}",
-            case.name
-        );
-        assert!(old_lines.len() <= 1, "{}: {old_lines:?}", case.name);
-
-        let mut expected = listing(&case.name, &case.before);
-        let target = &entry.target;
-        let key = match target.kind {
-            EntryKind::Directory => "directory",
-            EntryKind::File => "file",
-        };
-        let mut new_entry = serde_json::json!({ key: path });
-        if target.kind == EntryKind::Directory {
-            for attribute in ["user", "group", "mode"] {
-                new_entry[attribute] = Value::Null;
-            }
+        for (entry, after) in &case.added {
+            let kind = match (&entry.target.user, entry.target.storage.as_deref()) {
+                (Some(_), _) => 1,
+                (None, Some(NEW_ROOT)) => 2,
+                (None, _) => 0,
+            };
+            counts[kind] += 1;
+            assert_addition(&case.name, &case.before, entry, after);
         }
-        entry_list(&mut expected, target).push(new_entry);
-        let actual = listing(&case.name, after);
-        assert_eq!(
-            sorted_lists(actual),
-            sorted_lists(expected),
-            "{}:\n{after}",
-            case.name
-        );
     }
+    let [system, home, new_root] = counts;
+    assert!(system >= 24, "only {system} files took a system entry");
+    assert!(home >= 5, "only {home} files took a home entry");
     assert!(
-        added_somewhere >= 24,
-        "only {added_somewhere} files took an entry"
+        new_root >= 25,
+        "only {new_root} files took a new storage root"
+    );
+}
+
+/// One addition: a pure insertion on lines of its own (or one line changed
+/// in a one-line list), listed where it belongs.
+fn assert_addition(case_name: &str, before: &str, entry: &NewEntry, after: &str) {
+    let path = &entry.target.path;
+    let (removed, inserted) = single_change(before, after);
+    assert!(removed.is_empty(), "{case_name}: removed {removed:?}");
+    assert!(inserted.contains(path.as_str()), "{case_name}");
+    let (old_lines, new_lines) = changed_lines(before, after);
+    assert!(
+        new_lines.iter().all(|line| line.contains(path.as_str())),
+        "{case_name}: {new_lines:?}"
+    );
+    assert!(old_lines.len() <= 1, "{case_name}: {old_lines:?}");
+
+    let mut expected = listing(case_name, before);
+    let target = &entry.target;
+    let key = match target.kind {
+        EntryKind::Directory => "directory",
+        EntryKind::File => "file",
+    };
+    let mut new_entry = serde_json::json!({ key: path });
+    if target.kind == EntryKind::Directory {
+        for attribute in ["user", "group", "mode"] {
+            new_entry[attribute] = Value::Null;
+        }
+    }
+    entry_list(&mut expected, target).push(new_entry);
+    let actual = listing(case_name, after);
+    assert_eq!(
+        sorted_lists(actual),
+        sorted_lists(expected),
+        "{case_name}:\n{after}"
     );
 }
 
@@ -373,7 +407,11 @@ fn evaluate(name: &str, text: &str) -> Value {
 }
 
 fn evaluated_list<'a>(value: &'a mut Value, target: &Target) -> &'a mut Vec<Value> {
-    let storage = &mut value[target.storage.as_deref().unwrap()];
+    let storage = value
+        .as_object_mut()
+        .unwrap()
+        .entry(target.storage.clone().unwrap())
+        .or_insert_with(|| serde_json::json!({ "directories": [], "files": [], "users": {} }));
     let lists = match &target.user {
         Some(user) => &mut storage["users"][user.as_str()],
         None => storage,
@@ -392,7 +430,7 @@ fn edits_evaluate_to_the_old_set_plus_or_minus_the_entry() {
             continue;
         }
         let before = evaluate(&case.name, &case.before);
-        if let Some((entry, after)) = &case.added {
+        for (entry, after) in &case.added {
             let mut expected = before.clone();
             evaluated_list(&mut expected, &entry.target).push(Value::from(&*entry.target.path));
             assert_eq!(
