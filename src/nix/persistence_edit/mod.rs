@@ -293,9 +293,11 @@ impl PersistenceDocument {
 
     /// Removes a literal entry.
     pub fn remove(&self, target: &Target) -> Result<Edit, EditError> {
-        if let Some(storage) = &target.storage
-            && self.persistence().storage(storage).is_none()
-        {
+        let unknown_storage = target
+            .storage
+            .as_deref()
+            .is_some_and(|root| self.persistence().storage(root).is_none());
+        if unknown_storage {
             return Err(EditError::NotFound {
                 path: target.path.clone(),
             });
