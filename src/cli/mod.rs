@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod disks;
 pub mod install;
+pub mod persist;
 pub mod plan;
 
 #[derive(Debug, Parser)]
@@ -43,6 +44,8 @@ pub enum Command {
     Render(plan::RenderArgs),
     /// Erase a disk and install NixOS on it as the plan says (as root).
     Install(install::InstallArgs),
+    /// Read or edit what an installed system keeps across reboots.
+    Persist(persist::PersistArgs),
 }
 
 /// Runs a subcommand and turns its result into an exit code.
@@ -53,5 +56,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Check(args) => plan::run_check(args),
         Command::Render(args) => plan::run_render(args),
         Command::Install(args) => install::run(args),
+        Command::Persist(args) => persist::run(args),
     }
 }

@@ -7,6 +7,7 @@
 
 mod configuration;
 mod persistence;
+pub mod persistence_edit;
 mod storage;
 mod users;
 pub mod writer;

@@ -23,6 +23,10 @@ pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
 pub use self::validate::{FieldPath, Problem, ValidationError};
+// The persistence editor checks added entries with the plan's rules.
+pub(crate) use self::validate::{
+    is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
+};
 
 /// The plan format this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;

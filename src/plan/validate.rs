@@ -989,7 +989,7 @@ pub(crate) fn is_clean_absolute_path(path: &str) -> bool {
     path == "/" || path.strip_prefix('/').is_some_and(is_clean_relative_path)
 }
 
-fn is_clean_relative_path(path: &str) -> bool {
+pub(crate) fn is_clean_relative_path(path: &str) -> bool {
     !path.is_empty()
         && !path.contains('\0')
         && path
@@ -998,7 +998,7 @@ fn is_clean_relative_path(path: &str) -> bool {
 }
 
 /// `path` is `parent` or below it.
-fn is_inside(path: &str, parent: &str) -> bool {
+pub(crate) fn is_inside(path: &str, parent: &str) -> bool {
     path == parent || is_strictly_inside(path, parent)
 }
 
@@ -1064,7 +1064,7 @@ fn is_by_id_path(path: &str) -> bool {
 }
 
 /// POSIX-portable user and group names as shadow-utils accept them.
-fn is_valid_account_name(name: &str) -> bool {
+pub(crate) fn is_valid_account_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     let first_ok = bytes
         .next()

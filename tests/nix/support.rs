@@ -93,6 +93,10 @@ pub fn impermanence_source() -> &'static Path {
     &sources().1
 }
 
+pub fn nixpkgs_lib_source() -> &'static Path {
+    &sources().2
+}
+
 /// `nix-instantiate` with its state in a scratch directory of its own (so it
 /// needs no daemon, no writable /nix, and parallel tests do not share its
 /// database).

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! `keepsake persist list|add|remove`: read and edit what an installed
+//! system keeps, in the person's own configuration file.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use gettextrs::gettext;
+
+use crate::i18n::gettext_f;
+use crate::nix::persistence_edit::{
+    EditError, EntryKind, EntryLists, LocateError, NewEntry, Persistence, PersistenceDocument,
+    Target, find_persistence_file, write_atomically,
+};
+
+/// The file cannot be parsed (sysexits' `EX_DATAERR`).
+const EXIT_UNPARSABLE: u8 = 65;
+const EXIT_REFUSED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Args)]
+pub struct PersistArgs {
+    #[command(subcommand)]
+    pub command: PersistCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersistCommand {
+    /// List every kept directory and file, by storage root.
+    List(ListArgs),
+    /// Keep one more directory or file.
+    Add(EditArgs),
+    /// Stop keeping a directory or file; its stored data stays.
+    Remove(EditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The file to read instead of the one `/etc/nixos` imports.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Absolute, or relative to the home directory with --user.
+    pub path: String,
+    /// A file rather than a directory.
+    #[arg(long)]
+    pub file: bool,
+    /// An entry of this user's home directory.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// The storage root, when the file has several.
+    #[arg(long, value_name = "ROOT")]
+    pub storage: Option<String>,
+    /// Octal mode of the directory (of a file's parent directory).
+    #[arg(long, value_name = "M")]
+    pub mode: Option<String>,
+    /// Owner of the directory (of a file's parent directory).
+    #[arg(long, value_name = "U")]
+    pub owner: Option<String>,
+    /// Group of the directory (of a file's parent directory).
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    /// The file to edit instead of the one `/etc/nixos` imports.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl EditArgs {
+    fn target(&self) -> Target {
+        Target {
+            kind: if self.file {
+                EntryKind::File
+            } else {
+                EntryKind::Directory
+            },
+            path: self.path.clone(),
+            user: self.user.clone(),
+            storage: self.storage.clone(),
+        }
+    }
+}
+
+pub fn run(args: PersistArgs) -> ExitCode {
+    let result = match args.command {
+        PersistCommand::List(args) => list(&args),
+        PersistCommand::Add(args) => edit(&args, Operation::Add),
+        PersistCommand::Remove(args) => edit(&args, Operation::Remove),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("keepsake persist: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn refused(message: String) -> Self {
+        Self {
+            code: EXIT_REFUSED,
+            message,
+        }
+    }
+
+    fn in_file(file: &Path, error: EditError) -> Self {
+        let code = match error {
+            EditError::Parse { .. } => EXIT_UNPARSABLE,
+            _ => EXIT_REFUSED,
+        };
+        Self {
+            code,
+            message: format!("{}: {}", file.display(), error.message()),
+        }
+    }
+}
+
+impl From<LocateError> for Failure {
+    fn from(error: LocateError) -> Self {
+        let code = match error {
+            LocateError::Parse { .. } => EXIT_UNPARSABLE,
+            LocateError::NotFound { .. } => EXIT_REFUSED,
+        };
+        Self {
+            code,
+            message: error.message(),
+        }
+    }
+}
+
+fn open(config: Option<&Path>) -> Result<(PathBuf, PersistenceDocument), Failure> {
+    let file = match config {
+        Some(file) => file.to_owned(),
+        None => find_persistence_file(Path::new("/"))?,
+    };
+    let text = std::fs::read_to_string(&file).map_err(|error| {
+        Failure::refused(gettext_f(
+            "Cannot read {file}: {error}",
+            &[
+                ("file", &file.display().to_string()),
+                ("error", &error.to_string()),
+            ],
+        ))
+    })?;
+    let document = PersistenceDocument::parse(&text).map_err(|e| Failure::in_file(&file, e))?;
+    Ok((file, document))
+}
+
+fn list(args: &ListArgs) -> Result<(), Failure> {
+    let (file, document) = open(args.config.as_deref())?;
+    let persistence = document.persistence();
+    let output = if args.json {
+        format!("{}\n", persistence.to_json(&file))
+    } else {
+        describe(&file, persistence)
+    };
+    // A closed pipe (`| head`) is not the file's fault.
+    let _ = io::stdout().write_all(output.as_bytes());
+    Ok(())
+}
+
+/// The human-readable listing.
+fn describe(file: &Path, persistence: &Persistence) -> String {
+    let mut text = format!("{}\n", file.display());
+    for storage in &persistence.storages {
+        if storage.enable == Some(false) {
+            text.push_str(&format!(
+                "\n{}\n",
+                gettext_f("{root} (disabled)", &[("root", &storage.root)])
+            ));
+        } else {
+            text.push_str(&format!("\n{}\n", storage.root));
+        }
+        describe_lists(&mut text, "  ", &storage.entries);
+        for user in &storage.users {
+            text.push_str(&format!(
+                "  {}\n",
+                gettext_f("user {name}:", &[("name", &user.name)])
+            ));
+            describe_lists(&mut text, "    ", &user.entries);
+        }
+    }
+    if persistence.is_computed() {
+        text.push_str(&format!(
+            "\n{}\n",
+            gettext("Read-only (not written as literals):")
+        ));
+        for computed in &persistence.computed {
+            text.push_str(&format!(
+                "  {}\n",
+                gettext_f(
+                    "line {line}: {place}: {reason}",
+                    &[
+                        ("line", &computed.line.to_string()),
+                        ("place", &computed.place),
+                        ("reason", &computed.reason.message()),
+                    ],
+                )
+            ));
+        }
+    }
+    text
+}
+
+fn describe_lists(text: &mut String, indent: &str, lists: &EntryLists) {
+    for entry in lists.iter() {
+        let marker = match entry.kind {
+            EntryKind::Directory => "d",
+            EntryKind::File => "f",
+        };
+        text.push_str(&format!("{indent}{marker} {}\n", entry.path));
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Add,
+    Remove,
+}
+
+fn edit(args: &EditArgs, operation: Operation) -> Result<(), Failure> {
+    let attributes_given = args.mode.is_some() || args.owner.is_some() || args.group.is_some();
+    if operation == Operation::Remove && attributes_given {
+        return Err(Failure {
+            code: EXIT_USAGE,
+            message: gettext("--mode, --owner and --group only apply to “add”."),
+        });
+    }
+    let (file, document) = open(args.config.as_deref())?;
+    let edit = match operation {
+        Operation::Add => document.add(&NewEntry {
+            target: args.target(),
+            owner: args.owner.clone(),
+            group: args.group.clone(),
+            mode: args.mode.clone(),
+        }),
+        Operation::Remove => document.remove(&args.target()),
+    }
+    .map_err(|error| Failure::in_file(&file, error))?;
+    if args.dry_run {
+        let name = file.display().to_string();
+        let diff = similar::TextDiff::from_lines(document.text(), &edit.text)
+            .unified_diff()
+            .header(&name, &name)
+            .to_string();
+        let _ = io::stdout().write_all(diff.as_bytes());
+        eprintln!("{}", edit.change.describe());
+        return Ok(());
+    }
+    write_atomically(&file, &edit.text).map_err(|error| {
+        Failure::refused(gettext_f(
+            "Cannot write {file}: {error}",
+            &[
+                ("file", &file.display().to_string()),
+                ("error", &error.to_string()),
+            ],
+        ))
+    })?;
+    println!("{}", edit.change.describe());
+    Ok(())
+}

@@ -1,0 +1,3 @@
+{
+  environment.persistence."/persist".directories = [ "/var/log" ];
+}

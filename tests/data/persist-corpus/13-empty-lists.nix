@@ -1,0 +1,13 @@
+{ ... }:
+{
+  environment.persistence."/persistent" = {
+    hideMounts = true;
+    directories = [
+    ];
+    files = [ ];
+    users.alice = {
+      directories = [ ];
+      files = [];
+    };
+  };
+}

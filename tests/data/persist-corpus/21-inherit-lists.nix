@@ -1,0 +1,14 @@
+let
+  directories = [
+    "/var/lib/nixos"
+    "/var/log"
+  ];
+in
+{
+  environment.persistence."/persist" = {
+    inherit directories;
+    files = [
+      "/etc/machine-id"
+    ];
+  };
+}

@@ -1,0 +1,10 @@
+{
+  environment.persistence."/persist" = {
+    directories = [
+      "/var/lib/with space"
+      "/srv/quote\"d"
+      ''/srv/indented''
+      "/srv/dollar$sign"
+    ];
+  };
+}

@@ -1,0 +1,11 @@
+{ lib, ... }:
+let
+  server = false;
+in
+{
+  environment.persistence."/persist" = {
+    hideMounts = true;
+    directories = if server then [ "/srv" ] else [ "/var/lib/flatpak" ];
+    files = [ "/etc/machine-id" ];
+  };
+}
