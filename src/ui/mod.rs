@@ -42,7 +42,7 @@ mod window;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use gtk::prelude::*;
+use adw::prelude::*;
 use gtk::{gio, glib};
 
 pub use self::application::KsApplication;
@@ -102,6 +102,23 @@ fn register_types() {
     KsDonePage::ensure_type();
     KsFailedPage::ensure_type();
     KsWindow::ensure_type();
+}
+
+/// Asks whether to stop the running install, with "Keep Installing" as the
+/// safe default; true when the person chose `stop_label`.
+async fn confirm_stop_install(
+    parent: &impl IsA<gtk::Widget>,
+    heading: &str,
+    body: &str,
+    stop_label: &str,
+) -> bool {
+    let dialog = adw::AlertDialog::new(Some(heading), Some(body));
+    dialog.add_response("continue", &gettextrs::gettext("_Keep Installing"));
+    dialog.add_response("stop", stop_label);
+    dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
+    dialog.set_default_response(Some("continue"));
+    dialog.set_close_response("continue");
+    dialog.choose_future(Some(parent)).await == "stop"
 }
 
 /// Shows `message` in an inline error label, or hides the label.

@@ -15,6 +15,7 @@ use gettextrs::gettext;
 use gtk::glib::subclass::Signal;
 use gtk::{gio, glib};
 
+use super::confirm_stop_install;
 use crate::i18n::gettext_f;
 use crate::install::{
     self, CancelFlag, Event, FakeBackend, HelperExit, HelperMessage, HelperProcess, InstallOptions,
@@ -395,20 +396,16 @@ impl KsProgressPage {
     }
 
     async fn confirm_cancel(&self) {
-        let dialog = adw::AlertDialog::new(
-            Some(&gettext("Stop the Installation?")),
-            Some(&gettext(
+        let stop = confirm_stop_install(
+            self,
+            &gettext("Stop the Installation?"),
+            &gettext(
                 "Keepsake stops at the next safe point, then unmounts and locks what it set up. If the disk was already erased, it will not start until you install again.",
-            )),
-        );
-        dialog.add_responses(&[
-            ("continue", &gettext("_Keep Installing")),
-            ("stop", &gettext("_Stop")),
-        ]);
-        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("continue"));
-        dialog.set_close_response("continue");
-        if dialog.choose_future(Some(self)).await == "stop" {
+            ),
+            &gettext("_Stop"),
+        )
+        .await;
+        if stop {
             self.cancel();
         }
     }

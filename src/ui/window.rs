@@ -9,7 +9,7 @@ use gtk::{gio, glib};
 use super::{
     KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsLayoutPage,
     KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSystemPage, KsUsersPage,
-    KsWelcomePage,
+    KsWelcomePage, confirm_stop_install,
 };
 use crate::config;
 
@@ -176,20 +176,16 @@ impl KsWindow {
     }
 
     async fn confirm_close_during_install(&self) {
-        let dialog = adw::AlertDialog::new(
-            Some(&gettext("Stop the Installation and Close?")),
-            Some(&gettext(
+        let stop = confirm_stop_install(
+            self,
+            &gettext("Stop the Installation and Close?"),
+            &gettext(
                 "Keepsake is installing NixOS. To close, it stops at the next safe point, unmounts and locks what it set up, then closes. If the disk was already erased, it will not start until you install again.",
-            )),
-        );
-        dialog.add_responses(&[
-            ("continue", &gettext("_Keep Installing")),
-            ("stop", &gettext("_Stop and Close")),
-        ]);
-        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("continue"));
-        dialog.set_close_response("continue");
-        if dialog.choose_future(Some(self)).await == "stop" {
+            ),
+            &gettext("_Stop and Close"),
+        )
+        .await;
+        if stop {
             let imp = self.imp();
             if imp.progress_page.is_running() {
                 imp.close_when_stopped.set(true);
