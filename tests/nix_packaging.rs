@@ -110,9 +110,7 @@ fn every_nix_file_outside_test_data_parses() {
 #[test]
 fn module_config_is_exactly_what_each_switch_asks_for() {
     let Some(result) = evaluated() else { return };
-    let config = |polkit: bool, packages: &[&str]| {
-        json!({ "systemPackages": packages, "polkit": polkit, "etc": {}, "dconfProfiles": {} })
-    };
+    let config = |polkit: bool, packages: &[&str]| json!({ "systemPackages": packages, "polkit": polkit, "etc": {}, "dconfProfiles": {} });
     let module = &result["module"];
     // Off unless asked; the editor alone needs the command, not polkit.
     assert_eq!(module["default"], config(false, &[]));
@@ -180,7 +178,10 @@ fn package_installs_and_checks_what_meson_installs() {
     // The icons are those data/meson.build installs from data/.
     let data_meson =
         std::fs::read_to_string(support::manifest_dir().join("data/meson.build")).unwrap();
-    for icon in expected.iter().filter(|file| file.starts_with("share/icons/")) {
+    for icon in expected
+        .iter()
+        .filter(|file| file.starts_with("share/icons/"))
+    {
         let source = icon.strip_prefix("share/").unwrap();
         assert!(
             support::manifest_dir().join("data").join(source).is_file(),
@@ -244,7 +245,9 @@ fn live_iso_is_the_gnome_cd_with_keepsake_autostarted_and_pinned() {
     assert_eq!(
         iso["imports"],
         json!([
-            repo_path("tests/nix/stub-modules/installer/cd-dvd/installation-cd-graphical-gnome.nix"),
+            repo_path(
+                "tests/nix/stub-modules/installer/cd-dvd/installation-cd-graphical-gnome.nix"
+            ),
             repo_path("nix/module.nix"),
         ])
     );
