@@ -198,6 +198,12 @@ fn package_installs_and_checks_what_meson_installs() {
     assert_eq!(package["doInstallCheck"], true);
     let check = package["installCheckPhase"].as_str().unwrap();
     assert!(check.contains(&format!("for file in {};", expected.join(" "))));
+    assert!(
+        check
+            .lines()
+            .any(|line| line.trim_start().starts_with("test -e \"$out/$file\" || {")),
+        "the install check does not test each file:\n{check}"
+    );
     assert!(check.contains(
         "<annotate key=\\\"org.freedesktop.policykit.exec.path\\\">$out/bin/keepsake-helper</annotate>"
     ));
