@@ -10,9 +10,12 @@
 //! * [`install`] — the step list and its executor with UDisks and fake
 //!   backends.
 //! * [`disks`] — UDisks2 discovery and the rules that refuse disks in use.
+//! * [`catalogue`] — services and programs and the paths they need kept
+//!   (data in `data/presets/`), and which of them a system enables.
 //! * [`nix`] — the Nix writer and the renderers of every generated file.
 //! * [`plan`] — the data model of an installation and its validation.
 
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod disks;
