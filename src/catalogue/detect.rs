@@ -41,7 +41,10 @@ pub(super) fn enabled_presets<'a>(catalogue: &'a Catalogue, root: &Path) -> Vec<
         .presets
         .iter()
         .filter(|preset| {
-            preset.units.iter().any(|unit| units.contains(unit.as_str()))
+            preset
+                .units
+                .iter()
+                .any(|unit| units.contains(unit.as_str()))
                 || preset.programs.iter().any(installed)
         })
         .collect()
@@ -49,7 +52,10 @@ pub(super) fn enabled_presets<'a>(catalogue: &'a Catalogue, root: &Path) -> Vec<
 
 fn wanted_units(root: &Path) -> HashSet<String> {
     let mut units = HashSet::new();
-    for dir in UNIT_DIRS.iter().filter_map(|dir| resolve_in_root(root, dir)) {
+    for dir in UNIT_DIRS
+        .iter()
+        .filter_map(|dir| resolve_in_root(root, dir))
+    {
         for wants in read_names(&dir) {
             let is_wants = [".wants", ".requires", ".upholds"]
                 .iter()
@@ -220,7 +226,11 @@ source = "s"
         let store_etc = r.join("nix/store/aaaa-etc/etc");
         let wants = store_etc.join("systemd/system/multi-user.target.wants");
         fs::create_dir_all(&wants).unwrap();
-        symlink("/etc/systemd/system/docker.service", wants.join("docker.service")).unwrap();
+        symlink(
+            "/etc/systemd/system/docker.service",
+            wants.join("docker.service"),
+        )
+        .unwrap();
         let getty = store_etc.join("systemd/system/getty.target.wants");
         fs::create_dir_all(&getty).unwrap();
         symlink("../getty@.service", getty.join("getty@tty1.service")).unwrap();
@@ -232,7 +242,11 @@ source = "s"
         fs::create_dir_all(&sw).unwrap();
         symlink("/nix/store/cccc-firefox/bin/firefox", sw.join("firefox")).unwrap();
         fs::create_dir_all(r.join("nix/store/dddd-system")).unwrap();
-        symlink("/nix/store/bbbb-system-path", r.join("nix/store/dddd-system/sw")).unwrap();
+        symlink(
+            "/nix/store/bbbb-system-path",
+            r.join("nix/store/dddd-system/sw"),
+        )
+        .unwrap();
         fs::create_dir_all(r.join("nix/var/nix/profiles")).unwrap();
         symlink(
             "/nix/store/dddd-system",
@@ -282,6 +296,9 @@ source = "s"
         symlink("/loop-a", r.join("loop-b")).unwrap();
         assert_eq!(resolve_in_root(r, "/loop-a/x"), None);
         symlink("../../../..", r.join("up")).unwrap();
-        assert_eq!(resolve_in_root(r, "/up/etc/static"), Some(r.join("nix/store/aaaa-etc/etc")));
+        assert_eq!(
+            resolve_in_root(r, "/up/etc/static"),
+            Some(r.join("nix/store/aaaa-etc/etc"))
+        );
     }
 }

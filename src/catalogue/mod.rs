@@ -36,13 +36,34 @@ pub use validate::{CatalogueError, PathProblem, check_home_path, check_system_pa
 
 /// The preset files, in the order their entries are listed.
 const SOURCES: &[(&str, &str)] = &[
-    ("system.toml", include_str!("../../data/presets/system.toml")),
-    ("network.toml", include_str!("../../data/presets/network.toml")),
-    ("hardware.toml", include_str!("../../data/presets/hardware.toml")),
-    ("virtualisation.toml", include_str!("../../data/presets/virtualisation.toml")),
-    ("desktop.toml", include_str!("../../data/presets/desktop.toml")),
-    ("servers.toml", include_str!("../../data/presets/servers.toml")),
-    ("programs.toml", include_str!("../../data/presets/programs.toml")),
+    (
+        "system.toml",
+        include_str!("../../data/presets/system.toml"),
+    ),
+    (
+        "network.toml",
+        include_str!("../../data/presets/network.toml"),
+    ),
+    (
+        "hardware.toml",
+        include_str!("../../data/presets/hardware.toml"),
+    ),
+    (
+        "virtualisation.toml",
+        include_str!("../../data/presets/virtualisation.toml"),
+    ),
+    (
+        "desktop.toml",
+        include_str!("../../data/presets/desktop.toml"),
+    ),
+    (
+        "servers.toml",
+        include_str!("../../data/presets/servers.toml"),
+    ),
+    (
+        "programs.toml",
+        include_str!("../../data/presets/programs.toml"),
+    ),
 ];
 
 /// Whether keeping a path is usually wanted.

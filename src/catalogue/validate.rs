@@ -137,7 +137,9 @@ pub(super) fn check_catalogue(catalogue: &Catalogue) -> Result<(), CatalogueErro
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            return Err(incomplete("the id must be lower-case letters, digits and -"));
+            return Err(incomplete(
+                "the id must be lower-case letters, digits and -",
+            ));
         }
         if preset.name.trim().is_empty() {
             return Err(incomplete("the name is empty"));
@@ -196,12 +198,30 @@ mod tests {
         assert_eq!(check_system_path(""), Err(PathProblem::Empty));
         assert_eq!(check_system_path("/"), Err(PathProblem::Root));
         assert_eq!(check_system_path("var/lib"), Err(PathProblem::NotAbsolute));
-        assert_eq!(check_system_path("/var/lib/"), Err(PathProblem::TrailingSlash));
-        assert_eq!(check_system_path("/var//lib"), Err(PathProblem::EmptyComponent));
-        assert_eq!(check_system_path("/var/../etc"), Err(PathProblem::DotComponent));
-        assert_eq!(check_system_path("/var/./lib"), Err(PathProblem::DotComponent));
-        assert_eq!(check_system_path("/var/li\nb"), Err(PathProblem::ControlCharacter));
-        assert_eq!(check_system_path("/nix/store"), Err(PathProblem::NotOnTheRoot));
+        assert_eq!(
+            check_system_path("/var/lib/"),
+            Err(PathProblem::TrailingSlash)
+        );
+        assert_eq!(
+            check_system_path("/var//lib"),
+            Err(PathProblem::EmptyComponent)
+        );
+        assert_eq!(
+            check_system_path("/var/../etc"),
+            Err(PathProblem::DotComponent)
+        );
+        assert_eq!(
+            check_system_path("/var/./lib"),
+            Err(PathProblem::DotComponent)
+        );
+        assert_eq!(
+            check_system_path("/var/li\nb"),
+            Err(PathProblem::ControlCharacter)
+        );
+        assert_eq!(
+            check_system_path("/nix/store"),
+            Err(PathProblem::NotOnTheRoot)
+        );
         assert_eq!(check_system_path("/run"), Err(PathProblem::NotOnTheRoot));
         assert_eq!(check_system_path("/tmpfiles"), Ok(()));
     }
@@ -209,7 +229,10 @@ mod tests {
     #[test]
     fn home_paths_must_be_relative() {
         assert_eq!(check_home_path(".ssh"), Ok(()));
-        assert_eq!(check_home_path("/home/a/.ssh"), Err(PathProblem::NotRelative));
+        assert_eq!(
+            check_home_path("/home/a/.ssh"),
+            Err(PathProblem::NotRelative)
+        );
         assert_eq!(check_home_path("~/.ssh"), Err(PathProblem::NotRelative));
         assert_eq!(check_home_path(".config/"), Err(PathProblem::TrailingSlash));
         assert_eq!(check_home_path("../x"), Err(PathProblem::DotComponent));
@@ -227,7 +250,10 @@ mod tests {
         let a = preset("a", "path = \"/var/lib/x\"\nmode = \"0700\"");
         let b = preset("b", "path = \"/var/lib/x\"\nmode = \"0755\"");
         let error = Catalogue::parse(&[("a", &a), ("b", &b)]).unwrap_err();
-        assert!(matches!(error, CatalogueError::Contradiction { .. }), "{error}");
+        assert!(
+            matches!(error, CatalogueError::Contradiction { .. }),
+            "{error}"
+        );
         let same = preset("c", "path = \"/var/lib/x\"\nmode = \"0700\"");
         assert!(Catalogue::parse(&[("a", &a), ("c", &same)]).is_ok());
     }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod disks;
 pub mod install;
 pub mod plan;
+pub mod scan;
 
 #[derive(Debug, Parser)]
 #[command(name = "keepsake", version = crate::config::VERSION, about)]
@@ -43,6 +44,9 @@ pub enum Command {
     Render(plan::RenderArgs),
     /// Erase a disk and install NixOS on it as the plan says (as root).
     Install(install::InstallArgs),
+    /// List what would be lost at the next reboot of a tmpfs root, grouped
+    /// by the service, program or user it belongs to, largest first.
+    Scan(scan::ScanArgs),
 }
 
 /// Runs a subcommand and turns its result into an exit code.
@@ -53,5 +57,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Check(args) => plan::run_check(args),
         Command::Render(args) => plan::run_render(args),
         Command::Install(args) => install::run(args),
+        Command::Scan(args) => scan::run(args),
     }
 }
