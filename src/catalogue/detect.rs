@@ -61,7 +61,7 @@ fn wanted_units(root: &Path) -> HashSet<String> {
                 .iter()
                 .any(|suffix| wants.to_string_lossy().ends_with(suffix));
             let Some(wants) = is_wants
-                .then(|| resolve_in_root(root, &strip_root(root, &dir.join(&wants))))
+                .then(|| resolve_in_root(root, strip_root(root, &dir.join(&wants))))
                 .flatten()
             else {
                 continue;

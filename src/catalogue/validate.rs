@@ -89,7 +89,7 @@ pub fn check_system_path(path: &str) -> Result<(), PathProblem> {
     }
     check_components(rest)?;
     let inside = |dir: &&str| path == *dir || path.starts_with(&format!("{dir}/"));
-    if NOT_ON_THE_ROOT.iter().any(|dir| inside(&dir)) {
+    if NOT_ON_THE_ROOT.iter().any(inside) {
         return Err(PathProblem::NotOnTheRoot);
     }
     Ok(())

@@ -295,7 +295,7 @@ impl Walker<'_> {
                 Some(node) if self.rules.is_home(node) => Some(Arc::from(bytes)),
                 _ => task.user.clone(),
             };
-            let group = self.new_group(&task, bytes, rule, &user);
+            let group = self.new_group(&task, bytes, rule, user);
             let stats = match &group {
                 None => &mut own,
                 Some(group) => {
