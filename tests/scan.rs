@@ -653,3 +653,18 @@ fn a_missing_root_is_an_error() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/dir"));
 }
+
+#[test]
+fn kept_paths_must_be_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().as_os_str();
+    let output = keepsake(&[
+        "scan".as_ref(),
+        "--root".as_ref(),
+        root,
+        "--keep".as_ref(),
+        "var/lib/x".as_ref(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("var/lib/x"));
+}

@@ -41,6 +41,8 @@ use crate::disks::format_size;
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::scan::{self, Candidate, Owner, Report, ScanOptions, escape_bytes};
 
+/// The exit status clap gives other bad arguments.
+const EXIT_USAGE: u8 = 2;
 /// `EX_SOFTWARE`: the built-in data is broken.
 const EXIT_BROKEN_DATA: u8 = 70;
 
@@ -54,8 +56,8 @@ pub struct ScanArgs {
     /// system, or a test tree). Only its own file system is walked.
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
-    /// Print JSON for scripts: candidates with path, owner, bytes, files,
-    /// newest (RFC 3339), advice and reason.
+    /// Print JSON for scripts: candidates with path, owner, bytes (allocated,
+    /// as du counts them), files, newest (RFC 3339), advice and reason.
     #[arg(long)]
     pub json: bool,
     /// A path the configuration keeps, as the scanned system sees it
@@ -71,6 +73,15 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> ExitCode {
+    if let Some(path) =
+        (args.kept.iter().chain(&args.storage_root)).find(|path| !path.is_absolute())
+    {
+        let message = gettext_f(
+            "{path}: kept paths and storage roots are absolute paths of the scanned system",
+            &[("path", &text(path))],
+        );
+        return fail(&message, ExitCode::from(EXIT_USAGE));
+    }
     let catalogue = match Catalogue::builtin() {
         Ok(catalogue) => catalogue,
         Err(error) => return fail(&error.to_string(), ExitCode::from(EXIT_BROKEN_DATA)),
