@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! The parallel walk. Worker threads take directories from a shared stack
-//! (last in, first out, so the walk goes deep first and the stack stays as
-//! small as the tree is deep times its width), list them with `getdents64`
-//! and `statx` each entry relative to the directory's descriptor, and add
-//! sizes to the candidate the entry belongs to. Nothing per file is kept,
-//! except `(device, inode)` of files with more than one hard link.
+//! The parallel walk. Worker threads take directories from a shared stack,
+//! list them with `getdents64` and `statx` each entry relative to the
+//! directory's descriptor, and add sizes to the candidate the entry belongs
+//! to. A worker walks on into subdirectories itself, opening them relative
+//! to their parent (no path look-up from the top), and hands them to the
+//! shared stack only while another worker is idle or when it is
+//! [`MAX_DEPTH`] levels down (which bounds its stack and open descriptors).
+//! Nothing per file is kept, except `(device, inode)` of files with more
+//! than one hard link.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,6 +31,8 @@ use super::{Area, Note, Problem, Skipped};
 const MAX_CANDIDATES: usize = 10_000;
 /// Notes and skipped paths kept for the report; the rest are counted.
 const MAX_LISTED: usize = 1_000;
+/// Directories one worker enters below the one it took from the stack.
+const MAX_DEPTH: usize = 64;
 /// Shards of the hard-link set, so threads rarely wait for each other.
 const LINK_SHARDS: usize = 64;
 
@@ -95,6 +101,7 @@ struct Task {
 struct Queue {
     tasks: Vec<Task>,
     busy: usize,
+    idle: usize,
 }
 
 /// Sizes per candidate of one worker, keyed by the candidate's address
@@ -107,6 +114,9 @@ struct Walker<'a> {
     rules: &'a Rules,
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Workers waiting for a directory (a copy of `Queue::idle` read
+    /// without the lock).
+    idle: AtomicUsize,
     links: Vec<Mutex<HashSet<(u64, u64)>>>,
     notes: Mutex<Vec<Note>>,
     skipped: Mutex<Vec<Skipped>>,
@@ -139,7 +149,9 @@ pub(super) fn walk(root: &Path, rules: &Rules, threads: usize) -> io::Result<Wal
                 user: None,
             }],
             busy: 0,
+            idle: 0,
         }),
+        idle: AtomicUsize::new(0),
         ready: Condvar::new(),
         links: (0..LINK_SHARDS).map(|_| Mutex::default()).collect(),
         notes: Mutex::default(),
@@ -193,28 +205,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Walker<'_> {
     fn work(&self) -> Local {
         let mut local = Local::new();
-        let mut found = Vec::new();
         let mut finished = false;
-        while let Some(task) = self.next(&mut found, finished) {
-            self.visit(task, &mut local, &mut found);
+        while let Some(task) = self.next(finished) {
+            self.visit(task, None, 0, &mut local);
             finished = true;
         }
         local
     }
 
-    /// Hands in the directories found by the last task (if `finished`) and
-    /// takes the next one; `None` when no worker has anything left.
-    fn next(&self, found: &mut Vec<Task>, finished: bool) -> Option<Task> {
+    /// Takes the next directory from the stack (after finishing one, if
+    /// `finished`); `None` when no worker has anything left.
+    fn next(&self, finished: bool) -> Option<Task> {
         let mut queue = lock(&self.queue);
         if finished {
             queue.busy -= 1;
         }
-        if found.len() > 1 {
-            self.ready.notify_all();
-        } else if found.len() == 1 {
-            self.ready.notify_one();
-        }
-        queue.tasks.append(found);
         loop {
             if let Some(task) = queue.tasks.pop() {
                 queue.busy += 1;
@@ -224,16 +229,32 @@ impl Walker<'_> {
                 self.ready.notify_all();
                 return None;
             }
+            queue.idle += 1;
+            self.idle.store(queue.idle, Ordering::Relaxed);
             queue = self
                 .ready
                 .wait(queue)
                 .unwrap_or_else(PoisonError::into_inner);
+            queue.idle -= 1;
+            self.idle.store(queue.idle, Ordering::Relaxed);
         }
     }
 
-    fn visit(&self, task: Task, local: &mut Local, found: &mut Vec<Task>) {
+    fn share(&self, task: Task) {
+        lock(&self.queue).tasks.push(task);
+        self.ready.notify_one();
+    }
+
+    /// Adds up `task.dir` and what lies below; `parent` is the open parent
+    /// directory when the walk came down from it, `depth` how many levels
+    /// this worker has come down.
+    fn visit(&self, task: Task, parent: Option<BorrowedFd<'_>>, depth: usize, local: &mut Local) {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = match openat(CWD, &task.dir, flags, Mode::empty()) {
+        let opened = match (parent, task.dir.file_name()) {
+            (Some(parent), Some(name)) => openat(parent, name, flags, Mode::empty()),
+            _ => openat(CWD, &task.dir, flags, Mode::empty()),
+        };
+        let fd = match opened {
             Ok(fd) => fd,
             // Removed since its parent was listed.
             Err(Errno::NOENT) => return,
@@ -241,6 +262,7 @@ impl Walker<'_> {
         };
         let Ok(mut dir) = Dir::new(fd) else { return };
         let mut own = Stats::default();
+        let mut subdirs = Vec::new();
         while let Some(entry) = dir.read() {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -307,7 +329,7 @@ impl Walker<'_> {
             };
             stats.add(allocated, u64::from(!is_dir), mtime);
             if is_dir {
-                found.push(Task {
+                subdirs.push(Task {
                     dir: task.dir.join(OsStr::from_bytes(bytes)),
                     node,
                     user: group.as_ref().map_or_else(user, |group| group.user.clone()),
@@ -320,6 +342,14 @@ impl Walker<'_> {
             .or_insert_with(|| (task.group.clone(), Stats::default()))
             .1
             .merge(own);
+        let Ok(fd) = dir.fd() else { return };
+        for subdir in subdirs {
+            if depth < MAX_DEPTH && self.idle.load(Ordering::Relaxed) == 0 {
+                self.visit(subdir, Some(fd), depth + 1, local);
+            } else {
+                self.share(subdir);
+            }
+        }
     }
 
     /// The candidate an entry starts, or `None` when it belongs to its
