@@ -4,8 +4,9 @@
 //! directory's descriptor, and add sizes to the candidate the entry belongs
 //! to. A worker walks on into subdirectories itself, opening them relative
 //! to their parent (no path look-up from the top), and hands them to the
-//! shared stack only while another worker is idle or when it is
-//! [`MAX_DEPTH`] levels down (which bounds its stack and open descriptors).
+//! shared stack (all the directories it has not entered yet at that level)
+//! once another worker is idle or when it is [`MAX_DEPTH`] levels down
+//! (which bounds its stack and open descriptors).
 //! Nothing per file is kept, except `(device, inode)` of files with more
 //! than one hard link.
 
@@ -240,9 +241,9 @@ impl Walker<'_> {
         }
     }
 
-    fn share(&self, task: Task) {
-        lock(&self.queue).tasks.push(task);
-        self.ready.notify_one();
+    fn share(&self, tasks: impl Iterator<Item = Task>) {
+        lock(&self.queue).tasks.extend(tasks);
+        self.ready.notify_all();
     }
 
     /// Adds up `task.dir` and what lies below; `parent` is the open parent
@@ -343,11 +344,15 @@ impl Walker<'_> {
             .1
             .merge(own);
         let Ok(fd) = dir.fd() else { return };
-        for subdir in subdirs {
+        let mut subdirs = subdirs.into_iter();
+        while let Some(subdir) = subdirs.next() {
             if depth < MAX_DEPTH && self.idle.load(Ordering::Relaxed) == 0 {
                 self.visit(subdir, Some(fd), depth + 1, local);
             } else {
-                self.share(subdir);
+                // All the rest at once: the idle worker gets the biggest
+                // share this worker knows of, not one small directory.
+                self.share(std::iter::once(subdir).chain(subdirs));
+                break;
             }
         }
     }
