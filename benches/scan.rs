@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! `keepsake scan` against `find -xdev -printf '%s\n'` and `du -s` over the
 //! same generated trees of 10^4, 10^5 and 10^6 files: wall times (median of
-//! three runs, after one unmeasured run that warms the page cache) and the
-//! scanner's peak RSS. Run with
+//! three runs, after one unmeasured run that warms the page cache), the
+//! processor time (user + system) of the scanner and of find, which other
+//! load on the machine inflates less than wall time, and the scanner's peak
+//! RSS. Run with
 //! `cargo bench --no-default-features --bench scan`; choose sizes with
 //! `KEEPSAKE_BENCH_SIZES=4,5`. Trees are made once under
 //! `target/tmp/scan-bench` (on disk, not tmpfs) and reused.
@@ -14,6 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
+use nix::sys::time::TimeVal;
 
 /// Makes this program run one command and report its wall time and peak
 /// RSS: with one child only, `RUSAGE_CHILDREN` is that command's.
@@ -40,8 +43,8 @@ fn main() -> ExitCode {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scan-bench");
     let keepsake = env!("CARGO_BIN_EXE_keepsake");
     println!(
-        "{:>9}  {:>10}  {:>10}  {:>10}  {:>12}  {:>14}",
-        "files", "scanner", "find", "du", "find/scanner", "scanner RSS"
+        "{:>9}  {:>10}  {:>10}  {:>10}  {:>12}  {:>11}  {:>11}  {:>14}",
+        "files", "scanner", "find", "du", "find/scanner", "scanner CPU", "find CPU", "scanner RSS"
     );
     for exponent in sizes {
         let files = 10usize.pow(exponent);
@@ -58,12 +61,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         };
         println!(
-            "{files:>9}  {:>10}  {:>10}  {:>10}  {:>11.2}×  {:>10.1} MiB",
-            millis(scanner.0),
-            millis(find.0),
-            millis(du.0),
-            find.0.as_secs_f64() / scanner.0.as_secs_f64(),
-            scanner.1 as f64 / 1024.0,
+            "{files:>9}  {:>10}  {:>10}  {:>10}  {:>11.2}×  {:>11}  {:>11}  {:>10.1} MiB",
+            millis(scanner.wall),
+            millis(find.wall),
+            millis(du.wall),
+            find.wall.as_secs_f64() / scanner.wall.as_secs_f64(),
+            millis(scanner.cpu),
+            millis(find.cpu),
+            scanner.rss_kib as f64 / 1024.0,
         );
     }
     ExitCode::SUCCESS
@@ -73,32 +78,43 @@ fn millis(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
 
-/// Median wall time and the largest peak RSS (KiB) over the runs.
-fn median(command: &[&str]) -> Option<(Duration, u64)> {
-    measure(command)?;
-    let mut runs: Vec<(Duration, u64)> =
-        (0..RUNS).map(|_| measure(command)).collect::<Option<_>>()?;
-    let rss = runs.iter().map(|run| run.1).max()?;
-    runs.sort();
-    Some((runs[RUNS / 2].0, rss))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Run {
+    wall: Duration,
+    /// User and system time.
+    cpu: Duration,
+    rss_kib: u64,
 }
 
-fn measure(command: &[&str]) -> Option<(Duration, u64)> {
+/// The median run by wall time, with the largest peak RSS of all runs.
+fn median(command: &[&str]) -> Option<Run> {
+    measure(command)?;
+    let mut runs: Vec<Run> = (0..RUNS).map(|_| measure(command)).collect::<Option<_>>()?;
+    let rss_kib = runs.iter().map(|run| run.rss_kib).max()?;
+    runs.sort();
+    Some(Run {
+        rss_kib,
+        ..runs[RUNS / 2]
+    })
+}
+
+fn measure(command: &[&str]) -> Option<Run> {
     let output = Command::new(env::current_exe().ok()?)
         .arg(MEASURE_FLAG)
         .args(command)
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let mut fields = text
+    let fields: Vec<u64> = text
         .split_whitespace()
-        .map(|field| field.parse::<u64>().ok());
-    match (
-        output.status.success(),
-        fields.next().flatten(),
-        fields.next().flatten(),
-    ) {
-        (true, Some(nanos), Some(rss)) => Some((Duration::from_nanos(nanos), rss)),
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    match (output.status.success(), fields.as_slice()) {
+        (true, &[wall, cpu, rss_kib]) => Some(Run {
+            wall: Duration::from_nanos(wall),
+            cpu: Duration::from_nanos(cpu),
+            rss_kib,
+        }),
         _ => {
             eprintln!(
                 "{command:?} failed: {}",
@@ -109,8 +125,8 @@ fn measure(command: &[&str]) -> Option<(Duration, u64)> {
     }
 }
 
-/// Runs `command` with its output thrown away; prints nanoseconds and the
-/// peak RSS in KiB.
+/// Runs `command` with its output thrown away; prints its wall and
+/// processor time in nanoseconds and its peak RSS in KiB.
 fn measure_here(command: &[String]) -> ExitCode {
     let Some((program, args)) = command.split_first() else {
         return ExitCode::FAILURE;
@@ -124,7 +140,13 @@ fn measure_here(command: &[String]) -> ExitCode {
     let usage = getrusage(UsageWho::RUSAGE_CHILDREN);
     match (status, usage) {
         (Ok(status), Ok(usage)) if status.success() => {
-            println!("{} {}", elapsed.as_nanos(), usage.max_rss());
+            let cpu = duration(usage.user_time()) + duration(usage.system_time());
+            println!(
+                "{} {} {}",
+                elapsed.as_nanos(),
+                cpu.as_nanos(),
+                usage.max_rss()
+            );
             ExitCode::SUCCESS
         }
         (status, usage) => {
@@ -132,6 +154,12 @@ fn measure_here(command: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn duration(time: TimeVal) -> Duration {
+    let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
+    let micros = u64::try_from(time.tv_usec()).unwrap_or(0);
+    Duration::from_secs(seconds) + Duration::from_micros(micros)
 }
 
 /// `files` files in 10 services under `var/lib`, [`FILES_PER_DIR`] per
