@@ -170,13 +170,6 @@ impl Catalogue {
         Ok(catalogue)
     }
 
-    /// Every `(preset, path)` pair, in catalogue order.
-    pub fn paths(&self) -> impl Iterator<Item = (&Preset, &PresetPath)> {
-        self.presets
-            .iter()
-            .flat_map(|preset| preset.paths.iter().map(move |path| (preset, path)))
-    }
-
     /// The presets enabled on the system mounted at `root`.
     pub fn enabled(&self, root: &Path) -> Vec<&Preset> {
         detect::enabled_presets(self, root)
@@ -289,11 +282,19 @@ mod raw {
 mod tests {
     use super::*;
 
+    /// Every `(preset, path)` pair, in catalogue order.
+    fn paths(catalogue: &Catalogue) -> impl Iterator<Item = (&Preset, &PresetPath)> {
+        catalogue
+            .presets
+            .iter()
+            .flat_map(|preset| preset.paths.iter().map(move |path| (preset, path)))
+    }
+
     #[test]
     fn builtin_catalogue_parses_and_is_valid() {
         let catalogue = Catalogue::builtin().unwrap();
         assert!(catalogue.presets.len() >= 40, "{}", catalogue.presets.len());
-        for (preset, path) in catalogue.paths() {
+        for (preset, path) in paths(&catalogue) {
             let checked = match &path.location {
                 Location::System(text) => check_system_path(text),
                 Location::Home(text) => check_home_path(text),
@@ -311,7 +312,7 @@ mod tests {
     #[test]
     fn builtin_catalogue_covers_the_issue_list() {
         let catalogue = Catalogue::builtin().unwrap();
-        let has = |location: Location| catalogue.paths().any(|(_, path)| path.location == location);
+        let has = |location: Location| paths(&catalogue).any(|(_, path)| path.location == location);
         let system = |path: &str| Location::System(path.to_owned());
         let home = |path: &str| Location::Home(path.to_owned());
         for path in [
