@@ -10,9 +10,14 @@
 //! * [`install`] — the step list and its executor with UDisks and fake
 //!   backends.
 //! * [`disks`] — UDisks2 discovery and the rules that refuse disks in use.
+//! * [`scan`] — the walk of the erased root that finds what would be lost at
+//!   the next boot, grouped into candidates by owner.
+//! * [`catalogue`] — services and programs and the paths they need kept
+//!   (data in `data/presets/`), and which of them a system enables.
 //! * [`nix`] — the Nix writer and the renderers of every generated file.
 //! * [`plan`] — the data model of an installation and its validation.
 
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod disks;
@@ -20,5 +25,6 @@ pub mod i18n;
 pub mod install;
 pub mod nix;
 pub mod plan;
+pub mod scan;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -10,6 +10,7 @@ pub mod disks;
 pub mod install;
 pub mod persist;
 pub mod plan;
+pub mod scan;
 
 #[derive(Debug, Parser)]
 #[command(name = "keepsake", version = crate::config::VERSION, about)]
@@ -46,6 +47,9 @@ pub enum Command {
     Install(install::InstallArgs),
     /// Read or edit what an installed system keeps across reboots.
     Persist(persist::PersistArgs),
+    /// List what would be lost at the next reboot of a tmpfs root, grouped
+    /// by the service, program or user it belongs to, largest first.
+    Scan(scan::ScanArgs),
 }
 
 /// Runs a subcommand and turns its result into an exit code.
@@ -57,5 +61,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Render(args) => plan::run_render(args),
         Command::Install(args) => install::run(args),
         Command::Persist(args) => persist::run(args),
+        Command::Scan(args) => scan::run(args),
     }
 }

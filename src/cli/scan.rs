@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! `keepsake scan`: what would be lost at the next boot, largest first.
+//!
+//! With `--json` it prints one object:
+//!
+//! ```json
+//! { "root": "/",
+//!   "candidates": [ { "path": "/var/lib/docker", "owner": "Docker",
+//!                     "owner_kind": "preset", "preset": "docker", "enabled": true,
+//!                     "user": null, "bytes": 3200000000, "files": 51234,
+//!                     "newest": "2026-11-25T18:02:35Z", "advice": "keep",
+//!                     "reason": "Images, containers and volumes; …" } ],
+//!   "notes": [ { "path": "/srv/private", "message": "Not scanned, …" } ],
+//!   "skipped": [ { "path": "/nix", "reason": "The Nix store …" } ],
+//!   "unlisted": 0 }
+//! ```
+//!
+//! `owner_kind` is `preset` (a catalogue entry; `preset` is its id and
+//! `enabled` says whether the scanned system enables it), `user` (an entry
+//! of that user's home) or `directory` (nothing known; `owner` is the
+//! directory's name). `bytes` are allocated bytes, as `du` counts them.
+//!
+//! Paths and names that are not UTF-8 are written losslessly: valid UTF-8 is
+//! copied, a backslash is doubled (`\` becomes `\\`, in JSON `"\\\\"`) and
+//! every other byte becomes `\xNN` (in JSON `"\\xNN"`). See
+//! [`escape_bytes`].
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::SecondsFormat;
+use clap::Args;
+use gettextrs::gettext;
+use serde::Serialize;
+
+use crate::catalogue::{Advice, Catalogue};
+use crate::disks::format_size;
+use crate::i18n::{gettext_f, ngettext_f};
+use crate::scan::{self, Candidate, Owner, Report, ScanOptions, escape_bytes};
+
+/// The exit status clap gives other bad arguments.
+const EXIT_USAGE: u8 = 2;
+/// `EX_SOFTWARE`: the built-in data is broken.
+const EXIT_BROKEN_DATA: u8 = 70;
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Paths that are not UTF-8 are printed losslessly: a backslash is \
+doubled (\\ becomes \\\\) and every byte that is not valid UTF-8 becomes \\xNN."
+)]
+pub struct ScanArgs {
+    /// The directory standing for `/` of the scanned system (a mounted
+    /// system, or a test tree). Only its own file system is walked.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Print JSON for scripts: candidates with path, owner, bytes (allocated,
+    /// as du counts them), files, newest (RFC 3339), advice and reason.
+    #[arg(long)]
+    pub json: bool,
+    /// A path the configuration keeps, as the scanned system sees it
+    /// (repeatable). Bind mounts of the running system are found without it.
+    #[arg(long = "keep", value_name = "PATH")]
+    pub kept: Vec<PathBuf>,
+    /// A storage root besides /persist, /persistent and /state (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub storage_root: Vec<PathBuf>,
+    /// Worker threads (default: one per processor).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+pub fn run(args: ScanArgs) -> ExitCode {
+    if let Some(path) =
+        (args.kept.iter().chain(&args.storage_root)).find(|path| !path.is_absolute())
+    {
+        let message = gettext_f(
+            "{path}: kept paths and storage roots are absolute paths of the scanned system",
+            &[("path", &text(path))],
+        );
+        return fail(&message, ExitCode::from(EXIT_USAGE));
+    }
+    let catalogue = match Catalogue::builtin() {
+        Ok(catalogue) => catalogue,
+        Err(error) => return fail(&error.to_string(), ExitCode::from(EXIT_BROKEN_DATA)),
+    };
+    let mounts = if scan::is_running_root(&args.root) {
+        // Without the mount table, bind mounts from the same file system
+        // would be reported; the device check still skips the others.
+        scan::running_mounts().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let options = ScanOptions {
+        root: args.root.clone(),
+        kept: args.kept,
+        mounts,
+        storage_roots: args.storage_root,
+        threads: args.threads,
+    };
+    let report = match scan::scan(&options, &catalogue) {
+        Ok(report) => report,
+        Err(scan::ScanError::Data(error)) => return fail(&error, ExitCode::from(EXIT_BROKEN_DATA)),
+        Err(error) => return fail(&error.to_string(), ExitCode::FAILURE),
+    };
+    let enabled: HashSet<&str> = catalogue
+        .enabled(&args.root)
+        .into_iter()
+        .map(|preset| preset.id.as_str())
+        .collect();
+    let written = if args.json {
+        write_json(&args.root, &report, &enabled)
+    } else {
+        write_text(&report, &enabled)
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => fail(&error.to_string(), ExitCode::FAILURE),
+    }
+}
+
+fn fail(message: &str, code: ExitCode) -> ExitCode {
+    eprintln!("keepsake scan: {message}");
+    code
+}
+
+fn text(path: &Path) -> String {
+    escape_bytes(path.as_os_str().as_bytes())
+}
+
+#[derive(Serialize)]
+struct JsonReport {
+    root: String,
+    candidates: Vec<JsonCandidate>,
+    notes: Vec<JsonNote>,
+    skipped: Vec<JsonSkipped>,
+    unlisted: usize,
+}
+
+#[derive(Serialize)]
+struct JsonCandidate {
+    path: String,
+    owner: String,
+    owner_kind: &'static str,
+    preset: Option<String>,
+    enabled: Option<bool>,
+    user: Option<String>,
+    bytes: u64,
+    files: u64,
+    newest: Option<String>,
+    advice: Advice,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct JsonNote {
+    path: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped {
+    path: String,
+    reason: String,
+}
+
+fn owner_name(owner: &Owner) -> String {
+    match owner {
+        Owner::Preset { name, .. } => name.clone(),
+        Owner::User(name) | Owner::Directory(name) => escape_bytes(name.as_bytes()),
+    }
+}
+
+fn json_candidate(candidate: &Candidate, enabled: &HashSet<&str>) -> JsonCandidate {
+    let (owner_kind, preset) = match &candidate.owner {
+        Owner::Preset { id, .. } => ("preset", Some(id.clone())),
+        Owner::User(_) => ("user", None),
+        Owner::Directory(_) => ("directory", None),
+    };
+    JsonCandidate {
+        path: text(&candidate.path),
+        owner: owner_name(&candidate.owner),
+        owner_kind,
+        enabled: preset.as_deref().map(|id| enabled.contains(id)),
+        preset,
+        user: candidate
+            .user
+            .as_deref()
+            .map(|user| escape_bytes(user.as_bytes())),
+        bytes: candidate.bytes,
+        files: candidate.files,
+        newest: candidate
+            .newest
+            .map(|newest| newest.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        advice: candidate.advice,
+        reason: candidate.reason.clone(),
+    }
+}
+
+fn write_json(root: &Path, report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
+    let json = JsonReport {
+        root: text(root),
+        candidates: report
+            .candidates
+            .iter()
+            .map(|candidate| json_candidate(candidate, enabled))
+            .collect(),
+        notes: report
+            .notes
+            .iter()
+            .map(|note| JsonNote {
+                path: text(&note.path),
+                message: note.message(),
+            })
+            .collect(),
+        skipped: report
+            .skipped
+            .iter()
+            .map(|skipped| JsonSkipped {
+                path: text(&skipped.path),
+                reason: skipped.reason.message(),
+            })
+            .collect(),
+        unlisted: report.unlisted,
+    };
+    let mut stdout = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &json)?;
+    writeln!(stdout)
+}
+
+fn advice_word(advice: Advice) -> String {
+    match advice {
+        Advice::Keep => gettext("keep"),
+        Advice::Optional => gettext("optional"),
+        Advice::Ignore => gettext("ignore"),
+    }
+}
+
+fn write_text(report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if report.candidates.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            gettext("Nothing would be lost at the next reboot.")
+        )?;
+    }
+    for candidate in &report.candidates {
+        let owner = match &candidate.owner {
+            Owner::Preset { id, name } if enabled.contains(id.as_str()) => {
+                gettext_f("{name}, enabled", &[("name", name)])
+            }
+            owner => owner_name(owner),
+        };
+        writeln!(
+            out,
+            "{:>9}  {:<8}  {}  ({owner})",
+            format_size(candidate.bytes),
+            advice_word(candidate.advice),
+            text(&candidate.path),
+        )?;
+        let files = ngettext_f(
+            "{n} file",
+            "{n} files",
+            u32::try_from(candidate.files).unwrap_or(u32::MAX),
+            &[],
+        );
+        let newest = candidate
+            .newest
+            .map(|newest| newest.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let details = gettext_f(
+            "{files}, changed {newest}. {reason}",
+            &[
+                ("files", &files),
+                ("newest", &newest),
+                ("reason", &candidate.reason),
+            ],
+        );
+        writeln!(out, "{:>9}  {details}", "")?;
+    }
+    let total: u64 = report
+        .candidates
+        .iter()
+        .map(|candidate| candidate.bytes)
+        .sum();
+    writeln!(
+        out,
+        "\n{}",
+        gettext_f(
+            "{size} would be lost at the next reboot.",
+            &[("size", &format_size(total))]
+        )
+    )?;
+    for note in &report.notes {
+        writeln!(out, "{}: {}", text(&note.path), note.message())?;
+    }
+    if report.unlisted > 0 {
+        let more = ngettext_f(
+            "{n} more problem or skipped path not listed (see --json).",
+            "{n} more problems or skipped paths not listed (see --json).",
+            u32::try_from(report.unlisted).unwrap_or(u32::MAX),
+            &[],
+        );
+        writeln!(out, "{more}")?;
+    }
+    Ok(())
+}
