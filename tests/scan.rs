@@ -668,3 +668,64 @@ fn kept_paths_must_be_absolute() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("var/lib/x"));
 }
+
+#[test]
+fn what_the_configuration_keeps_is_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    file(root, "/var/lib/docker/image", 4096);
+    file(root, "/var/lib/unkept/state", 4096);
+    file(root, "/home/alice/.ssh/id_ed25519", 4096);
+    file(root, "/home/alice/.unkept", 4096);
+    file(root, "/data/keep/x", 4096);
+    fs::write(
+        {
+            fs::create_dir_all(root.join("etc/nixos")).unwrap();
+            root.join("etc/nixos/configuration.nix")
+        },
+        "{ ... }: { imports = [ ./persistence.nix ]; }\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("etc/nixos/persistence.nix"),
+        r#"{
+  environment.persistence."/data/keep" = {
+    directories = [ "/var/lib/docker" ];
+    users.alice.directories = [ ".ssh" ];
+  };
+}
+"#,
+    )
+    .unwrap();
+    let output = keepsake(&[
+        "scan".as_ref(),
+        "--json".as_ref(),
+        "--root".as_ref(),
+        root.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: Vec<&str> = report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|candidate| candidate["path"].as_str().unwrap())
+        .collect();
+    for kept in ["/var/lib/docker", "/home/alice/.ssh", "/data/keep"] {
+        assert!(
+            !paths.contains(&kept),
+            "{kept} is kept but reported: {paths:?}"
+        );
+    }
+    for lost in ["/var/lib/unkept", "/home/alice/.unkept"] {
+        assert!(
+            paths.contains(&lost),
+            "{lost} is not kept but missing: {paths:?}"
+        );
+    }
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -39,6 +39,7 @@ use serde::Serialize;
 use crate::catalogue::{Advice, Catalogue};
 use crate::disks::format_size;
 use crate::i18n::{gettext_f, ngettext_f};
+use crate::nix::persistence_edit::{PersistenceDocument, find_persistence_file};
 use crate::scan::{self, Candidate, Owner, Report, ScanOptions, escape_bytes};
 
 /// The exit status clap gives other bad arguments.
@@ -67,6 +68,11 @@ pub struct ScanArgs {
     /// A storage root besides /persist, /persistent and /state (repeatable).
     #[arg(long, value_name = "DIR")]
     pub storage_root: Vec<PathBuf>,
+    /// The file that sets `environment.persistence`, whose storage roots and
+    /// kept paths are not reported. Found from /etc/nixos of the scanned
+    /// system when not given.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Worker threads (default: one per processor).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -93,11 +99,26 @@ pub fn run(args: ScanArgs) -> ExitCode {
     } else {
         Vec::new()
     };
+    let mut kept = args.kept;
+    let mut storage_roots = args.storage_root;
+    match kept_by_configuration(&args.root, args.config.as_deref()) {
+        Ok((roots, paths)) => {
+            storage_roots.extend(roots);
+            kept.extend(paths);
+        }
+        Err(problem) => eprintln!(
+            "keepsake scan: {}",
+            gettext_f(
+                "{problem} What the configuration keeps may be listed too; name the file with --config.",
+                &[("problem", &problem)],
+            )
+        ),
+    }
     let options = ScanOptions {
         root: args.root.clone(),
-        kept: args.kept,
+        kept,
         mounts,
-        storage_roots: args.storage_root,
+        storage_roots,
         threads: args.threads,
     };
     let report = match scan::scan(&options, &catalogue) {
@@ -120,6 +141,24 @@ pub fn run(args: ScanArgs) -> ExitCode {
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => fail(&error.to_string(), ExitCode::FAILURE),
     }
+}
+
+/// The storage roots and kept paths of the configuration (`config`, or the
+/// file found from `root`'s /etc/nixos); a note to show when there is none
+/// to read, since the scan then also lists what the configuration keeps.
+fn kept_by_configuration(
+    root: &Path,
+    config: Option<&Path>,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let file = match config {
+        Some(file) => file.to_owned(),
+        None => find_persistence_file(root).map_err(|error| error.message())?,
+    };
+    let text =
+        std::fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
+    let document = PersistenceDocument::parse(&text)
+        .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
+    Ok(document.persistence().kept_paths())
 }
 
 fn fail(message: &str, code: ExitCode) -> ExitCode {

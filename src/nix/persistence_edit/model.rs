@@ -2,7 +2,7 @@
 //! What a configuration file persists, as read from its syntax tree.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gettextrs::gettext;
 use serde_json::{Map, Value, json};
@@ -235,6 +235,42 @@ impl Persistence {
 
     pub fn is_computed(&self) -> bool {
         !self.computed.is_empty()
+    }
+
+    /// The storage roots, and every literal kept path as the running system
+    /// sees it: a user's entries below `home`, which impermanence takes to
+    /// be `/home/<name>` when it is not set.
+    pub fn kept_paths(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let roots = self
+            .storages
+            .iter()
+            .filter(|storage| storage.enable != Some(false))
+            .collect::<Vec<_>>();
+        let mut kept = Vec::new();
+        for storage in &roots {
+            kept.extend(
+                storage
+                    .entries
+                    .iter()
+                    .map(|entry| PathBuf::from(&entry.path)),
+            );
+            for user in &storage.users {
+                let home = user
+                    .home
+                    .clone()
+                    .unwrap_or_else(|| format!("/home/{}", user.name));
+                kept.extend(
+                    user.entries
+                        .iter()
+                        .map(|entry| Path::new(&home).join(entry.path.trim_start_matches('/'))),
+                );
+            }
+        }
+        let storage_roots = roots
+            .iter()
+            .map(|storage| PathBuf::from(&storage.root))
+            .collect();
+        (storage_roots, kept)
     }
 
     /// The shape `keepsake persist list --json` prints.
