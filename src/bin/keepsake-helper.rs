@@ -2,7 +2,9 @@
 //! The privileged half of Keepsake, started through pkexec. It reads the plan
 //! as JSON on stdin and writes progress events as JSON lines on stdout. A
 //! later line `cancel` on stdin, SIGINT or SIGTERM stop it at the next safe
-//! point. It never links GTK.
+//! point; with `--cancel-when-input-closes` (the GUI's), so does the end of
+//! stdin, so a GUI that dies does not leave it running unseen. It never
+//! links GTK.
 //!
 //! Exit status: 0 installed, 1 the install failed or was cancelled (the
 //! events say why and what the disk holds), 2 the input was unusable.
@@ -12,13 +14,13 @@ use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 
-use keepsake::install::{self, CancelFlag, Event, InstallOptions, StepId};
+use keepsake::install::{self, CancelFlag, Event, InputEnd, InstallOptions, StepId};
 use keepsake::plan::Plan;
 
 fn main() -> ExitCode {
     keepsake::i18n::init();
-    let options = match options_from_args() {
-        Ok(options) => options,
+    let (options, input_end) = match options_from_args() {
+        Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("keepsake-helper: {message}");
             return ExitCode::from(2);
@@ -52,7 +54,9 @@ fn main() -> ExitCode {
     };
     drop(input);
     let watcher_cancel = cancel.clone();
-    std::thread::spawn(move || install::watch_for_cancel(io::stdin().lock(), &watcher_cancel));
+    std::thread::spawn(move || {
+        install::watch_for_cancel(io::stdin().lock(), &watcher_cancel, input_end);
+    });
     let mut stdout = io::stdout().lock();
     let mut emit = |event: Event| {
         // The GUI going away must not stop the cleanup.
@@ -66,9 +70,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The only argument is the tests' `--fail-after-step N`.
-fn options_from_args() -> Result<InstallOptions, String> {
+/// `--cancel-when-input-closes` (the GUI's) and the tests'
+/// `--fail-after-step N`.
+fn options_from_args() -> Result<(InstallOptions, InputEnd), String> {
     let mut options = InstallOptions::default();
+    let mut input_end = InputEnd::Ignored;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -80,8 +86,9 @@ fn options_from_args() -> Result<InstallOptions, String> {
                     .ok_or("--fail-after-step wants a step number")?;
                 options.fail_after_step = Some(step);
             }
+            "--cancel-when-input-closes" => input_end = InputEnd::Cancels,
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok(options)
+    Ok((options, input_end))
 }

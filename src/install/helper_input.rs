@@ -104,13 +104,26 @@ pub fn read_plan_json(
     }
 }
 
-/// Raises `cancel` when a line `cancel` arrives. End of input means
-/// nothing: scripts close stdin right after the plan.
-pub fn watch_for_cancel(input: impl BufRead, cancel: &CancelFlag) {
+/// What the end of the input after the plan means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputEnd {
+    /// Nothing: scripts close stdin right after the plan.
+    Ignored,
+    /// Cancel: the GUI holds the pipe open while it runs, so its end means
+    /// the GUI is gone and nobody would see the install go on.
+    Cancels,
+}
+
+/// Raises `cancel` when a line `cancel` arrives, and at the end of the
+/// input if `end` says so.
+pub fn watch_for_cancel(input: impl BufRead, cancel: &CancelFlag, end: InputEnd) {
     for line in input.lines().map_while(Result::ok) {
         if line.trim() == CANCEL_COMMAND {
             cancel.cancel();
         }
+    }
+    if end == InputEnd::Cancels {
+        cancel.cancel();
     }
 }
 
@@ -151,9 +164,16 @@ mod tests {
     #[test]
     fn a_cancel_line_raises_the_flag_and_end_of_input_does_not() {
         let cancel = CancelFlag::new();
-        watch_for_cancel(&b"\n"[..], &cancel);
+        watch_for_cancel(&b"\n"[..], &cancel, InputEnd::Ignored);
         assert!(!cancel.is_cancelled());
-        watch_for_cancel(&b"\n cancel \n"[..], &cancel);
+        watch_for_cancel(&b"\n cancel \n"[..], &cancel, InputEnd::Ignored);
+        assert!(cancel.is_cancelled());
+    }
+
+    #[test]
+    fn the_end_of_the_guis_input_cancels() {
+        let cancel = CancelFlag::new();
+        watch_for_cancel(&b"\n"[..], &cancel, InputEnd::Cancels);
         assert!(cancel.is_cancelled());
     }
 }

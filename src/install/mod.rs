@@ -42,7 +42,7 @@ pub use self::executor::{
 };
 pub use self::fake::FakeBackend;
 pub use self::helper_input::{
-    CANCEL_COMMAND, MAX_PLAN_BYTES, PlanInputError, read_plan_json, watch_for_cancel,
+    CANCEL_COMMAND, InputEnd, MAX_PLAN_BYTES, PlanInputError, read_plan_json, watch_for_cancel,
 };
 pub use self::helper_process::{HelperExit, HelperMessage, HelperProcess};
 pub use self::mount_options::split_mount_options;

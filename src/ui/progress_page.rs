@@ -263,7 +263,11 @@ impl KsProgressPage {
                         return;
                     }
                 };
-                let command: [OsString; 2] = ["pkexec".into(), helper_path().into_os_string()];
+                let command: [OsString; 3] = [
+                    "pkexec".into(),
+                    helper_path().into_os_string(),
+                    "--cancel-when-input-closes".into(),
+                ];
                 match HelperProcess::start(&command, input, sender) {
                     Ok(process) => {
                         page.imp().helper.replace(Some(process));
