@@ -6,6 +6,8 @@
 //!
 //! * [`ui`] — libadwaita widgets (only with the `gui` feature): the install
 //!   wizard and the persistence editor.
+//! * [`apply`] — on an installed system: the safe data move and
+//!   `nixos-rebuild` with the previous file restored on failure.
 //! * [`cli`] — the `keepsake` subcommands, without GTK.
 //! * [`install`] — the step list and its executor with UDisks and fake
 //!   backends.
@@ -13,6 +15,7 @@
 //! * [`nix`] — the Nix writer and the renderers of every generated file.
 //! * [`plan`] — the data model of an installation and its validation.
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod disks;

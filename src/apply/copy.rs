@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Copying a tree the way `cp -a --one-file-system` does, with system calls
+//! only: owner, group, mode, nanosecond timestamps, every extended
+//! attribute (POSIX ACLs are the `system.posix_acl_*` ones), symlinks as
+//! links, hard links as links and sparse files with their holes.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::CString;
+use std::fs::{self, File};
+use std::io;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{
+    AtFlags, CWD, FileType, Gid, Mode, OFlags, SeekFrom, Stat, Timespec, Timestamps, Uid,
+};
+
+/// Bytes read and written at a time when the kernel cannot copy by itself.
+const BUFFER_BYTES: usize = 1024 * 1024;
+/// The most `copy_file_range` is asked for at once, so that progress and
+/// cancellation are looked at between chunks of a large file.
+const CHUNK_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A failed system call and the path it was about.
+#[derive(Debug)]
+pub(super) struct CopyError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+/// Why a copy stopped before its end.
+#[derive(Debug)]
+pub(super) enum Interrupt<E> {
+    Io(CopyError),
+    /// The observer said stop (cancellation, an injected failure).
+    Stopped(E),
+}
+
+impl<E> From<CopyError> for Interrupt<E> {
+    fn from(error: CopyError) -> Self {
+        Interrupt::Io(error)
+    }
+}
+
+fn at(path: &Path) -> impl FnOnce(io::Error) -> CopyError + '_ {
+    move |source| CopyError {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn at_errno(path: &Path) -> impl FnOnce(rustix::io::Errno) -> CopyError + '_ {
+    move |errno| CopyError {
+        path: path.to_owned(),
+        source: errno.into(),
+    }
+}
+
+/// What a tree holds, measured before copying it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct TreeSize {
+    /// Blocks allocated to regular files, each inode counted once: holes
+    /// of sparse files take no space in the copy either.
+    pub allocated_bytes: u64,
+    /// Every directory, file, link and special file.
+    pub entries: u64,
+}
+
+pub(super) fn lstat(path: &Path) -> Result<Stat, CopyError> {
+    rustix::fs::lstat(path).map_err(at_errno(path))
+}
+
+/// Measures the tree at `top` without leaving its file system.
+pub(super) fn measure(top: &Path) -> Result<TreeSize, CopyError> {
+    let stat = lstat(top)?;
+    let mut size = TreeSize::default();
+    let mut seen = HashSet::new();
+    measure_node(top, &stat, stat.st_dev, &mut seen, &mut size)?;
+    Ok(size)
+}
+
+fn measure_node(
+    path: &Path,
+    stat: &Stat,
+    device: u64,
+    seen: &mut HashSet<(u64, u64)>,
+    size: &mut TreeSize,
+) -> Result<(), CopyError> {
+    size.entries += 1;
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Directory => {
+            for child in children(path)? {
+                let child_stat = lstat(&child)?;
+                if child_stat.st_dev == device {
+                    measure_node(&child, &child_stat, device, seen, size)?;
+                }
+            }
+        }
+        FileType::RegularFile => {
+            if stat.st_nlink <= 1 || seen.insert((stat.st_dev, stat.st_ino)) {
+                size.allocated_bytes += u64::try_from(stat.st_blocks).unwrap_or(0) * 512;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn children(directory: &Path) -> Result<Vec<PathBuf>, CopyError> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(directory).map_err(at(directory))? {
+        names.push(entry.map_err(at(directory))?.path());
+    }
+    // Inode order would read faster, but a stable order makes runs repeatable.
+    names.sort();
+    Ok(names)
+}
+
+/// Copies trees; one per data move, so hard links are matched only inside
+/// the tree being moved.
+pub(super) struct TreeCopier<'a, E> {
+    device: u64,
+    /// The copy of each inode with several links, by (device, inode).
+    linked: HashMap<(u64, u64), PathBuf>,
+    copied_bytes: u64,
+    buffer: Vec<u8>,
+    observer: &'a mut dyn FnMut(u64) -> Result<(), E>,
+}
+
+impl<'a, E> TreeCopier<'a, E> {
+    /// `observer` hears the bytes copied so far after each file and each
+    /// large chunk, and stops the copy by returning an error.
+    pub(super) fn new(observer: &'a mut dyn FnMut(u64) -> Result<(), E>) -> Self {
+        Self {
+            device: 0,
+            linked: HashMap::new(),
+            copied_bytes: 0,
+            buffer: Vec::new(),
+            observer,
+        }
+    }
+
+    /// Copies `source` to `destination`, which must not exist.
+    pub(super) fn copy(&mut self, source: &Path, destination: &Path) -> Result<(), Interrupt<E>> {
+        let stat = lstat(source)?;
+        self.device = stat.st_dev;
+        self.copy_node(source, destination, &stat)
+    }
+
+    fn copy_node(
+        &mut self,
+        source: &Path,
+        destination: &Path,
+        stat: &Stat,
+    ) -> Result<(), Interrupt<E>> {
+        let file_type = FileType::from_raw_mode(stat.st_mode);
+        if file_type != FileType::Directory && stat.st_nlink > 1 {
+            let key = (stat.st_dev, stat.st_ino);
+            if let Some(first) = self.linked.get(&key) {
+                rustix::fs::linkat(CWD, first, CWD, destination, AtFlags::empty())
+                    .map_err(at_errno(destination))?;
+                return Ok(());
+            }
+            self.linked.insert(key, destination.to_owned());
+        }
+        match file_type {
+            FileType::Directory => {
+                rustix::fs::mkdirat(CWD, destination, Mode::RWXU).map_err(at_errno(destination))?;
+                for child in children(source)? {
+                    let child_stat = lstat(&child)?;
+                    // Another file system mounted inside (an entry kept
+                    // already, a kernel file system) has its data elsewhere.
+                    if child_stat.st_dev != self.device {
+                        continue;
+                    }
+                    let name = child.file_name().map(Path::new).unwrap_or(Path::new(""));
+                    self.copy_node(&child, &destination.join(name), &child_stat)?;
+                }
+                copy_metadata(source, destination, stat, file_type)?;
+            }
+            FileType::RegularFile => {
+                self.copy_file(source, destination, stat)?;
+            }
+            FileType::Symlink => {
+                let target = rustix::fs::readlinkat(CWD, source, Vec::new())
+                    .map_err(at_errno(source))?;
+                rustix::fs::symlinkat(target.as_c_str(), CWD, destination)
+                    .map_err(at_errno(destination))?;
+                copy_metadata(source, destination, stat, file_type)?;
+            }
+            FileType::Fifo
+            | FileType::CharacterDevice
+            | FileType::BlockDevice
+            | FileType::Socket
+            | FileType::Unknown => {
+                rustix::fs::mknodat(
+                    CWD,
+                    destination,
+                    file_type,
+                    Mode::RUSR | Mode::WUSR,
+                    stat.st_rdev,
+                )
+                .map_err(at_errno(destination))?;
+                copy_metadata(source, destination, stat, file_type)?;
+            }
+        }
+        (self.observer)(self.copied_bytes).map_err(Interrupt::Stopped)
+    }
+
+    fn copy_file(
+        &mut self,
+        source: &Path,
+        destination: &Path,
+        stat: &Stat,
+    ) -> Result<(), Interrupt<E>> {
+        let input = File::open(source).map_err(at(source))?;
+        let output = rustix::fs::open(
+            destination,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+            Mode::RUSR | Mode::WUSR,
+        )
+        .map_err(at_errno(destination))?;
+        let length = u64::try_from(stat.st_size).unwrap_or(0);
+        let mut position = 0;
+        while position < length {
+            let Some((start, end)) = next_data(&input, position, length).map_err(at(source))?
+            else {
+                break;
+            };
+            let mut offset = start;
+            while offset < end {
+                let chunk = (end - offset).min(CHUNK_BYTES);
+                let copied = self
+                    .copy_range(&input, &output, offset, chunk)
+                    .map_err(at(destination))?;
+                if copied == 0 {
+                    // The file shrank while being copied: what is there is copied.
+                    break;
+                }
+                offset += copied;
+                self.copied_bytes += copied;
+                if offset < end {
+                    (self.observer)(self.copied_bytes).map_err(Interrupt::Stopped)?;
+                }
+            }
+            position = end;
+        }
+        // Sets the size past a trailing hole, which has no data to copy.
+        rustix::fs::ftruncate(&output, length).map_err(at_errno(destination))?;
+        copy_metadata(source, destination, stat, FileType::RegularFile)?;
+        Ok(())
+    }
+
+    /// Copies `length` bytes at `offset`: in the kernel when it can (same
+    /// file system), through a buffer otherwise (tmpfs to btrfs).
+    fn copy_range(
+        &mut self,
+        input: &File,
+        output: &impl AsFd,
+        offset: u64,
+        length: u64,
+    ) -> io::Result<u64> {
+        let mut from = offset;
+        let mut to = offset;
+        let wanted = usize::try_from(length).unwrap_or(usize::MAX);
+        match rustix::fs::copy_file_range(input, Some(&mut from), output, Some(&mut to), wanted) {
+            Ok(copied) => return Ok(copied as u64),
+            Err(rustix::io::Errno::XDEV)
+            | Err(rustix::io::Errno::NOSYS)
+            | Err(rustix::io::Errno::INVAL)
+            | Err(rustix::io::Errno::OPNOTSUPP) => {}
+            Err(error) => return Err(error.into()),
+        }
+        if self.buffer.is_empty() {
+            self.buffer = vec![0; BUFFER_BYTES];
+        }
+        let wanted = wanted.min(self.buffer.len());
+        let read = rustix::io::pread(input, &mut self.buffer[..wanted], offset)?;
+        let mut written = 0;
+        while written < read {
+            written += rustix::io::pwrite(
+                output,
+                &self.buffer[written..read],
+                offset + written as u64,
+            )?;
+        }
+        Ok(read as u64)
+    }
+}
+
+/// The next stretch of data at or after `position`, up to its hole, or
+/// `None` when only a hole is left. A file system without `SEEK_DATA` is
+/// read as all data.
+fn next_data(input: &File, position: u64, length: u64) -> io::Result<Option<(u64, u64)>> {
+    let start = match rustix::fs::seek(input, SeekFrom::Data(position)) {
+        Ok(start) => start,
+        Err(rustix::io::Errno::NXIO) => return Ok(None),
+        Err(rustix::io::Errno::INVAL) => return Ok(Some((position, length))),
+        Err(error) => return Err(error.into()),
+    };
+    let end = match rustix::fs::seek(input, SeekFrom::Hole(start)) {
+        Ok(end) => end.min(length),
+        Err(rustix::io::Errno::NXIO) => length,
+        Err(error) => return Err(error.into()),
+    };
+    Ok((start < end).then_some((start, end)))
+}
+
+/// Owner first (chown clears set-user-ID bits and capabilities), then
+/// extended attributes, then the mode, then the times, which every other
+/// change would update.
+fn copy_metadata(
+    source: &Path,
+    destination: &Path,
+    stat: &Stat,
+    file_type: FileType,
+) -> Result<(), CopyError> {
+    rustix::fs::chownat(
+        CWD,
+        destination,
+        Some(Uid::from_raw(stat.st_uid)),
+        Some(Gid::from_raw(stat.st_gid)),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .map_err(at_errno(destination))?;
+    copy_xattrs(source, destination)?;
+    // A symlink's mode means nothing on Linux and cannot be changed.
+    if file_type != FileType::Symlink {
+        rustix::fs::chmodat(
+            CWD,
+            destination,
+            Mode::from_raw_mode(stat.st_mode),
+            AtFlags::empty(),
+        )
+        .map_err(at_errno(destination))?;
+    }
+    let times = Timestamps {
+        last_access: Timespec {
+            tv_sec: stat.st_atime,
+            tv_nsec: i64::try_from(stat.st_atime_nsec).unwrap_or(0),
+        },
+        last_modification: Timespec {
+            tv_sec: stat.st_mtime,
+            tv_nsec: i64::try_from(stat.st_mtime_nsec).unwrap_or(0),
+        },
+    };
+    rustix::fs::utimensat(CWD, destination, &times, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(at_errno(destination))
+}
+
+/// Every extended attribute the caller can read: `user.*`, `security.*`,
+/// `trusted.*` for root and the POSIX ACLs.
+fn copy_xattrs(source: &Path, destination: &Path) -> Result<(), CopyError> {
+    for name in xattr_names(source)? {
+        let value = xattr_value(source, &name)?;
+        rustix::fs::lsetxattr(
+            destination,
+            name.as_c_str(),
+            &value,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .map_err(|errno| CopyError {
+            path: destination.join(format!("[{}]", name.to_string_lossy())),
+            source: errno.into(),
+        })?;
+    }
+    Ok(())
+}
+
+fn xattr_names(path: &Path) -> Result<Vec<CString>, CopyError> {
+    let list = loop {
+        let size = match rustix::fs::llistxattr_query(path) {
+            Ok(size) => size,
+            Err(rustix::io::Errno::NOTSUP) => return Ok(Vec::new()),
+            Err(errno) => return Err(at_errno(path)(errno)),
+        };
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        let mut list = vec![0; size];
+        match rustix::fs::llistxattr(path, &mut list[..]) {
+            Ok(length) => {
+                list.truncate(length);
+                break list;
+            }
+            // Grew in between: ask again.
+            Err(rustix::io::Errno::RANGE) => continue,
+            Err(errno) => return Err(at_errno(path)(errno)),
+        }
+    };
+    Ok(list
+        .split(|&byte| byte == 0)
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| CString::new(name).ok())
+        .collect())
+}
+
+fn xattr_value(path: &Path, name: &CString) -> Result<Vec<u8>, CopyError> {
+    loop {
+        let size = rustix::fs::lgetxattr_query(path, name.as_c_str()).map_err(at_errno(path))?;
+        let mut value = vec![0; size];
+        if size == 0 {
+            return Ok(value);
+        }
+        match rustix::fs::lgetxattr(path, name.as_c_str(), &mut value[..]) {
+            Ok(length) => {
+                value.truncate(length);
+                return Ok(value);
+            }
+            Err(rustix::io::Errno::RANGE) => continue,
+            Err(errno) => return Err(at_errno(path)(errno)),
+        }
+    }
+}
