@@ -5,10 +5,10 @@
 //! links, hard links as links and sparse files with their holes.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::CString;
-use std::fs::{self, File};
+use std::ffi::{CString, OsStr};
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{
@@ -106,10 +106,27 @@ fn measure_node(
     Ok(())
 }
 
+/// Opens for reading without updating the access time, so that the live
+/// data keeps its atime as well; that needs to own the file or root.
+fn open_quietly(path: &Path, flags: OFlags) -> Result<OwnedFd, CopyError> {
+    let flags = flags | OFlags::RDONLY | OFlags::CLOEXEC;
+    match rustix::fs::open(path, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::open(path, flags, Mode::empty()),
+        other => other,
+    }
+    .map_err(at_errno(path))
+}
+
 fn children(directory: &Path) -> Result<Vec<PathBuf>, CopyError> {
+    let fd = open_quietly(directory, OFlags::DIRECTORY)?;
+    let mut entries = rustix::fs::Dir::new(fd).map_err(at_errno(directory))?;
     let mut names = Vec::new();
-    for entry in fs::read_dir(directory).map_err(at(directory))? {
-        names.push(entry.map_err(at(directory))?.path());
+    while let Some(entry) = entries.read() {
+        let entry = entry.map_err(at_errno(directory))?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name != "." && name != ".." {
+            names.push(directory.join(name));
+        }
     }
     // Inode order would read faster, but a stable order makes runs repeatable.
     names.sort();
@@ -213,7 +230,7 @@ impl<'a, E> TreeCopier<'a, E> {
         destination: &Path,
         stat: &Stat,
     ) -> Result<(), Interrupt<E>> {
-        let input = File::open(source).map_err(at(source))?;
+        let input = open_quietly(source, OFlags::empty())?;
         let output = rustix::fs::open(
             destination,
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
@@ -255,8 +272,8 @@ impl<'a, E> TreeCopier<'a, E> {
     /// file system), through a buffer otherwise (tmpfs to btrfs).
     fn copy_range(
         &mut self,
-        input: &File,
-        output: &impl AsFd,
+        input: &OwnedFd,
+        output: &OwnedFd,
         offset: u64,
         length: u64,
     ) -> io::Result<u64> {
@@ -291,7 +308,7 @@ impl<'a, E> TreeCopier<'a, E> {
 /// The next stretch of data at or after `position`, up to its hole, or
 /// `None` when only a hole is left. A file system without `SEEK_DATA` is
 /// read as all data.
-fn next_data(input: &File, position: u64, length: u64) -> io::Result<Option<(u64, u64)>> {
+fn next_data(input: &OwnedFd, position: u64, length: u64) -> io::Result<Option<(u64, u64)>> {
     let start = match rustix::fs::seek(input, SeekFrom::Data(position)) {
         Ok(start) => start,
         Err(rustix::io::Errno::NXIO) => return Ok(None),

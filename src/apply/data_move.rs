@@ -300,6 +300,14 @@ impl PreparedMove {
         let (parent, name) = split(&self.stored)?;
         let created = create_parents(&self.live, &self.stored)?;
         let temporary = parent.join(format!(".{name}.keepsake-partial-{}", std::process::id()));
+        if fs::symlink_metadata(&temporary).is_ok() {
+            // Not this run's to remove.
+            remove_empty(&created);
+            return Err(DataMoveError::Io {
+                path: temporary,
+                source: io::Error::from(io::ErrorKind::AlreadyExists),
+            });
+        }
         let total_bytes = self.size.allocated_bytes;
         let mut report = |copied_bytes| match observer(MoveProgress {
             copied_bytes,
