@@ -65,9 +65,7 @@ impl Scratch {
         let started = dir.path().join("started");
         let test_branch = match rebuild {
             Rebuild::Succeeds => "echo 'building the system configuration...'",
-            Rebuild::FailsTest => {
-                "echo \"error: attribute 'nope' missing\" >&2; exit 1"
-            }
+            Rebuild::FailsTest => "echo \"error: attribute 'nope' missing\" >&2; exit 1",
             Rebuild::HangsInTest => &format!("touch '{}'; exec sleep 600", started.display()),
         };
         let script = format!(
@@ -327,7 +325,11 @@ fn stored_data_at_a_new_path_needs_a_choice_and_is_never_overwritten() {
         .filter(|path| path != &stored)
         .collect();
     assert_eq!(backups.len(), 1);
-    let name = backups[0].file_name().unwrap().to_string_lossy().into_owned();
+    let name = backups[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert!(name.starts_with("app.keepsake-backup-20"), "{name}");
     assert_eq!(
         fs::read(backups[0].join("data.db")).unwrap(),
@@ -375,7 +377,11 @@ fn an_entry_breaking_a_rule_stops_before_anything_changes() {
         event,
         ApplyEvent::Failed { step: ApplyStep::Validate, detail, .. } if detail.contains("/proc")
     )));
-    assert!(stderr(&output).contains("Nothing was changed"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Nothing was changed"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -390,7 +396,12 @@ fn bad_usage_and_unparsable_files_have_their_exit_codes() {
     }
     fs::write(&scratch.config, "{ environment.persistence = { ").unwrap();
     let unparsable = scratch.apply(&[]);
-    assert_eq!(unparsable.status.code(), Some(65), "{}", stderr(&unparsable));
+    assert_eq!(
+        unparsable.status.code(),
+        Some(65),
+        "{}",
+        stderr(&unparsable)
+    );
     assert_eq!(scratch.calls(), "");
 }
 
@@ -412,9 +423,20 @@ fn the_human_output_names_the_steps() {
         .spawn()
         .unwrap();
     let mut text = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut text).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     assert!(child.wait().unwrap().success());
-    assert!(text.starts_with("[1/5] Check the new configuration\n"), "{text}");
-    assert!(text.contains("[4/5] Build and try the new system\n"), "{text}");
+    assert!(
+        text.starts_with("[1/5] Check the new configuration\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[4/5] Build and try the new system\n"),
+        "{text}"
+    );
     assert!(text.ends_with("Applied.\n"), "{text}");
 }

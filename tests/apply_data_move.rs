@@ -11,9 +11,9 @@ use std::ffi::{CString, OsStr};
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::ops::ControlFlow;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -68,11 +68,11 @@ fn set_xattr(path: &Path, name: &str, value: &[u8]) {
 fn acl(named_user: u32, named_perm: u16) -> Vec<u8> {
     const UNDEFINED: u32 = u32::MAX;
     let entries: [(u16, u16, u32); 5] = [
-        (0x01, 6, UNDEFINED),      // user::rw-
+        (0x01, 6, UNDEFINED),           // user::rw-
         (0x02, named_perm, named_user), // user:<id>:…
-        (0x04, 4, UNDEFINED),      // group::r--
-        (0x10, 6, UNDEFINED),      // mask::rw-
-        (0x20, 0, UNDEFINED),      // other::---
+        (0x04, 4, UNDEFINED),           // group::r--
+        (0x10, 6, UNDEFINED),           // mask::rw-
+        (0x20, 0, UNDEFINED),           // other::---
     ];
     let mut value = 2u32.to_le_bytes().to_vec();
     for (tag, perm, id) in entries {
@@ -120,17 +120,20 @@ fn rich_tree(live: &Path) {
     set_xattr(&live.join("plain.txt"), "user.comment", b"kept");
     set_xattr(&live.join("plain.txt"), "security.keepsake-test", b"label");
     set_xattr(&live.join("sub"), "user.empty", b"");
-    set_xattr(&live.join("sub/secret"), "system.posix_acl_access", &acl(1000, 4));
+    set_xattr(
+        &live.join("sub/secret"),
+        "system.posix_acl_access",
+        &acl(1000, 4),
+    );
     set_xattr(&live.join("sub"), "system.posix_acl_default", &acl(1000, 6));
-    // Times last: everything above changes them.
-    let mut nanos = 1;
-    for path in walk(live) {
+    // Times last: everything above changes them. Each path gets its own
+    // nanoseconds, so a copy that mixed them up would show.
+    for (nanos, path) in (1..).zip(walk(live)) {
         set_times(
             &path,
             (1_600_000_000, 123_456_789 + nanos),
             (1_500_000_000, 987_654_321 - nanos),
         );
-        nanos += 1;
     }
 }
 
@@ -312,10 +315,22 @@ fn owners_modes_times_xattrs_acls_symlinks_and_special_files_are_kept() {
     }
     let (dir, live, stored) = scratch();
     rich_tree(&live);
-    fs::set_permissions(dir.path().join("var/lib"), fs::Permissions::from_mode(0o711)).unwrap();
+    fs::set_permissions(
+        dir.path().join("var/lib"),
+        fs::Permissions::from_mode(0o711),
+    )
+    .unwrap();
     let before = snapshot(&live);
-    assert!(before.iter().any(|line| line.contains("system.posix_acl_access")));
-    assert!(before.iter().any(|line| line.contains("security.keepsake-test")));
+    assert!(
+        before
+            .iter()
+            .any(|line| line.contains("system.posix_acl_access"))
+    );
+    assert!(
+        before
+            .iter()
+            .any(|line| line.contains("security.keepsake-test"))
+    );
 
     let outcome = run(&moving(&live, &stored, None)).unwrap();
 
@@ -327,7 +342,10 @@ fn owners_modes_times_xattrs_acls_symlinks_and_special_files_are_kept() {
     match outcome {
         MoveOutcome::Copied { created, .. } => assert_eq!(
             created,
-            [dir.path().join("persist/var"), dir.path().join("persist/var/lib")]
+            [
+                dir.path().join("persist/var"),
+                dir.path().join("persist/var/lib")
+            ]
         ),
         other => panic!("{other:?}"),
     }
@@ -350,7 +368,11 @@ fn hard_links_inside_the_tree_stay_one_inode() {
     assert_eq!(first.nlink(), 3);
     for other in ["linked-too", "sub/linked-three"] {
         let meta = fs::symlink_metadata(stored.join(other)).unwrap();
-        assert_eq!((meta.dev(), meta.ino()), (first.dev(), first.ino()), "{other}");
+        assert_eq!(
+            (meta.dev(), meta.ino()),
+            (first.dev(), first.ino()),
+            "{other}"
+        );
     }
     assert_ne!(
         first.ino(),
@@ -373,7 +395,10 @@ fn sparse_files_keep_their_holes() {
     file.set_len(128 << 20).unwrap();
     drop(file);
     let before = fs::metadata(&path).unwrap();
-    assert!(before.blocks() * 512 < 1 << 20, "the scratch file system is not sparse");
+    assert!(
+        before.blocks() * 512 < 1 << 20,
+        "the scratch file system is not sparse"
+    );
 
     run(&moving(&live, &stored, None)).unwrap();
 
@@ -436,7 +461,11 @@ fn too_little_space_is_refused_before_anything_changes() {
         } => assert!(needed > available, "{needed} <= {available}"),
         other => panic!("{other:?}"),
     }
-    assert!(error.message().contains("Nothing was copied"), "{}", error.message());
+    assert!(
+        error.message().contains("Nothing was copied"),
+        "{}",
+        error.message()
+    );
     assert_eq!(fs::read_dir(&small).unwrap().count(), 0);
     assert_same(&snapshot(&live), &before, "live");
 
@@ -460,7 +489,9 @@ fn stored_data_is_never_overwritten_without_a_choice() {
     assert!(error.message().contains("Choose which copy to keep"));
     assert_eq!(fs::read(stored.join("stored-file")).unwrap(), b"stored");
     assert_eq!(
-        fs::read_dir(dir.path().join("persist/var/lib")).unwrap().count(),
+        fs::read_dir(dir.path().join("persist/var/lib"))
+            .unwrap()
+            .count(),
         1
     );
 }
@@ -522,7 +553,11 @@ fn a_failure_half_way_leaves_the_live_data_and_no_partial_copy() {
     let (dir, live, stored) = scratch();
     rich_tree(&live);
     for index in 0..20 {
-        fs::write(live.join(format!("file-{index}")), vec![index as u8; 10_000]).unwrap();
+        fs::write(
+            live.join(format!("file-{index}")),
+            vec![index as u8; 10_000],
+        )
+        .unwrap();
     }
     let before = snapshot(&live);
     let prepared = moving(&live, &stored, None).prepare().unwrap().unwrap();

@@ -96,10 +96,9 @@ fn measure_node(
                 }
             }
         }
-        FileType::RegularFile => {
-            if stat.st_nlink <= 1 || seen.insert((stat.st_dev, stat.st_ino)) {
-                size.allocated_bytes += u64::try_from(stat.st_blocks).unwrap_or(0) * 512;
-            }
+        // A hard link's blocks are counted at its first name only.
+        FileType::RegularFile if stat.st_nlink <= 1 || seen.insert((stat.st_dev, stat.st_ino)) => {
+            size.allocated_bytes += u64::try_from(stat.st_blocks).unwrap_or(0) * 512;
         }
         _ => {}
     }
@@ -199,8 +198,8 @@ impl<'a, E> TreeCopier<'a, E> {
                 self.copy_file(source, destination, stat)?;
             }
             FileType::Symlink => {
-                let target = rustix::fs::readlinkat(CWD, source, Vec::new())
-                    .map_err(at_errno(source))?;
+                let target =
+                    rustix::fs::readlinkat(CWD, source, Vec::new()).map_err(at_errno(source))?;
                 rustix::fs::symlinkat(target.as_c_str(), CWD, destination)
                     .map_err(at_errno(destination))?;
                 copy_metadata(source, destination, stat, file_type)?;
@@ -295,11 +294,8 @@ impl<'a, E> TreeCopier<'a, E> {
         let read = rustix::io::pread(input, &mut self.buffer[..wanted], offset)?;
         let mut written = 0;
         while written < read {
-            written += rustix::io::pwrite(
-                output,
-                &self.buffer[written..read],
-                offset + written as u64,
-            )?;
+            written +=
+                rustix::io::pwrite(output, &self.buffer[written..read], offset + written as u64)?;
         }
         Ok(read as u64)
     }

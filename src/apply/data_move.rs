@@ -394,6 +394,14 @@ impl MoveOutcome {
         Ok(())
     }
 
+    /// The copy this move made in the storage root.
+    pub fn made(&self) -> &Path {
+        match self {
+            MoveOutcome::Copied { stored, .. } | MoveOutcome::KeptLive { stored, .. } => stored,
+            MoveOutcome::KeptStored { backup } => backup,
+        }
+    }
+
     /// The backup this move made, if any.
     pub fn backup(&self) -> Option<&Path> {
         match self {

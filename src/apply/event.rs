@@ -65,10 +65,19 @@ pub enum ApplyEvent {
         title: String,
     },
     /// `fraction` is between 0 and 1.
-    Progress { step: ApplyStep, fraction: f64 },
+    Progress {
+        step: ApplyStep,
+        fraction: f64,
+    },
     /// A line of output of `nixos-rebuild`, or a note of the engine.
-    Log { step: ApplyStep, line: String },
-    Finished { step: ApplyStep, seconds: f64 },
+    Log {
+        step: ApplyStep,
+        line: String,
+    },
+    Finished {
+        step: ApplyStep,
+        seconds: f64,
+    },
     Failed {
         step: ApplyStep,
         /// Translated, for people.
@@ -77,12 +86,18 @@ pub enum ApplyEvent {
         /// when they come from a tool.
         detail: String,
     },
-    Cancelled { step: ApplyStep },
+    Cancelled {
+        step: ApplyStep,
+    },
     /// After a failure or cancellation, once cleanup is done: the state of
     /// the configuration, the storage root and the system, in one
     /// translated sentence.
-    Stopped { state: String },
-    Completed { seconds: f64 },
+    Stopped {
+        state: String,
+    },
+    Completed {
+        seconds: f64,
+    },
 }
 
 impl ApplyEvent {

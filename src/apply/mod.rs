@@ -217,7 +217,10 @@ impl Run<'_> {
                 &gettext_f(
                     "Could not record the applied version in {file}: {error}",
                     &[
-                        ("file", &applied_path(&self.request.file).display().to_string()),
+                        (
+                            "file",
+                            &applied_path(&self.request.file).display().to_string(),
+                        ),
                         ("error", &error.to_string()),
                     ],
                 ),
@@ -453,10 +456,8 @@ impl Run<'_> {
     fn stop_unchanged(&mut self, step: ApplyStep, error: StepError) -> ApplyFailure {
         let mut left = Vec::new();
         for outcome in self.moves.drain(..).rev() {
-            if let Err(undo_error) = outcome.undo() {
-                if let DataMoveError::Io { path, .. } = &undo_error {
-                    left.push(path.clone());
-                }
+            if outcome.undo().is_err() {
+                left.push(outcome.made().to_owned());
             }
         }
         let state = if left.is_empty() {

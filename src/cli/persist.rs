@@ -402,9 +402,9 @@ fn print_event(event: &ApplyEvent, json: bool) {
             } => format!("{message}\n  {detail}\n"),
             ApplyEvent::Cancelled { .. } => format!("{}\n", gettext("Cancelled.")),
             ApplyEvent::Completed { .. } => format!("{}\n", gettext("Applied.")),
-            ApplyEvent::Progress { .. } | ApplyEvent::Finished { .. } | ApplyEvent::Stopped { .. } => {
-                String::new()
-            }
+            ApplyEvent::Progress { .. }
+            | ApplyEvent::Finished { .. }
+            | ApplyEvent::Stopped { .. } => String::new(),
         }
     };
     // A closed pipe must not stop an apply half-way.
