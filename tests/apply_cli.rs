@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use keepsake::apply::{ApplyEvent, ApplyStep};
+use keepsake::apply::{Activation, ApplyEvent, ApplyRequest, ApplyState, ApplyStep, apply};
+use keepsake::install::{CancelFlag, ToolDirs};
 
 const CONFIG: &str = r#"{ config, ... }:
 {
@@ -439,4 +440,53 @@ fn the_human_output_names_the_steps() {
         "{text}"
     );
     assert!(text.ends_with("Applied.\n"), "{text}");
+}
+
+#[test]
+fn cancelling_during_the_data_move_undoes_it_and_changes_nothing() {
+    if !is_root() {
+        return;
+    }
+    let scratch = Scratch::new(Rebuild::Succeeds);
+    let previous = fs::read_to_string(&scratch.config).unwrap();
+    scratch.edit("add", "/var/lib/app");
+    scratch.edit("add", "/var/lib/other");
+    fs::create_dir_all(scratch.root.join("var/lib/other")).unwrap();
+    fs::write(scratch.root.join("var/lib/other/file"), "other").unwrap();
+    let edited = fs::read_to_string(&scratch.config).unwrap();
+    let request = ApplyRequest {
+        file: scratch.config.clone(),
+        previous,
+        new_text: edited.clone(),
+        live_root: scratch.root.clone(),
+        conflict: None,
+        activation: Activation::Switch,
+    };
+    let cancel = CancelFlag::new();
+    let mut seen = Vec::new();
+    let failure = apply(&request, &ToolDirs::system(), &cancel, &mut |event| {
+        // The first move is done when the second starts: cancel then.
+        if let ApplyEvent::Log { line, .. } = event {
+            if line.starts_with("Copying") && line.contains("other") {
+                cancel.cancel();
+            }
+        }
+        seen.push(event.clone());
+    })
+    .unwrap_err();
+
+    assert!(failure.cancelled);
+    assert_eq!(failure.step, ApplyStep::MoveData);
+    assert_eq!(failure.state, ApplyState::Unchanged);
+    assert!(seen.contains(&ApplyEvent::Cancelled {
+        step: ApplyStep::MoveData
+    }));
+    // The first copy was undone, the second never kept.
+    let names: Vec<_> = fs::read_dir(scratch.root.join("persist/var"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["log"]);
+    assert_eq!(fs::read_to_string(&scratch.config).unwrap(), edited);
+    assert_eq!(scratch.calls(), "");
 }

@@ -414,13 +414,27 @@ fn sparse_files_keep_their_holes() {
         fs::read(stored.join("disk.img")).unwrap(),
         fs::read(&path).unwrap()
     );
+
+    // Onto another file system (tmpfs to btrfs in real life), where the
+    // kernel cannot copy by itself: the holes stay holes all the same.
+    let other = live.parent().unwrap().join("other-fs");
+    let _tmpfs = Mounted::tmpfs(&other, "32m");
+    let across = other.join("app");
+    run(&moving(&live, &across, None)).unwrap();
+    let copy = fs::metadata(across.join("disk.img")).unwrap();
+    assert_eq!(copy.len(), 128 << 20);
+    assert!(copy.blocks() * 512 <= 64 << 10, "{} blocks", copy.blocks());
+    assert_eq!(
+        fs::read(across.join("disk.img")).unwrap(),
+        fs::read(&path).unwrap()
+    );
 }
 
-/// A small tmpfs, unmounted however the test ends.
-struct SmallTmpfs(PathBuf);
+/// A mount made by a test, undone however the test ends.
+struct Mounted(PathBuf);
 
-impl SmallTmpfs {
-    fn mount(at: &Path, size: &str) -> Self {
+impl Mounted {
+    fn tmpfs(at: &Path, size: &str) -> Self {
         fs::create_dir_all(at).unwrap();
         rustix::mount::mount(
             "tmpfs",
@@ -432,9 +446,14 @@ impl SmallTmpfs {
         .expect("mounting a tmpfs (tests run as root in the build root)");
         Self(at.to_owned())
     }
+
+    fn bind(source: &Path, target: &Path) -> Self {
+        rustix::mount::mount_bind(source, target).unwrap();
+        Self(target.to_owned())
+    }
 }
 
-impl Drop for SmallTmpfs {
+impl Drop for Mounted {
     fn drop(&mut self) {
         let _ = rustix::mount::unmount(&self.0, rustix::mount::UnmountFlags::DETACH);
     }
@@ -447,7 +466,7 @@ fn too_little_space_is_refused_before_anything_changes() {
     }
     let (dir, live, _) = scratch();
     let small = dir.path().join("small");
-    let _tmpfs = SmallTmpfs::mount(&small, "24m");
+    let _tmpfs = Mounted::tmpfs(&small, "24m");
     fs::write(live.join("big"), vec![7u8; 12 << 20]).unwrap();
     fs::write(live.join("small"), "x").unwrap();
     let before = snapshot(&live);
@@ -602,6 +621,25 @@ fn an_io_error_is_typed_and_removes_nothing_it_did_not_make() {
     assert!(squatter.join("keep-me").exists());
     assert_eq!(fs::read(live.join("a")).unwrap(), b"a");
     assert!(!stored.exists());
+}
+
+#[test]
+fn data_already_stored_or_mounted_is_not_moved() {
+    if !is_root() {
+        return;
+    }
+    let (dir, live, stored) = scratch();
+    fs::write(live.join("a"), "a").unwrap();
+    // Inside a kept directory the live path is the stored one, bind-mounted.
+    fs::create_dir_all(&stored).unwrap();
+    let _bound = Mounted::bind(&live, &stored);
+    assert!(moving(&live, &stored, None).prepare().unwrap().is_none());
+    // A file system mounted at the live path holds its own data.
+    let mounted = dir.path().join("var/lib/mounted");
+    let _tmpfs = Mounted::tmpfs(&mounted, "1m");
+    fs::write(mounted.join("b"), "b").unwrap();
+    let target = dir.path().join("persist/var/lib/mounted");
+    assert!(moving(&mounted, &target, None).prepare().unwrap().is_none());
 }
 
 #[test]

@@ -12,6 +12,7 @@
 use std::fs;
 use std::io;
 use std::ops::ControlFlow;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -187,15 +188,26 @@ pub struct DataMove {
 
 impl DataMove {
     /// Looks at both places without changing anything: `None` when there
-    /// is no live data, an error for a conflict without a choice or too
-    /// little space.
+    /// is no live data or it is not on the live root's file system (it is
+    /// stored already, or another file system is mounted there), an error
+    /// for a conflict without a choice or too little space.
     pub fn prepare(&self) -> Result<Option<PreparedMove>, DataMoveError> {
-        match fs::symlink_metadata(&self.live) {
+        let live = match fs::symlink_metadata(&self.live) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_at(&self.live)(error)),
-            Ok(_) => {}
+            Ok(live) => live,
+        };
+        let live_parent = self.live.parent().unwrap_or(Path::new("/"));
+        let parent = fs::metadata(live_parent).map_err(io_at(live_parent))?;
+        if live.dev() != parent.dev() {
+            return Ok(None);
         }
         let stored_exists = match fs::symlink_metadata(&self.stored) {
+            // Inside a path kept already, the live path is the stored one
+            // seen through the bind mount.
+            Ok(stored) if (stored.dev(), stored.ino()) == (live.dev(), live.ino()) => {
+                return Ok(None);
+            }
             Ok(_) => true,
             Err(error) if error.kind() == io::ErrorKind::NotFound => false,
             Err(error) => return Err(io_at(&self.stored)(error)),

@@ -285,6 +285,15 @@ impl Run<'_> {
                 format!("{}: {}", kept.absolute(), rejection.message()),
             ));
         }
+        if let Some((outer, inner)) = pending.nested.first() {
+            return Err(StepError::new(
+                step.failure_message(),
+                gettext_f(
+                    "{inner} is kept already and is inside {outer}; Keepsake cannot merge their stored data yet. Remove {inner} in the same edit only after moving its data by hand, or keep {outer}’s contents one by one.",
+                    &[("inner", &inner.absolute()), ("outer", &outer.absolute())],
+                ),
+            ));
+        }
         for removed in &pending.removed {
             let stored = removed.data_move(Path::new("/"), None).stored;
             self.log(
@@ -306,7 +315,7 @@ impl Run<'_> {
                 Ok(None) => self.log(
                     step,
                     &gettext_f(
-                        "{path} holds no data now; nothing to copy.",
+                        "{path} has nothing to copy: no data, or it is stored or mounted already.",
                         &[("path", &added.absolute())],
                     ),
                 ),

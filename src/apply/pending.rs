@@ -151,6 +151,11 @@ pub struct Pending {
     pub removed: Vec<KeptPath>,
     /// Added entries that break a rule, with the reason.
     pub rejected: Vec<(KeptPath, Rejection)>,
+    /// Added entries with another kept path inside them, with that path.
+    /// Their stored data is a mix of both, which the move cannot merge
+    /// yet: either choice of [`ConflictChoice`] would set the inner data
+    /// aside.
+    pub nested: Vec<(KeptPath, KeptPath)>,
 }
 
 impl Pending {
@@ -162,9 +167,14 @@ impl Pending {
             if before.iter().any(|(old, _)| old.same_entry(kept)) {
                 continue;
             }
-            match check {
-                Ok(()) => pending.added.push(kept.clone()),
-                Err(rejection) => pending.rejected.push((kept.clone(), rejection.clone())),
+            let inner = after.iter().map(|(other, _)| other).find(|other| {
+                other.storage == kept.storage
+                    && is_strictly_inside(&other.absolute(), &kept.absolute())
+            });
+            match (check, inner) {
+                (Err(rejection), _) => pending.rejected.push((kept.clone(), rejection.clone())),
+                (Ok(()), Some(inner)) => pending.nested.push((kept.clone(), inner.clone())),
+                (Ok(()), None) => pending.added.push(kept.clone()),
             }
         }
         pending.removed = before
@@ -174,6 +184,11 @@ impl Pending {
             .collect();
         pending
     }
+}
+
+fn is_strictly_inside(path: &str, parent: &str) -> bool {
+    path.strip_prefix(parent.trim_end_matches('/'))
+        .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
 }
 
 #[cfg(test)]
@@ -223,5 +238,26 @@ mod tests {
             .map(|(kept, _)| kept.path.as_str())
             .collect();
         assert_eq!(rejected, ["/nix/store", "/var/log", "/var/log"]);
+    }
+
+    #[test]
+    fn an_added_entry_around_a_kept_one_is_set_apart() {
+        let before =
+            read(r#"{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }"#);
+        let after = read(
+            r#"{ environment.persistence."/persist".directories = [ "/var/lib/nixos" "/var/lib" "/var/lib2" ]; }"#,
+        );
+        let pending = Pending::between(&before, &after);
+        let added: Vec<String> = pending.added.iter().map(KeptPath::absolute).collect();
+        assert_eq!(added, ["/var/lib2"]);
+        let nested: Vec<(String, String)> = pending
+            .nested
+            .iter()
+            .map(|(outer, inner)| (outer.absolute(), inner.absolute()))
+            .collect();
+        assert_eq!(
+            nested,
+            [("/var/lib".to_owned(), "/var/lib/nixos".to_owned())]
+        );
     }
 }
