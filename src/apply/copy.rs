@@ -5,7 +5,7 @@
 //! links, hard links as links and sparse files with their holes.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, CString, OsStr};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -192,7 +192,7 @@ impl<'a, E> TreeCopier<'a, E> {
                     let name = child.file_name().map(Path::new).unwrap_or(Path::new(""));
                     self.copy_node(&child, &destination.join(name), &child_stat)?;
                 }
-                copy_metadata(source, destination, stat, file_type)?;
+                copy_metadata(Node::Path(source), Node::Path(destination), stat, file_type)?;
             }
             FileType::RegularFile => {
                 self.copy_file(source, destination, stat)?;
@@ -202,7 +202,7 @@ impl<'a, E> TreeCopier<'a, E> {
                     rustix::fs::readlinkat(CWD, source, Vec::new()).map_err(at_errno(source))?;
                 rustix::fs::symlinkat(target.as_c_str(), CWD, destination)
                     .map_err(at_errno(destination))?;
-                copy_metadata(source, destination, stat, file_type)?;
+                copy_metadata(Node::Path(source), Node::Path(destination), stat, file_type)?;
             }
             FileType::Fifo
             | FileType::CharacterDevice
@@ -217,7 +217,7 @@ impl<'a, E> TreeCopier<'a, E> {
                     stat.st_rdev,
                 )
                 .map_err(at_errno(destination))?;
-                copy_metadata(source, destination, stat, file_type)?;
+                copy_metadata(Node::Path(source), Node::Path(destination), stat, file_type)?;
             }
         }
         (self.observer)(self.copied_bytes).map_err(Interrupt::Stopped)
@@ -263,7 +263,12 @@ impl<'a, E> TreeCopier<'a, E> {
         }
         // Sets the size past a trailing hole, which has no data to copy.
         rustix::fs::ftruncate(&output, length).map_err(at_errno(destination))?;
-        copy_metadata(source, destination, stat, FileType::RegularFile)?;
+        copy_metadata(
+            Node::Open(&input, source),
+            Node::Open(&output, destination),
+            stat,
+            FileType::RegularFile,
+        )?;
         Ok(())
     }
 
@@ -319,86 +324,139 @@ fn next_data(input: &OwnedFd, position: u64, length: u64) -> io::Result<Option<(
     Ok((start < end).then_some((start, end)))
 }
 
+/// A node whose metadata is read or set: through the open file for regular
+/// files, which spares the path lookups that add up over thousands of
+/// files, through its path (never following a symlink) for the rest.
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Open(&'a OwnedFd, &'a Path),
+    Path(&'a Path),
+}
+
+impl<'a> Node<'a> {
+    fn path(self) -> &'a Path {
+        match self {
+            Node::Open(_, path) | Node::Path(path) => path,
+        }
+    }
+
+    fn error(self, errno: rustix::io::Errno) -> CopyError {
+        at_errno(self.path())(errno)
+    }
+
+    fn list_xattrs(self, list: &mut [u8]) -> rustix::io::Result<usize> {
+        match self {
+            Node::Open(fd, _) if list.is_empty() => rustix::fs::flistxattr_query(fd),
+            Node::Open(fd, _) => rustix::fs::flistxattr(fd, list),
+            Node::Path(path) if list.is_empty() => rustix::fs::llistxattr_query(path),
+            Node::Path(path) => rustix::fs::llistxattr(path, list),
+        }
+    }
+
+    fn get_xattr(self, name: &CStr, value: &mut [u8]) -> rustix::io::Result<usize> {
+        match self {
+            Node::Open(fd, _) if value.is_empty() => rustix::fs::fgetxattr_query(fd, name),
+            Node::Open(fd, _) => rustix::fs::fgetxattr(fd, name, value),
+            Node::Path(path) if value.is_empty() => rustix::fs::lgetxattr_query(path, name),
+            Node::Path(path) => rustix::fs::lgetxattr(path, name, value),
+        }
+    }
+
+    fn set_xattr(self, name: &CStr, value: &[u8]) -> rustix::io::Result<()> {
+        let flags = rustix::fs::XattrFlags::empty();
+        match self {
+            Node::Open(fd, _) => rustix::fs::fsetxattr(fd, name, value, flags),
+            Node::Path(path) => rustix::fs::lsetxattr(path, name, value, flags),
+        }
+    }
+
+    fn set_owner(self, stat: &Stat) -> rustix::io::Result<()> {
+        let owner = Some(Uid::from_raw(stat.st_uid));
+        let group = Some(Gid::from_raw(stat.st_gid));
+        match self {
+            Node::Open(fd, _) => rustix::fs::fchown(fd, owner, group),
+            Node::Path(path) => {
+                rustix::fs::chownat(CWD, path, owner, group, AtFlags::SYMLINK_NOFOLLOW)
+            }
+        }
+    }
+
+    fn set_mode(self, stat: &Stat) -> rustix::io::Result<()> {
+        let mode = Mode::from_raw_mode(stat.st_mode);
+        match self {
+            Node::Open(fd, _) => rustix::fs::fchmod(fd, mode),
+            Node::Path(path) => rustix::fs::chmodat(CWD, path, mode, AtFlags::empty()),
+        }
+    }
+
+    fn set_times(self, stat: &Stat) -> rustix::io::Result<()> {
+        let times = Timestamps {
+            last_access: Timespec {
+                tv_sec: stat.st_atime,
+                tv_nsec: i64::try_from(stat.st_atime_nsec).unwrap_or(0),
+            },
+            last_modification: Timespec {
+                tv_sec: stat.st_mtime,
+                tv_nsec: i64::try_from(stat.st_mtime_nsec).unwrap_or(0),
+            },
+        };
+        match self {
+            Node::Open(fd, _) => rustix::fs::futimens(fd, &times),
+            Node::Path(path) => rustix::fs::utimensat(CWD, path, &times, AtFlags::SYMLINK_NOFOLLOW),
+        }
+    }
+}
+
 /// Owner first (chown clears set-user-ID bits and capabilities), then
 /// extended attributes, then the mode, then the times, which every other
 /// change would update.
 fn copy_metadata(
-    source: &Path,
-    destination: &Path,
+    source: Node<'_>,
+    copy: Node<'_>,
     stat: &Stat,
     file_type: FileType,
 ) -> Result<(), CopyError> {
-    rustix::fs::chownat(
-        CWD,
-        destination,
-        Some(Uid::from_raw(stat.st_uid)),
-        Some(Gid::from_raw(stat.st_gid)),
-        AtFlags::SYMLINK_NOFOLLOW,
-    )
-    .map_err(at_errno(destination))?;
-    copy_xattrs(source, destination)?;
+    copy.set_owner(stat).map_err(|errno| copy.error(errno))?;
+    copy_xattrs(source, copy)?;
     // A symlink's mode means nothing on Linux and cannot be changed.
     if file_type != FileType::Symlink {
-        rustix::fs::chmodat(
-            CWD,
-            destination,
-            Mode::from_raw_mode(stat.st_mode),
-            AtFlags::empty(),
-        )
-        .map_err(at_errno(destination))?;
+        copy.set_mode(stat).map_err(|errno| copy.error(errno))?;
     }
-    let times = Timestamps {
-        last_access: Timespec {
-            tv_sec: stat.st_atime,
-            tv_nsec: i64::try_from(stat.st_atime_nsec).unwrap_or(0),
-        },
-        last_modification: Timespec {
-            tv_sec: stat.st_mtime,
-            tv_nsec: i64::try_from(stat.st_mtime_nsec).unwrap_or(0),
-        },
-    };
-    rustix::fs::utimensat(CWD, destination, &times, AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(at_errno(destination))
+    copy.set_times(stat).map_err(|errno| copy.error(errno))
 }
 
 /// Every extended attribute the caller can read: `user.*`, `security.*`,
 /// `trusted.*` for root and the POSIX ACLs.
-fn copy_xattrs(source: &Path, destination: &Path) -> Result<(), CopyError> {
+fn copy_xattrs(source: Node<'_>, copy: Node<'_>) -> Result<(), CopyError> {
     for name in xattr_names(source)? {
         let value = xattr_value(source, &name)?;
-        rustix::fs::lsetxattr(
-            destination,
-            name.as_c_str(),
-            &value,
-            rustix::fs::XattrFlags::empty(),
-        )
-        .map_err(|errno| CopyError {
-            path: destination.join(format!("[{}]", name.to_string_lossy())),
+        copy.set_xattr(&name, &value).map_err(|errno| CopyError {
+            path: copy.path().join(format!("[{}]", name.to_string_lossy())),
             source: errno.into(),
         })?;
     }
     Ok(())
 }
 
-fn xattr_names(path: &Path) -> Result<Vec<CString>, CopyError> {
+fn xattr_names(node: Node<'_>) -> Result<Vec<CString>, CopyError> {
     let list = loop {
-        let size = match rustix::fs::llistxattr_query(path) {
+        let size = match node.list_xattrs(&mut []) {
             Ok(size) => size,
             Err(rustix::io::Errno::NOTSUP) => return Ok(Vec::new()),
-            Err(errno) => return Err(at_errno(path)(errno)),
+            Err(errno) => return Err(node.error(errno)),
         };
         if size == 0 {
             return Ok(Vec::new());
         }
         let mut list = vec![0; size];
-        match rustix::fs::llistxattr(path, &mut list[..]) {
+        match node.list_xattrs(&mut list) {
             Ok(length) => {
                 list.truncate(length);
                 break list;
             }
             // Grew in between: ask again.
             Err(rustix::io::Errno::RANGE) => continue,
-            Err(errno) => return Err(at_errno(path)(errno)),
+            Err(errno) => return Err(node.error(errno)),
         }
     };
     Ok(list
@@ -408,20 +466,22 @@ fn xattr_names(path: &Path) -> Result<Vec<CString>, CopyError> {
         .collect())
 }
 
-fn xattr_value(path: &Path, name: &CString) -> Result<Vec<u8>, CopyError> {
+fn xattr_value(node: Node<'_>, name: &CStr) -> Result<Vec<u8>, CopyError> {
     loop {
-        let size = rustix::fs::lgetxattr_query(path, name.as_c_str()).map_err(at_errno(path))?;
+        let size = node
+            .get_xattr(name, &mut [])
+            .map_err(|errno| node.error(errno))?;
         let mut value = vec![0; size];
         if size == 0 {
             return Ok(value);
         }
-        match rustix::fs::lgetxattr(path, name.as_c_str(), &mut value[..]) {
+        match node.get_xattr(name, &mut value) {
             Ok(length) => {
                 value.truncate(length);
                 return Ok(value);
             }
             Err(rustix::io::Errno::RANGE) => continue,
-            Err(errno) => return Err(at_errno(path)(errno)),
+            Err(errno) => return Err(node.error(errno)),
         }
     }
 }
