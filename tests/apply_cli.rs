@@ -35,6 +35,7 @@ enum Rebuild {
     Succeeds,
     FailsTest,
     HangsInTest,
+    FailsSwitch,
 }
 
 struct Scratch {
@@ -68,9 +69,14 @@ impl Scratch {
             Rebuild::Succeeds => "echo 'building the system configuration...'",
             Rebuild::FailsTest => "echo \"error: attribute 'nope' missing\" >&2; exit 1",
             Rebuild::HangsInTest => &format!("touch '{}'; exec sleep 600", started.display()),
+            Rebuild::FailsSwitch => "true",
+        };
+        let switch_branch = match rebuild {
+            Rebuild::FailsSwitch => "echo 'error: installing the boot loader failed' >&2; exit 1",
+            _ => "true",
         };
         let script = format!(
-            "#!/bin/sh\necho \"$1\" >> '{calls}'\nif [ \"$1\" = test ]; then {test_branch}; fi\necho \"activating ($1)\"\n",
+            "#!/bin/sh\necho \"$1\" >> '{calls}'\nif [ \"$1\" = test ]; then {test_branch}; fi\nif [ \"$1\" = switch ]; then {switch_branch}; fi\necho \"activating ($1)\"\n",
             calls = calls.display(),
         );
         let stand_in = tools.join("nixos-rebuild");
@@ -489,4 +495,36 @@ fn cancelling_during_the_data_move_undoes_it_and_changes_nothing() {
     assert_eq!(names, ["log"]);
     assert_eq!(fs::read_to_string(&scratch.config).unwrap(), edited);
     assert_eq!(scratch.calls(), "");
+}
+
+#[test]
+fn a_failed_switch_after_a_good_test_keeps_the_new_file_and_says_so() {
+    if !is_root() {
+        return;
+    }
+    let scratch = Scratch::new(Rebuild::FailsSwitch);
+    scratch.edit("add", "/var/lib/app");
+    let edited = fs::read(&scratch.config).unwrap();
+
+    let output = scratch.apply(&[]);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(scratch.calls(), "test\nswitch\n");
+    // The tested system runs with this file: it stays, and is the new
+    // starting point, so applying again only needs the switch.
+    assert_eq!(fs::read(&scratch.config).unwrap(), edited);
+    let applied = keepsake::apply::applied_path(&scratch.config);
+    assert_eq!(fs::read(applied).unwrap(), edited);
+    assert!(
+        stderr(&output).contains("not yet the boot default"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(events(&output).iter().any(|event| matches!(
+        event,
+        ApplyEvent::Failed {
+            step: ApplyStep::Activate,
+            ..
+        }
+    )));
 }
