@@ -289,7 +289,7 @@ impl Run<'_> {
             return Err(StepError::new(
                 step.failure_message(),
                 gettext_f(
-                    "{inner} is kept already and is inside {outer}; Keepsake cannot merge their stored data yet. Remove {inner} in the same edit only after moving its data by hand, or keep {outer}’s contents one by one.",
+                    "{inner} is kept already and lies inside {outer}, and Keepsake cannot merge their stored data yet. Keep the other paths inside {outer} one by one instead.",
                     &[("inner", &inner.absolute()), ("outer", &outer.absolute())],
                 ),
             ));
