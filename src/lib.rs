@@ -5,7 +5,9 @@
 //! The layers only depend downwards:
 //!
 //! * [`ui`] — libadwaita widgets (only with the `gui` feature): the install
-//!   wizard and the persistence editor.
+//!   wizard.
+//! * [`apply`] — on an installed system: the safe data move and
+//!   `nixos-rebuild` with the previous file restored on failure.
 //! * [`cli`] — the `keepsake` subcommands, without GTK.
 //! * [`install`] — the step list and its executor with UDisks and fake
 //!   backends.
@@ -17,6 +19,7 @@
 //! * [`nix`] — the Nix writer and the renderers of every generated file.
 //! * [`plan`] — the data model of an installation and its validation.
 
+pub mod apply;
 pub mod catalogue;
 pub mod cli;
 pub mod config;

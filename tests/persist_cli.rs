@@ -121,10 +121,18 @@ fn add_and_remove_write_atomically_and_keep_a_backup() {
         std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
         0o640
     );
+    // The first edit since the last apply also records what was applied,
+    // for `keepsake persist apply`.
     assert_eq!(
         names_in(dir.path()),
-        ["persistence.nix", "persistence.nix.keepsake-backup"]
+        [
+            "persistence.nix",
+            "persistence.nix.keepsake-applied",
+            "persistence.nix.keepsake-backup"
+        ]
     );
+    let applied = format!("{config}.keepsake-applied");
+    assert_eq!(std::fs::read_to_string(&applied).unwrap(), CONFIG);
 
     let removed = keepsake(&["persist", "remove", "/var/log", "--config", &config]);
     assert_eq!(removed.status.code(), Some(0), "{}", text(&removed.stderr));

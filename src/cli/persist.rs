@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! `keepsake persist list|add|remove`: read and edit what an installed
-//! system keeps, in the person's own configuration file.
+//! `keepsake persist list|add|remove|apply`: read and edit what an
+//! installed system keeps, in the person's own configuration file, and
+//! apply the edits.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use gettextrs::gettext;
 
+use crate::apply::{
+    self, Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline, record_baseline,
+};
 use crate::i18n::gettext_f;
+use crate::install::{CancelFlag, ToolDirs};
 use crate::nix::persistence_edit::{
     EditError, EntryKind, EntryLists, LocateError, NewEntry, Persistence, PersistenceDocument,
     Target, find_persistence_file, write_atomically,
@@ -34,6 +39,48 @@ pub enum PersistCommand {
     Add(EditArgs),
     /// Stop keeping a directory or file; its stored data stays.
     Remove(EditArgs),
+    /// Apply the edits made since the last apply (as root): copy the live
+    /// data of new entries to storage, then `nixos-rebuild test` and
+    /// `switch`; a failed test puts the file back as it was.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Make the new system the boot default now (the default).
+    #[arg(long, conflicts_with = "boot")]
+    pub switch: bool,
+    /// Make the new system the boot default from the next boot only.
+    #[arg(long)]
+    pub boot: bool,
+    /// The file to apply instead of the one `/etc/nixos` imports.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The live root, `/` unless testing on a scratch tree.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// When the storage root already holds data at a new entry's path:
+    /// which copy stays in place (the other is kept as a dated backup).
+    #[arg(long, value_name = "CHOICE")]
+    pub on_conflict: Option<ConflictArg>,
+    /// Print the progress events as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConflictArg {
+    KeepStored,
+    KeepLive,
+}
+
+impl From<ConflictArg> for ConflictChoice {
+    fn from(choice: ConflictArg) -> Self {
+        match choice {
+            ConflictArg::KeepStored => ConflictChoice::KeepStored,
+            ConflictArg::KeepLive => ConflictChoice::KeepLive,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +143,7 @@ pub fn run(args: PersistArgs) -> ExitCode {
         PersistCommand::List(args) => list(&args),
         PersistCommand::Add(args) => edit(&args, Operation::Add),
         PersistCommand::Remove(args) => edit(&args, Operation::Remove),
+        PersistCommand::Apply(args) => apply_edits(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -145,9 +193,15 @@ impl From<LocateError> for Failure {
 }
 
 fn open(config: Option<&Path>) -> Result<(PathBuf, PersistenceDocument), Failure> {
+    open_in(config, Path::new("/"))
+}
+
+/// The file `config` names, or the one the configuration below `root`
+/// imports.
+fn open_in(config: Option<&Path>, root: &Path) -> Result<(PathBuf, PersistenceDocument), Failure> {
     let file = match config {
         Some(file) => file.to_owned(),
-        None => find_persistence_file(Path::new("/"))?,
+        None => find_persistence_file(root)?,
     };
     let text = std::fs::read_to_string(&file).map_err(|error| {
         Failure::refused(gettext_f(
@@ -263,6 +317,17 @@ fn edit(args: &EditArgs, operation: Operation) -> Result<(), Failure> {
         eprintln!("{}", edit.change.describe());
         return Ok(());
     }
+    // The file as the running system was built from it, so that `apply`
+    // knows every edit since.
+    record_baseline(&file).map_err(|error| {
+        Failure::refused(gettext_f(
+            "Cannot record the applied version of {file}: {error}",
+            &[
+                ("file", &file.display().to_string()),
+                ("error", &error.to_string()),
+            ],
+        ))
+    })?;
     write_atomically(&file, &edit.text).map_err(|error| {
         Failure::refused(gettext_f(
             "Cannot write {file}: {error}",
@@ -274,4 +339,74 @@ fn edit(args: &EditArgs, operation: Operation) -> Result<(), Failure> {
     })?;
     println!("{}", edit.change.describe());
     Ok(())
+}
+
+fn apply_edits(args: &ApplyArgs) -> Result<(), Failure> {
+    if !rustix::process::geteuid().is_root() {
+        return Err(Failure::refused(gettext(
+            "Applying needs root; nothing was changed.",
+        )));
+    }
+    let (file, document) = open_in(args.config.as_deref(), &args.root)?;
+    let previous = read_baseline(&file, document.text()).map_err(|error| {
+        Failure::refused(gettext_f(
+            "Cannot read the applied version of {file}: {error}",
+            &[
+                ("file", &file.display().to_string()),
+                ("error", &error.to_string()),
+            ],
+        ))
+    })?;
+    let request = ApplyRequest {
+        file,
+        previous,
+        new_text: document.text().to_owned(),
+        live_root: args.root.clone(),
+        conflict: args.on_conflict.map(ConflictChoice::from),
+        activation: if args.boot {
+            Activation::Boot
+        } else {
+            Activation::Switch
+        },
+    };
+    let cancel = CancelFlag::new();
+    cancel
+        .raise_on_termination_signals()
+        .map_err(|error| Failure::refused(error.to_string()))?;
+    let json = args.json;
+    let result = apply::apply(&request, &ToolDirs::system(), &cancel, &mut |event| {
+        print_event(event, json)
+    });
+    match result {
+        Ok(_) => Ok(()),
+        Err(failure) if failure.conflict => Err(Failure::refused(format!(
+            "{}\n{}",
+            failure.detail,
+            gettext("Run again with --on-conflict keep-stored or --on-conflict keep-live.")
+        ))),
+        Err(failure) => Err(Failure::refused(failure.state.sentence())),
+    }
+}
+
+fn print_event(event: &ApplyEvent, json: bool) {
+    let text = if json {
+        event.to_json_line()
+    } else {
+        match event {
+            ApplyEvent::Started { number, title, .. } => {
+                format!("[{number}/{}] {title}\n", apply::ApplyStep::ALL.len())
+            }
+            ApplyEvent::Log { line, .. } => format!("  {line}\n"),
+            ApplyEvent::Failed {
+                message, detail, ..
+            } => format!("{message}\n  {detail}\n"),
+            ApplyEvent::Cancelled { .. } => format!("{}\n", gettext("Cancelled.")),
+            ApplyEvent::Completed { .. } => format!("{}\n", gettext("Applied.")),
+            ApplyEvent::Progress { .. }
+            | ApplyEvent::Finished { .. }
+            | ApplyEvent::Stopped { .. } => String::new(),
+        }
+    };
+    // A closed pipe must not stop an apply half-way.
+    let _ = io::stdout().write_all(text.as_bytes());
 }

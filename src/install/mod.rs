@@ -47,4 +47,5 @@ pub use self::helper_input::{
 pub use self::helper_process::{HelperExit, HelperMessage, HelperProcess};
 pub use self::mount_options::split_mount_options;
 pub use self::system::SystemBackend;
+pub(crate) use self::system::run_streaming;
 pub use self::tools::{NIXOS_PROFILE_BIN, TOOLS_DIR_VARIABLE, ToolDirs, ToolNotFound};

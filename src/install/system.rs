@@ -304,7 +304,7 @@ impl Backend for SystemBackend {
 /// Runs `program` (the command's program, found) with stdin closed and
 /// `search_path` as its PATH, passing its stdout and stderr lines on as
 /// they come, and kills it when `cancel` is raised.
-fn run_streaming(
+pub(crate) fn run_streaming(
     program: &Path,
     command: &ToolCommand,
     search_path: &std::ffi::OsStr,

@@ -24,10 +24,10 @@ pub use self::model::{
     Computed, ComputedReason, Entry, EntryKind, EntryLists, Persistence, Storage, UserEntries,
 };
 use self::reader::{Host, Layout, ListSite};
-pub use self::save::write_atomically;
+pub use self::save::{backup_path, write_atomically};
 use self::splice::Splice;
 use self::syntax::{LineIndex, attr_text, attrpath_names, quote};
-pub use self::validate::Rejection;
+pub use self::validate::{Rejection, kept_entry};
 use crate::i18n::gettext_f;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,8 +7,8 @@ use crate::plan::{
     Problem, is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
 };
 
-use super::model::Persistence;
-use super::{EditError, NewEntry};
+use super::model::{Entry, EntryLists, Persistence};
+use super::{EditError, NewEntry, Target};
 
 /// File systems the kernel provides at boot: keeping them is meaningless
 /// and bind-mounting over them breaks the system.
@@ -126,6 +126,43 @@ fn system_path(path: &str, storage: &str, persistence: &Persistence) -> Result<(
             path: path.to_owned(),
             under: (*under).to_owned(),
         });
+    }
+    Ok(())
+}
+
+/// The same rules for an entry already in a file (as `keepsake persist
+/// apply` finds it), and that no other storage root or list keeps its path.
+pub fn kept_entry(
+    entry: &Entry,
+    storage: &str,
+    user: Option<&str>,
+    persistence: &Persistence,
+) -> Result<(), Rejection> {
+    let new_entry = NewEntry {
+        target: Target {
+            kind: entry.kind,
+            path: entry.path.clone(),
+            user: user.map(str::to_owned),
+            storage: Some(storage.to_owned()),
+        },
+        owner: None,
+        group: None,
+        mode: None,
+    };
+    check(&new_entry, storage, persistence)?;
+    let same_path = persistence
+        .storages
+        .iter()
+        .filter_map(|s| s.lists(user))
+        .flat_map(EntryLists::iter)
+        .filter(|other| other.path == entry.path)
+        .count();
+    if same_path > 1 {
+        let path = entry.path.clone();
+        return Err(Rejection::Plan(match user {
+            None => Problem::EntryDuplicate { path },
+            Some(_) => Problem::HomeEntryDuplicate { path },
+        }));
     }
     Ok(())
 }
