@@ -552,6 +552,19 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         !disk_state.label().is_empty(),
         "the failure page says what the disk holds",
     );
+    let focused = wait_until(
+        "the focus on Try Again once the failure page is shown",
+        WIDGETS_DEADLINE,
+        || {
+            GtkWindowExt::focus(&driver.window)
+                .is_some_and(|focus| focus.widget_name() == "try-again")
+        },
+    )
+    .await;
+    tally.check(
+        focused.is_ok(),
+        "the failure page puts the focus on Try Again",
+    );
     driver.screenshots("11-failed").await?;
     driver.click("try-again").await;
     tally.check(driver.tag() == "review", "Try again returns to the review");

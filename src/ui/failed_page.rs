@@ -18,6 +18,8 @@ mod imp {
         pub(super) disk_state_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub(super) log_view: TemplateChild<gtk::TextView>,
+        #[template_child]
+        pub(super) try_again_button: TemplateChild<gtk::Button>,
     }
 
     #[glib::object_subclass]
@@ -42,7 +44,20 @@ mod imp {
 
     impl ObjectImpl for KsFailedPage {}
     impl WidgetImpl for KsFailedPage {}
-    impl NavigationPageImpl for KsFailedPage {}
+    impl NavigationPageImpl for KsFailedPage {
+        /// The way on, rather than the selectable disk-state sentence,
+        /// which would otherwise take the focus and show selected. After
+        /// the navigation view has placed its own focus.
+        fn shown(&self) {
+            self.parent_shown();
+            let button = self.try_again_button.get();
+            let label = self.disk_state_label.get();
+            glib::idle_add_local_once(move || {
+                button.grab_focus();
+                label.select_region(0, 0);
+            });
+        }
+    }
 }
 
 glib::wrapper! {
