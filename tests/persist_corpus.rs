@@ -352,39 +352,15 @@ fn sorted_lists(mut value: Value) -> Value {
 /// What impermanence makes of a module: per storage root, the paths as
 /// written.
 fn evaluate(name: &str, text: &str) -> Value {
-    let (impermanence, lib) = (
-        support::impermanence_source(),
-        support::nixpkgs_lib_source(),
-    );
     let scratch = tempfile::tempdir().unwrap();
     let module = scratch.path().join(name);
     std::fs::write(&module, text).unwrap();
-    let harness = support::manifest_dir().join("tests/nix/persist-eval.nix");
-    let output = support::nix_instantiate(
-        &[
-            "--eval",
-            "--strict",
-            "--json",
-            "--readonly-mode",
-            harness.to_str().unwrap(),
-            "--argstr",
-            "libDir",
-            lib.to_str().unwrap(),
-            "--argstr",
-            "impermanenceDir",
-            impermanence.to_str().unwrap(),
-            "--arg",
-            "module",
-            module.to_str().unwrap(),
-        ],
-        None,
+    let value = support::evaluate_harness(
+        "persist-eval.nix",
+        &["--arg", "module", module.to_str().unwrap()],
+        &format!("{name}\n{text}"),
     );
-    assert!(
-        output.status.success(),
-        "evaluating {name} failed:\n{}\n{text}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    sorted_lists(serde_json::from_slice(&output.stdout).unwrap())
+    sorted_lists(value)
 }
 
 fn evaluated_list<'a>(value: &'a mut Value, target: &Target) -> &'a mut Vec<Value> {

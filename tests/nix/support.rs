@@ -141,23 +141,40 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile]) {
     }
 }
 
+/// Evaluates the harness `tests/nix/<harness>` strictly to JSON against the
+/// pinned nixpkgs lib and impermanence, with `args` after them; `what`
+/// names the input in a failure.
+pub fn evaluate_harness(harness: &str, args: &[&str], what: &str) -> serde_json::Value {
+    let (_, impermanence, lib) = sources();
+    let harness = manifest_dir().join("tests/nix").join(harness);
+    let mut all = vec![
+        "--eval",
+        "--strict",
+        "--json",
+        "--readonly-mode",
+        harness.to_str().unwrap(),
+        "--argstr",
+        "libDir",
+        lib.to_str().unwrap(),
+        "--argstr",
+        "impermanenceDir",
+        impermanence.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let output = nix_instantiate(&all, None);
+    assert!(
+        output.status.success(),
+        "evaluating {what} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Evaluates rendered files with `tests/nix/eval.nix` and returns its JSON.
 pub fn evaluate_configuration(config_dir: &Path) -> serde_json::Value {
-    let (_, impermanence, lib) = sources();
-    let eval_nix = manifest_dir().join("tests/nix/eval.nix");
-    let output = nix_instantiate(
+    evaluate_harness(
+        "eval.nix",
         &[
-            "--eval",
-            "--strict",
-            "--json",
-            "--readonly-mode",
-            eval_nix.to_str().unwrap(),
-            "--argstr",
-            "libDir",
-            lib.to_str().unwrap(),
-            "--argstr",
-            "impermanenceDir",
-            impermanence.to_str().unwrap(),
             "--argstr",
             "configDir",
             config_dir.to_str().unwrap(),
@@ -168,15 +185,8 @@ pub fn evaluate_configuration(config_dir: &Path) -> serde_json::Value {
             "expectedSha256",
             keepsake::nix::IMPERMANENCE_SHA256,
         ],
-        None,
-    );
-    assert!(
-        output.status.success(),
-        "evaluating {} failed:\n{}",
-        config_dir.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+        &config_dir.display().to_string(),
+    )
 }
 
 const HASH: &str = "$y$j9T$HpIFY0O8.QXQbrMticl7Q.$TBZj/CrhA03cdAfMNBQfr84waJ0NgN5cO53IlYjild6";
