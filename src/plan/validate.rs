@@ -287,10 +287,14 @@ impl Problem {
                 "Swap can be at most {size} GiB. Make it smaller.",
                 &[("size", &maximum_gib.to_string())],
             ),
-            TmpfsSizeInvalid => gettext_f(
-                "The root file system needs a size between 1 and 100 % of the memory, or between 1 and {maximum} MiB.",
-                &[("maximum", &TmpfsSize::MAXIMUM_MIB.to_string())],
-            ),
+            TmpfsSizeInvalid => {
+                // xgettext:no-c-format
+                // ("100 % of" is no printf directive, whatever xgettext guesses.)
+                gettext_f(
+                    "The root file system needs a size between 1 and 100 % of the memory, or between 1 and {maximum} MiB.",
+                    &[("maximum", &TmpfsSize::MAXIMUM_MIB.to_string())],
+                )
+            }
             EntryNotAbsolute { path } => gettext_f(
                 "“{path}” is not a clean absolute path. Start it with “/” and leave out “.”, “..”, doubled or trailing slashes.",
                 &[("path", &shown(path))],

@@ -231,7 +231,9 @@ fn candidate(group: &Arc<Group>, stats: Stats, catalogue: &Catalogue) -> Candida
         (Some((preset, path)), _) => (
             Owner::Preset {
                 id: preset.id.clone(),
-                name: preset.name.clone(),
+                // Names and reasons come from data/presets, extracted into
+                // the catalogue by build-aux/extract-data-strings.
+                name: gettext(&preset.name),
             },
             path.advice,
             gettext(&path.reason),
@@ -331,10 +333,11 @@ impl Note {
 }
 
 impl SkipReason {
-    /// For people; entries of the skip list bring their own English reason.
+    /// Translated, for people.
     pub fn message(&self) -> String {
         match self {
-            SkipReason::Listed(reason) => reason.clone(),
+            // Extracted from data/scan/skip.toml by build-aux/extract-data-strings.
+            SkipReason::Listed(reason) => gettext(reason),
             SkipReason::Kept => gettext("Kept by the configuration."),
             SkipReason::Storage => gettext("A storage root, kept by design."),
             SkipReason::Mount => gettext("A mount point."),
