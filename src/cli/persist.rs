@@ -236,6 +236,7 @@ fn describe(file: &Path, persistence: &Persistence) -> String {
         if storage.enable == Some(false) {
             text.push_str(&format!(
                 "\n{}\n",
+                // Translators: {root} is the path of a storage root, such as /persist, whose configuration is switched off.
                 gettext_f("{root} (disabled)", &[("root", &storage.root)])
             ));
         } else {
@@ -258,6 +259,7 @@ fn describe(file: &Path, persistence: &Persistence) -> String {
         for computed in &persistence.computed {
             text.push_str(&format!(
                 "  {}\n",
+                // Translators: {place} is a Nix attribute path; {reason} completes “cannot be edited because …” (an “it …” text).
                 gettext_f(
                     "line {line}: {place}: {reason}",
                     &[

@@ -108,6 +108,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
         }
         Err(problem) => eprintln!(
             "keepsake scan: {}",
+            // Translators: {problem} is a full sentence.
             gettext_f(
                 "{problem} What the configuration keeps may be listed too; name the file with --config.",
                 &[("problem", &problem)],
@@ -290,6 +291,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
     for candidate in &report.candidates {
         let owner = match &candidate.owner {
             Owner::Preset { id, name } if enabled.contains(id.as_str()) => {
+                // Translators: {name} is the name of a preset, such as “NetworkManager”.
                 gettext_f("{name}, enabled", &[("name", name)])
             }
             owner => owner_name(owner),
@@ -311,6 +313,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
             .newest
             .map(|newest| newest.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
+        // Translators: {files} is a count such as “3 files”, {newest} a date and time, {reason} a full sentence.
         let details = gettext_f(
             "{files}, changed {newest}. {reason}",
             &[
@@ -329,6 +332,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
     writeln!(
         out,
         "\n{}",
+        // Translators: {size} is an amount of data such as “1.2 GB”.
         gettext_f(
             "{size} would be lost at the next reboot.",
             &[("size", &format_size(total))]

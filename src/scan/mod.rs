@@ -45,7 +45,7 @@ use gettextrs::gettext;
 use thiserror::Error;
 
 use crate::catalogue::{Advice, Catalogue};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, ngettext_f};
 
 mod escape;
 mod mountinfo;
@@ -324,9 +324,11 @@ impl Note {
                     &[("error", &error)],
                 )
             }
-            Problem::TooManyCandidates(limit) => gettext_f(
-                "More than {limit} candidates; the rest are counted in their parent folders.",
-                &[("limit", &limit.to_string())],
+            Problem::TooManyCandidates(limit) => ngettext_f(
+                "More than {n} candidate; the rest are counted in their parent folders.",
+                "More than {n} candidates; the rest are counted in their parent folders.",
+                u32::try_from(limit).unwrap_or(u32::MAX),
+                &[],
             ),
         }
     }

@@ -88,6 +88,7 @@ impl EditError {
                 "“{path}” is not among the entries written as literals, so there is nothing to remove.",
                 &[("path", path)],
             ),
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories; {reason} is one of the “it …” texts.
             EditError::TargetComputed { place, reason } => gettext_f(
                 "{place} cannot be edited because {reason}.",
                 &[("place", place), ("reason", &reason.message())],
@@ -182,14 +183,17 @@ pub enum Change {
 impl Change {
     pub fn describe(&self) -> String {
         match self {
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::AddedToList { place, line } => gettext_f(
                 "Added to the list {place} at line {line}.",
                 &[("place", place), ("line", &line.to_string())],
             ),
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::AddedBinding { place, line } => gettext_f(
                 "Added {place} as a new binding at line {line}.",
                 &[("place", place), ("line", &line.to_string())],
             ),
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::Removed { place, line } => gettext_f(
                 "Removed from {place} at line {line}.",
                 &[("place", place), ("line", &line.to_string())],
