@@ -24,8 +24,13 @@ def _unquote(text: str) -> str:
 
 def read(path: Path) -> list[Entry]:
     """Every entry, the header (msgid "") first; obsolete (#~) ones marked."""
+    return read_text(path.read_text(encoding="utf-8"))
+
+
+def read_text(text: str) -> list[Entry]:
+    """The entries of a PO file's text, as `read` gives them."""
     entries, entry, target = [], None, None
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in text.splitlines() + [""]:
         line = raw.strip()
         obsolete = line.startswith("#~")
         if obsolete:
