@@ -186,3 +186,73 @@ fn a_catalogue_missing_a_message_fails() {
         &["xx.po", "lacks msgid \"Welcome\"", "msgmerge --update"],
     );
 }
+
+/// What xgettext, reading Rust as C, gets wrong unless build-aux/update-pot
+/// hands it build-aux/rust_gettext.py's C-safe copy: lifetimes and character
+/// literals (unterminated C character constants that swallow the rest of the
+/// line), raw strings, backslash line continuations, and translator comments
+/// above a call whose string is on the next line.
+#[test]
+fn update_pot_reads_rust_that_c_misreads() {
+    let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a scratch directory under target/");
+    let source = scratch.path().join("tricky.rs");
+    fs::write(
+        &source,
+        r###"fn lifetime<'a>(items: &'a [&'a str]) -> String { gettext("after a lifetime") }
+fn quote() -> char { '"' } fn after_quote() -> String { gettext("after a quote character") }
+fn raw() -> String { gettext(r#"raw "quoted" text"#) }
+fn continued() -> String {
+    gettext("one \
+             two")
+}
+fn commented() -> String {
+    // Translators: binds across the line break.
+    gettext_f(
+        "{x} on the next line",
+        &[("x", "1")],
+    )
+}
+fn plural(n: u32) -> String { ngettext_f("{n} thing", "{n} things", n, &[]) }
+fn escaped() -> String { gettext("tab\there \u{2014} dash") }
+"###,
+    )
+    .expect("the Rust fixture is written");
+    let relative = source
+        .strip_prefix(root())
+        .expect("CARGO_TARGET_TMPDIR lies in the checkout");
+    let list = scratch.path().join("POTFILES");
+    fs::write(&list, format!("{}\n", relative.display())).expect("the file list is written");
+    let pot = scratch.path().join("tricky.pot");
+    let output = Command::new(root().join("build-aux/update-pot"))
+        .arg(&pot)
+        .arg(&list)
+        .output()
+        .expect("build-aux/update-pot runs");
+    assert!(
+        output.status.success(),
+        "build-aux/update-pot failed: {output:?}"
+    );
+    let pot = fs::read_to_string(&pot).expect("the template was written");
+    for expected in [
+        "msgid \"after a lifetime\"",
+        "msgid \"after a quote character\"",
+        "msgid \"raw \\\"quoted\\\" text\"",
+        "msgid \"one two\"",
+        "#. Translators: binds across the line break.\n#: ",
+        "msgid \"{n} thing\"\nmsgid_plural \"{n} things\"",
+        "msgid \"tab\\there — dash\"",
+    ] {
+        assert!(
+            pot.contains(expected),
+            "the template lacks {expected:?}:\n{pot}"
+        );
+    }
+    let comment = pot
+        .find("#. Translators: binds across the line break.")
+        .expect("the translator comment is in the template");
+    assert!(
+        pot[comment..].lines().nth(2) == Some("msgid \"{x} on the next line\""),
+        "the translator comment is not on “{{x}} on the next line”:\n{pot}"
+    );
+}
