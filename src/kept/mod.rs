@@ -10,11 +10,15 @@
 //! trees, so the GUI calls them off its main thread.
 
 mod demo;
+mod installed;
+mod orphans;
 mod size;
 mod status;
 mod view;
 
 pub use self::demo::DemoSystem;
+pub use self::installed::{SystemKind, system_kind};
+pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
 pub use self::size::allocated_bytes;
 pub use self::status::{Activity, EntryStatus, KnownPath, entry_statuses, known_path};
 pub use self::view::SystemView;
