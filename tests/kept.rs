@@ -151,3 +151,52 @@ fn a_link_out_of_the_storage_root_is_not_followed() {
     );
     assert!(view.host_path("/var/lib/docker").exists());
 }
+
+#[test]
+fn a_new_password_hash_replaces_the_file_with_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use keepsake::kept::{PasswordError, password_file, set_password};
+    use keepsake::plan::Secret;
+    let (_dir, demo) = demo();
+    let view = demo.view();
+    assert_eq!(password_file(&view, "alice").unwrap(), demo.password_file);
+    assert!(matches!(
+        password_file(&view, "bob"),
+        Err(PasswordError::NoPasswordFile { .. })
+    ));
+    let host = view.host_path(&demo.password_file);
+    let before = fs::read_to_string(&host).unwrap();
+    let written = set_password(&view, "alice", &Secret::new("correct horse".to_owned())).unwrap();
+    assert_eq!(written, demo.password_file);
+    let after = fs::read_to_string(&host).unwrap();
+    assert_ne!(before, after);
+    assert!(after.starts_with("$y$") && after.ends_with('\n'), "{after}");
+    assert!(keepsake::plan::is_well_formed_hash(after.trim_end()));
+    assert_eq!(
+        fs::metadata(&host).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let leftovers: Vec<_> = fs::read_dir(host.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["alice"], "no temporary file is left");
+}
+
+#[test]
+fn mutable_users_are_refused() {
+    use keepsake::kept::{PasswordError, password_file};
+    let (_dir, demo) = demo();
+    let users = demo.root.join("etc/nixos/users.nix");
+    let text = fs::read_to_string(&users).unwrap();
+    fs::write(
+        &users,
+        text.replace("mutableUsers = false", "mutableUsers = true"),
+    )
+    .unwrap();
+    assert!(matches!(
+        password_file(&demo.view(), "alice"),
+        Err(PasswordError::MutableUsers)
+    ));
+}

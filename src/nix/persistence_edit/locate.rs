@@ -209,18 +209,19 @@ pub fn absolute_literals(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `hashedPasswordFile` of `user` written as a literal in `text`, in
-/// any of the usual forms (`users.users.alice.hashedPasswordFile = …;`,
-/// nested `users = { users.alice = { … }; };`, under `config = …` or
-/// `lib.mkIf`).
-pub fn hashed_password_file(text: &str, user: &str) -> Option<String> {
+/// The value of the setting `names` (such as `["users", "mutableUsers"]`)
+/// when `text` writes it as a literal, in any of the usual forms
+/// (`users.users.alice.hashedPasswordFile = …;`, nested
+/// `users = { users.alice = { … }; };`, under `config = …` or
+/// `lib.mkIf`). Path literals are returned as strings.
+pub fn literal_setting(text: &str, names: &[&str]) -> Option<serde_json::Value> {
     let tree = ast::Root::parse(text).tree();
     tree.syntax()
         .descendants()
         .filter_map(ast::AttrpathValue::cast)
         .find_map(|binding| {
-            let mut names = binding.attrpath().and_then(|p| attrpath_names(&p))?;
-            // The names of the bindings around this one, innermost last.
+            let mut full = binding.attrpath().and_then(|p| attrpath_names(&p))?;
+            // The names of the bindings around this one.
             for outer in binding
                 .syntax()
                 .ancestors()
@@ -228,25 +229,30 @@ pub fn hashed_password_file(text: &str, user: &str) -> Option<String> {
                 .filter_map(ast::AttrpathValue::cast)
             {
                 let mut outer_names = outer.attrpath().and_then(|p| attrpath_names(&p))?;
-                outer_names.append(&mut names);
-                names = outer_names;
+                outer_names.append(&mut full);
+                full = outer_names;
             }
-            let names: Vec<&str> = names
+            let full: Vec<&str> = full
                 .iter()
                 .map(String::as_str)
                 .skip_while(|name| *name == "config")
                 .collect();
-            if names != ["users", "users", user, "hashedPasswordFile"] {
+            if full != names {
                 return None;
             }
             match binding.value()? {
-                ast::Expr::Str(string) => syntax::literal_str(&string).ok(),
                 ast::Expr::PathAbs(path) if path.syntax().children().next().is_none() => {
-                    Some(path.syntax().text().to_string())
+                    Some(serde_json::Value::String(path.syntax().text().to_string()))
                 }
-                _ => None,
+                value => syntax::literal_json(&value).ok(),
             }
         })
+}
+
+/// The `hashedPasswordFile` of `user` when `text` writes it as a literal.
+pub fn hashed_password_file(text: &str, user: &str) -> Option<String> {
+    literal_setting(text, &["users", "users", user, "hashedPasswordFile"])
+        .and_then(|value| value.as_str().map(str::to_owned))
 }
 
 #[cfg(test)]
@@ -270,6 +276,10 @@ mod tests {
         }
         let computed = r#"{ config, ... }: { users.users.alice.hashedPasswordFile = config.sops.secrets.alice.path; }"#;
         assert_eq!(hashed_password_file(computed, "alice"), None);
+        assert_eq!(
+            literal_setting(forms[1], &["users", "mutableUsers"]),
+            Some(serde_json::Value::Bool(false))
+        );
     }
 
     #[test]
