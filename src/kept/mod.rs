@@ -10,6 +10,7 @@
 //! trees, so the GUI calls them off its main thread.
 
 mod demo;
+mod helper;
 mod installed;
 mod orphans;
 mod password;
@@ -18,6 +19,11 @@ mod status;
 mod view;
 
 pub use self::demo::DemoSystem;
+pub use self::helper::{
+    ActivationInput, ApplyInput, ConflictInput, DeleteOrphanInput, EditorEvent, EditorMode,
+    SetPasswordInput, TaskEvent, apply_request, editor_helper_command, run_delete_orphan,
+    run_set_password,
+};
 pub use self::installed::{SystemKind, system_kind};
 pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
 pub use self::password::{
