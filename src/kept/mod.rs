@@ -11,7 +11,9 @@
 
 mod demo;
 mod helper;
+mod ignored;
 mod installed;
+mod lost;
 mod orphans;
 mod password;
 mod size;
@@ -24,7 +26,9 @@ pub use self::helper::{
     SetPasswordInput, TaskEvent, apply_request, editor_helper_command, run_delete_orphan,
     run_set_password,
 };
+pub use self::ignored::IgnoredPaths;
 pub use self::installed::{SystemKind, system_kind};
+pub use self::lost::{Lost, lost_candidates, scan_lost};
 pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
 pub use self::password::{
     PasswordError, password_file, password_takes_effect, set_password, write_hash_file,
