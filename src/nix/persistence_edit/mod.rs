@@ -8,6 +8,7 @@
 //! diff. Values that are not literals are reported as [`Computed`] and never
 //! rewritten.
 
+mod create;
 mod locate;
 mod model;
 mod reader;
@@ -19,6 +20,7 @@ mod validate;
 use gettextrs::gettext;
 use rnix::ast::{self, HasEntry};
 
+pub use self::create::{CreateError, NEW_MODULE_NAME, NewModule, new_module_text, plan_new_module};
 pub use self::locate::{
     LocateError, absolute_literals, configuration_files, find_persistence_file,
     hashed_password_file, literal_setting,
