@@ -184,6 +184,17 @@ pub fn plan_new_module(
     })
 }
 
+/// [`plan_new_module`] for `/etc/nixos/configuration.nix` of the system
+/// whose `/` is `root`.
+pub fn plan_new_module_for_system(root: &Path, storage: &str) -> Result<NewModule, CreateError> {
+    let importer = root.join("etc/nixos/configuration.nix");
+    let text = std::fs::read_to_string(&importer).map_err(|error| CreateError::Io {
+        file: importer.clone(),
+        error: error.to_string(),
+    })?;
+    plan_new_module(&importer, &text, storage)
+}
+
 /// The attribute set a module file evaluates to: the file itself, or the
 /// body of the function it is, through `let … in` and parentheses.
 fn module_set(expr: ast::Expr) -> Option<ast::AttrSet> {

@@ -20,7 +20,10 @@ mod validate;
 use gettextrs::gettext;
 use rnix::ast::{self, HasEntry};
 
-pub use self::create::{CreateError, NEW_MODULE_NAME, NewModule, new_module_text, plan_new_module};
+pub use self::create::{
+    CreateError, NEW_MODULE_NAME, NewModule, new_module_text, plan_new_module,
+    plan_new_module_for_system,
+};
 pub use self::locate::{
     LocateError, absolute_literals, configuration_files, find_persistence_file,
     hashed_password_file, literal_setting,
