@@ -284,10 +284,9 @@ impl KsPersistencePage {
                 .valign(gtk::Align::Center)
                 .build();
             keep_button.set_widget_name(&format!("preset:{}", preset.id));
-            keep_button.update_property(&[gtk::accessible::Property::Label(&gettext_f(
-                "Keep the files of {name}",
-                &[("name", &name)],
-            ))]);
+            // Translators: what screen readers say for a preset's Keep button; {name} is a program or service, such as “Docker”.
+            let keep_label = gettext_f("Keep the files of {name}", &[("name", &name)]);
+            keep_button.update_property(&[gtk::accessible::Property::Label(&keep_label)]);
             let id = preset.id.clone();
             keep_button.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]
