@@ -292,7 +292,10 @@ mod tests {
         }
         assert_eq!(plan.persistence.directories, before.directories);
         assert_eq!(plan.persistence.users, before.users);
-        assert_eq!(plan.persistence.presets, ["nixos", "firefox"]);
+        assert_eq!(
+            plan.persistence.presets[before.presets.len()..],
+            ["nixos", "firefox"]
+        );
 
         // The journal is inside the persisted /var/log; the rest of
         // systemd's paths are not.
