@@ -7,7 +7,9 @@
 //! links GTK.
 //!
 //! Exit status: 0 installed, 1 the install failed or was cancelled (the
-//! events say why and what the disk holds), 2 the input was unusable.
+//! events say why and what the disk holds), 2 the input was unusable. The
+//! GUI names this mode `install` as the first argument, so that pkexec
+//! matches the policy's install action by its `exec.argv1`.
 //!
 //! The editor's modes are named by the first argument: `apply`,
 //! `delete-orphan`, `set-password` (see [`keepsake::kept::EditorMode`]
