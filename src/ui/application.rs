@@ -9,6 +9,7 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::KsWindow;
+use super::editor::{self, KsEditorWindow};
 use crate::cli::GuiOptions;
 use crate::config;
 
@@ -21,6 +22,10 @@ mod imp {
         /// Fake disks and a simulated install.
         #[property(get, construct_only)]
         pub(super) demo: Cell<bool>,
+        /// The persistence editor instead of the installer.
+        #[property(get, construct_only)]
+        pub(super) edit: Cell<bool>,
+        pub(super) config: RefCell<Option<PathBuf>>,
         pub(super) screenshot: RefCell<Option<PathBuf>>,
         pub(super) launched: OnceCell<Instant>,
     }
@@ -52,7 +57,12 @@ mod imp {
                 window.present();
                 return;
             }
-            let window = KsWindow::new(&app);
+            let window: gtk::Window = if app.edit() {
+                let opened = editor::open(self.config.borrow().as_deref(), PathBuf::from("/"));
+                KsEditorWindow::new(&app, opened).upcast()
+            } else {
+                KsWindow::new(&app).upcast()
+            };
             if let Some(path) = self.screenshot.borrow().clone() {
                 let launched = *self.launched.get().expect("set in KsApplication::new");
                 super::super::screenshot::save_after_first_frame(&window, path, launched);
@@ -77,7 +87,9 @@ impl KsApplication {
             .property("application-id", config::APP_ID)
             .property("resource-base-path", "/io/github/keepsake/Keepsake/")
             .property("demo", options.demo)
+            .property("edit", options.edit)
             .build();
+        app.imp().config.replace(options.config.clone());
         app.imp().screenshot.replace(options.screenshot.clone());
         app.imp()
             .launched

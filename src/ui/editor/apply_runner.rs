@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Where an apply runs: `keepsake-helper apply` under pkexec, or in demo
+//! mode a thread running the same engine on the scratch root. Either way
+//! its events come back over one channel.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use zeroize::Zeroizing;
+
+use crate::apply::{self, Activation, ApplyEvent, ApplyRequest, read_baseline};
+use crate::install::{CancelFlag, HelperExit, HelperMessage, HelperProcess, ToolDirs};
+
+/// What the apply dialog receives, in order; `Exited` is last.
+#[derive(Debug, Clone)]
+pub enum ApplyMessage {
+    Event(ApplyEvent),
+    /// A line that is not an event (pkexec's or the helper's own words).
+    Output(String),
+    Exited(HelperExit),
+}
+
+/// Stops a run at its next safe point.
+#[derive(Debug)]
+pub enum Stopper {
+    Flag(CancelFlag),
+    Helper(HelperProcess),
+}
+
+impl Stopper {
+    pub fn stop(&self) -> Result<(), String> {
+        match self {
+            Stopper::Flag(flag) => {
+                flag.cancel();
+                Ok(())
+            }
+            Stopper::Helper(helper) => helper.request_cancel().map_err(|error| error.to_string()),
+        }
+    }
+}
+
+/// Everything an apply of the editor's pending changes needs.
+#[derive(Debug, Clone)]
+pub struct ApplyRun {
+    pub file: PathBuf,
+    /// The file as the editor read it.
+    pub original: String,
+    pub new_text: String,
+    pub live_root: PathBuf,
+    pub activation: Activation,
+}
+
+impl ApplyRun {
+    fn request(&self) -> ApplyRequest {
+        // What to put back after a failed test: the version the running
+        // system was built from, which may predate edits made with
+        // `keepsake persist add`.
+        let previous =
+            read_baseline(&self.file, &self.original).unwrap_or_else(|_| self.original.clone());
+        ApplyRequest {
+            file: self.file.clone(),
+            previous,
+            new_text: self.new_text.clone(),
+            live_root: self.live_root.clone(),
+            conflict: None,
+            activation: self.activation,
+        }
+    }
+
+    /// Runs the engine in a thread, as the desktop user, on the scratch root.
+    pub fn start_demo(
+        &self,
+    ) -> (
+        async_channel::Receiver<ApplyMessage>,
+        Result<Stopper, String>,
+    ) {
+        let (sender, receiver) = async_channel::unbounded();
+        let request = self.request();
+        let cancel = CancelFlag::new();
+        let flag = cancel.clone();
+        std::thread::spawn(move || {
+            // A closed channel means the dialog is gone.
+            let result = apply::apply(&request, &ToolDirs::system(), &cancel, &mut |event| {
+                let _ = sender.send_blocking(ApplyMessage::Event(event.clone()));
+            });
+            let exit = match result {
+                Ok(_) => HelperExit::Succeeded,
+                Err(_) => HelperExit::Failed(Some(1)),
+            };
+            let _ = sender.send_blocking(ApplyMessage::Exited(exit));
+        });
+        (receiver, Ok(Stopper::Flag(flag)))
+    }
+
+    /// Runs `pkexec keepsake-helper apply` with the request on its stdin.
+    pub fn start_helper(
+        &self,
+    ) -> (
+        async_channel::Receiver<ApplyMessage>,
+        Result<Stopper, String>,
+    ) {
+        let (sender, receiver) = async_channel::unbounded();
+        let (helper_sender, helper_receiver) = async_channel::unbounded();
+        // The helper's lines are install events to its reader; apply
+        // events arrive as plain lines and are parsed here.
+        std::thread::spawn(move || {
+            while let Ok(message) = helper_receiver.recv_blocking() {
+                let message = match message {
+                    HelperMessage::Output(line) => match ApplyEvent::from_json_line(&line) {
+                        Ok(event) => ApplyMessage::Event(event),
+                        Err(_) => ApplyMessage::Output(line),
+                    },
+                    HelperMessage::Exited(exit) => ApplyMessage::Exited(exit),
+                    HelperMessage::Event(event) => {
+                        ApplyMessage::Output(event.to_json_line().trim_end().to_owned())
+                    }
+                };
+                if sender.send_blocking(message).is_err() {
+                    return;
+                }
+            }
+        });
+        let command: [OsString; 4] = [
+            "pkexec".into(),
+            helper_path().into_os_string(),
+            "apply".into(),
+            "--cancel-when-input-closes".into(),
+        ];
+        let input = Zeroizing::new(helper_input(&self.request()));
+        let started = HelperProcess::start(&command, input, helper_sender)
+            .map(Stopper::Helper)
+            .map_err(|error| error.to_string());
+        (receiver, started)
+    }
+}
+
+/// The request as the helper's `apply` mode reads it.
+fn helper_input(request: &ApplyRequest) -> String {
+    serde_json::json!({
+        "file": request.file,
+        "previous": request.previous,
+        "new_text": request.new_text,
+        "activation": match request.activation {
+            Activation::Switch => "switch",
+            Activation::Boot => "boot",
+        },
+    })
+    .to_string()
+        + "\n"
+}
+
+/// The helper is installed next to `keepsake` (meson) or built next to it
+/// (cargo).
+fn helper_path() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("keepsake-helper")))
+        .unwrap_or_else(|| PathBuf::from("keepsake-helper"))
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The editor's window: its pages in a view stack (a bar at the bottom on
+//! narrow screens), the banner that counts pending changes, and the review
+//! and apply dialogs it opens.
+
+use std::cell::OnceCell;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use super::{KsApplyDialog, KsEditorModel, KsKeptPage, KsLostPage, KsReviewDialog};
+use crate::apply::Activation;
+use crate::config;
+use crate::i18n::ngettext_f;
+use crate::ui::KsApplication;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/editor-window.ui")]
+    pub struct KsEditorWindow {
+        #[template_child]
+        pub(super) toast_overlay: TemplateChild<adw::ToastOverlay>,
+        #[template_child]
+        pub(super) changes_banner: TemplateChild<adw::Banner>,
+        #[template_child]
+        pub(super) content_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub(super) view_stack: TemplateChild<adw::ViewStack>,
+        #[template_child]
+        pub(super) error_page: TemplateChild<adw::StatusPage>,
+        #[template_child]
+        pub(super) kept_page: TemplateChild<KsKeptPage>,
+        #[template_child]
+        pub(super) lost_page: TemplateChild<KsLostPage>,
+        pub(super) model: OnceCell<KsEditorModel>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsEditorWindow {
+        const NAME: &'static str = "KsEditorWindow";
+        type Type = super::KsEditorWindow;
+        type ParentType = adw::ApplicationWindow;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.install_action("editor.review", None, |window, _, _| {
+                window.review();
+            });
+            klass.install_action("editor.add", None, |window, _, _| {
+                window.imp().kept_page.show_add_dialog();
+            });
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for KsEditorWindow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            if config::PROFILE == "development" {
+                self.obj().add_css_class("devel");
+            }
+        }
+    }
+
+    impl WidgetImpl for KsEditorWindow {}
+    impl WindowImpl for KsEditorWindow {}
+    impl ApplicationWindowImpl for KsEditorWindow {}
+    impl AdwApplicationWindowImpl for KsEditorWindow {}
+}
+
+glib::wrapper! {
+    pub struct KsEditorWindow(ObjectSubclass<imp::KsEditorWindow>)
+        @extends gtk::Widget, gtk::Window, gtk::ApplicationWindow, adw::ApplicationWindow,
+        @implements gio::ActionGroup, gio::ActionMap, gtk::Accessible, gtk::Buildable,
+            gtk::ConstraintTarget, gtk::Native, gtk::Root, gtk::ShortcutManager;
+}
+
+impl KsEditorWindow {
+    /// A window editing `model`, or explaining `problem` when the
+    /// configuration could not be read.
+    pub fn new(app: &KsApplication, opened: Result<KsEditorModel, String>) -> Self {
+        let window: Self = glib::Object::builder().property("application", app).build();
+        let imp = window.imp();
+        match opened {
+            Ok(model) => {
+                imp.kept_page.set_model(&model);
+                imp.lost_page.set_model(&model);
+                model.connect_changed(glib::clone!(
+                    #[weak]
+                    window,
+                    move |_| window.update_banner()
+                ));
+                imp.model.set(model).expect("a new window has no model yet");
+                window.update_banner();
+            }
+            Err(problem) => {
+                imp.error_page.set_description(Some(&problem));
+                imp.content_stack.set_visible_child_name("error");
+                window.action_set_enabled("editor.review", false);
+                window.action_set_enabled("editor.add", false);
+            }
+        }
+        window
+    }
+
+    pub fn model(&self) -> Option<KsEditorModel> {
+        self.imp().model.get().cloned()
+    }
+
+    pub fn view_stack(&self) -> adw::ViewStack {
+        self.imp().view_stack.get()
+    }
+
+    pub fn add_toast(&self, toast: adw::Toast) {
+        self.imp().toast_overlay.add_toast(toast);
+    }
+
+    fn update_banner(&self) {
+        let Some(model) = self.model() else {
+            return;
+        };
+        let count = model.n_changes();
+        let banner = &self.imp().changes_banner;
+        banner.set_title(&ngettext_f(
+            "{n} change waiting to be applied",
+            "{n} changes waiting to be applied",
+            u32::try_from(count).unwrap_or(u32::MAX),
+            &[],
+        ));
+        banner.set_revealed(count > 0);
+        self.action_set_enabled("editor.review", count > 0);
+    }
+
+    fn review(&self) {
+        let Some(model) = self.model() else {
+            return;
+        };
+        let dialog = KsReviewDialog::new(&model);
+        dialog.connect_apply(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, activation| window.apply(activation)
+        ));
+        dialog.present(Some(self));
+    }
+
+    fn apply(&self, activation: Activation) {
+        let Some(model) = self.model() else {
+            return;
+        };
+        let demo = self
+            .application()
+            .and_downcast::<KsApplication>()
+            .is_some_and(|app| app.demo());
+        let dialog = KsApplyDialog::new(&model, demo);
+        dialog.present(Some(self));
+        dialog.start(activation);
+    }
+}
