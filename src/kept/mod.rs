@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! What an installed system keeps, seen from the running system: the
+//! state of every entry (stored size, active now, what it is for), orphans
+//! in the storage roots, whether Keepsake runs on an installed system at
+//! all, and a fake installed system for the demo and the tests.
+//!
+//! Everything here reads a [`SystemView`]: a directory standing for `/`
+//! and the text of a `mountinfo` file, so that tests and `--demo --edit`
+//! work without bind mounts or root. Nothing here links GTK; sizes walk
+//! trees, so the GUI calls them off its main thread.
+
+mod demo;
+mod size;
+mod status;
+mod view;
+
+pub use self::demo::DemoSystem;
+pub use self::size::allocated_bytes;
+pub use self::status::{Activity, EntryStatus, KnownPath, entry_statuses, known_path};
+pub use self::view::SystemView;
