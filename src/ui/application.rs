@@ -9,7 +9,9 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::KsWindow;
-use super::editor::{self, KsEditorWindow};
+use super::editor::{self, KsEditorModel, KsEditorWindow};
+use crate::i18n::gettext_f;
+use crate::kept::{DemoSystem, SystemView};
 use crate::cli::GuiOptions;
 use crate::config;
 
@@ -26,6 +28,8 @@ mod imp {
         #[property(get, construct_only)]
         pub(super) edit: Cell<bool>,
         pub(super) config: RefCell<Option<PathBuf>>,
+        /// The fake installed system of `--demo --edit`, removed at exit.
+        pub(super) demo_system: RefCell<Option<tempfile::TempDir>>,
         pub(super) screenshot: RefCell<Option<PathBuf>>,
         pub(super) launched: OnceCell<Instant>,
     }
@@ -50,6 +54,12 @@ mod imp {
             app.set_accels_for_action("window.close", &["<Control>w"]);
         }
 
+        fn shutdown(&self) {
+            // Dropping the directory removes the demo system.
+            self.demo_system.take();
+            self.parent_shutdown();
+        }
+
         fn activate(&self) {
             self.parent_activate();
             let app = self.obj();
@@ -58,8 +68,7 @@ mod imp {
                 return;
             }
             let window: gtk::Window = if app.edit() {
-                let opened = editor::open(self.config.borrow().as_deref(), PathBuf::from("/"));
-                KsEditorWindow::new(&app, opened).upcast()
+                KsEditorWindow::new(&app, self.open_editor()).upcast()
             } else {
                 KsWindow::new(&app).upcast()
             };
@@ -68,6 +77,34 @@ mod imp {
                 super::super::screenshot::save_after_first_frame(&window, path, launched);
             }
             window.present();
+        }
+    }
+
+    impl KsApplication {
+        /// The model of the system to edit: this one, or in demo mode a
+        /// fake installed system in a scratch directory.
+        fn open_editor(&self) -> Result<KsEditorModel, String> {
+            if !self.demo.get() {
+                let system = SystemView::running().map_err(|error| {
+                    gettext_f(
+                        "Cannot read the mount table: {error}",
+                        &[("error", &error.to_string())],
+                    )
+                })?;
+                return editor::open(self.config.borrow().as_deref(), system);
+            }
+            let created = tempfile::Builder::new()
+                .prefix("keepsake-demo-")
+                .tempdir()
+                .and_then(|dir| Ok((DemoSystem::create(dir.path())?, dir)));
+            let (demo, dir) = created.map_err(|error| {
+                gettext_f(
+                    "Cannot create the demo system: {error}",
+                    &[("error", &error.to_string())],
+                )
+            })?;
+            self.demo_system.replace(Some(dir));
+            editor::open(Some(&demo.config_file), demo.view())
         }
     }
 

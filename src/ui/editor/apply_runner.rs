@@ -4,12 +4,15 @@
 //! its events come back over one channel.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 use crate::apply::{self, Activation, ApplyEvent, ApplyRequest, read_baseline};
-use crate::install::{CancelFlag, HelperExit, HelperMessage, HelperProcess, ToolDirs};
+use crate::install::{
+    CancelFlag, HelperExit, HelperMessage, HelperProcess, NIXOS_PROFILE_BIN, ToolDirs,
+};
 
 /// What the apply dialog receives, in order; `Exited` is last.
 #[derive(Debug, Clone)]
@@ -67,7 +70,8 @@ impl ApplyRun {
         }
     }
 
-    /// Runs the engine in a thread, as the desktop user, on the scratch root.
+    /// Runs the engine in a thread, as the desktop user, on the scratch
+    /// root, with a `nixos-rebuild` stand-in placed in its system profile.
     pub fn start_demo(
         &self,
     ) -> (
@@ -78,9 +82,13 @@ impl ApplyRun {
         let request = self.request();
         let cancel = CancelFlag::new();
         let flag = cancel.clone();
+        if let Err(error) = place_demo_rebuild(&self.live_root) {
+            return (receiver, Err(error.to_string()));
+        }
+        let tools = ToolDirs::below(&self.live_root);
         std::thread::spawn(move || {
             // A closed channel means the dialog is gone.
-            let result = apply::apply(&request, &ToolDirs::system(), &cancel, &mut |event| {
+            let result = apply::apply(&request, &tools, &cancel, &mut |event| {
                 let _ = sender.send_blocking(ApplyMessage::Event(event.clone()));
             });
             let exit = match result {
@@ -132,6 +140,32 @@ impl ApplyRun {
             .map_err(|error| error.to_string());
         (receiver, started)
     }
+}
+
+/// The demo's `nixos-rebuild`: prints what a build prints, slowly enough
+/// to watch, and succeeds. With `KEEPSAKE_DEMO_REBUILD=fail` in the
+/// environment (only the editor's UI test sets it) the `test` fails the way
+/// an evaluation error does.
+const DEMO_REBUILD: &str = r#"#!/bin/sh
+echo "building the system configuration..."
+sleep 0.3
+if [ "$1" = test ] && [ "$KEEPSAKE_DEMO_REBUILD" = fail ]; then
+    echo "error: The option 'environment.persistence.\"/persist\".directories' has a conflicting definition." >&2
+    exit 1
+fi
+echo "these 3 derivations will be built:"
+sleep 0.3
+echo "activating the configuration..."
+sleep 0.3
+echo "done ($1)"
+"#;
+
+fn place_demo_rebuild(root: &Path) -> std::io::Result<()> {
+    let bin = root.join(NIXOS_PROFILE_BIN.trim_start_matches('/'));
+    std::fs::create_dir_all(&bin)?;
+    let program = bin.join("nixos-rebuild");
+    std::fs::write(&program, DEMO_REBUILD)?;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))
 }
 
 /// The request as the helper's `apply` mode reads it.

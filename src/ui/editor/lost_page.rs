@@ -95,7 +95,7 @@ impl KsLostPage {
             return;
         }
         imp.stack.set_visible_child_name("scanning");
-        let root = model.live_root();
+        let view = model.view();
         // What the file keeps as read, not with pending changes: those are
         // still lost at the next reboot until they are applied.
         let (storage_roots, kept) = model.with_state(|state| {
@@ -108,15 +108,10 @@ impl KsLostPage {
             self,
             async move {
                 let result = gio::spawn_blocking(move || {
-                    let mounts = if scan::is_running_root(&root) {
-                        scan::running_mounts().unwrap_or_default()
-                    } else {
-                        Vec::new()
-                    };
                     let options = ScanOptions {
-                        root,
+                        mounts: view.mount_points(),
+                        root: view.root,
                         kept,
-                        mounts,
                         storage_roots,
                         threads: 0,
                     };
@@ -261,8 +256,14 @@ impl KsLostPage {
         let Some(model) = self.imp().model.borrow().clone() else {
             return;
         };
+        let on_disk = model.live_root().join(path.strip_prefix("/").unwrap_or(path));
+        let kind = if std::fs::symlink_metadata(on_disk).is_ok_and(|meta| meta.is_file()) {
+            EntryKind::File
+        } else {
+            EntryKind::Directory
+        };
         let entry = NewEntry {
-            target: home_target(path, user),
+            target: home_target(path, user, kind),
             owner: None,
             group: None,
             mode: None,
@@ -288,7 +289,7 @@ impl KsLostPage {
 
 /// A user's entry relative to `/home/<user>` when the path is in it,
 /// otherwise a system entry.
-fn home_target(path: &Path, user: Option<&str>) -> Target {
+fn home_target(path: &Path, user: Option<&str>, kind: EntryKind) -> Target {
     let relative = user.and_then(|user| {
         let home = Path::new("/home").join(user);
         let inside = path.strip_prefix(&home).ok()?;
@@ -296,13 +297,13 @@ fn home_target(path: &Path, user: Option<&str>) -> Target {
     });
     match relative {
         Some((user, inside)) => Target {
-            kind: EntryKind::Directory,
+            kind,
             path: inside,
             user: Some(user),
             storage: None,
         },
         None => Target {
-            kind: EntryKind::Directory,
+            kind,
             path: path.to_string_lossy().into_owned(),
             user: None,
             storage: None,

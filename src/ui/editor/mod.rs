@@ -19,7 +19,7 @@ mod model;
 mod review_dialog;
 mod window;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gtk::prelude::*;
 
@@ -31,6 +31,7 @@ pub use self::model::{EditorState, KsEditorModel};
 pub use self::review_dialog::KsReviewDialog;
 pub use self::window::KsEditorWindow;
 use crate::i18n::gettext_f;
+use crate::kept::SystemView;
 use crate::nix::persistence_edit::find_persistence_file;
 
 /// Registers the editor's types before a template names them.
@@ -43,12 +44,12 @@ pub(super) fn register_types() {
     KsEditorWindow::ensure_type();
 }
 
-/// Reads the configuration file `config`, or the one the configuration
-/// below `live_root` imports, into a model; the error is a sentence to show.
-pub fn open(config: Option<&Path>, live_root: PathBuf) -> Result<KsEditorModel, String> {
+/// Reads the configuration file `config`, or the one the configuration of
+/// `system` imports, into a model; the error is a sentence to show.
+pub fn open(config: Option<&Path>, system: SystemView) -> Result<KsEditorModel, String> {
     let file = match config {
         Some(file) => file.to_owned(),
-        None => find_persistence_file(&live_root).map_err(|error| error.message())?,
+        None => find_persistence_file(&system.root).map_err(|error| error.message())?,
     };
     let text = std::fs::read_to_string(&file).map_err(|error| {
         gettext_f(
@@ -61,5 +62,5 @@ pub fn open(config: Option<&Path>, live_root: PathBuf) -> Result<KsEditorModel, 
     })?;
     let state = EditorState::new(file.clone(), text)
         .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
-    Ok(KsEditorModel::new(state, live_root))
+    Ok(KsEditorModel::new(state, system))
 }

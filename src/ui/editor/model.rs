@@ -4,7 +4,7 @@
 //! of the syntax tree replayed on the file as read, so undoing one gives
 //! back the exact bytes.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -13,6 +13,8 @@ use gtk::glib;
 use gtk::glib::subclass::Signal;
 use gtk::prelude::*;
 
+use crate::catalogue::Catalogue;
+use crate::kept::SystemView;
 use crate::nix::persistence_edit::{
     Change, EditError, EntryKind, NewEntry, Persistence, PersistenceDocument, Target,
 };
@@ -184,8 +186,9 @@ mod imp {
     #[derive(Default)]
     pub struct KsEditorModel {
         pub(super) state: RefCell<EditorState>,
-        /// `/` on a real system; the scratch root in demo mode.
-        pub(super) live_root: RefCell<PathBuf>,
+        /// The running system, or the demo's scratch root and mount table.
+        pub(super) view: RefCell<Option<SystemView>>,
+        pub(super) catalogue: OnceCell<Option<Catalogue>>,
     }
 
     #[glib::object_subclass]
@@ -208,10 +211,10 @@ glib::wrapper! {
 }
 
 impl KsEditorModel {
-    pub fn new(state: EditorState, live_root: PathBuf) -> Self {
+    pub fn new(state: EditorState, view: SystemView) -> Self {
         let model: Self = glib::Object::new();
         model.imp().state.replace(state);
-        model.imp().live_root.replace(live_root);
+        model.imp().view.replace(Some(view));
         model
     }
 
@@ -239,8 +242,26 @@ impl KsEditorModel {
         result
     }
 
+    pub fn view(&self) -> SystemView {
+        self.imp()
+            .view
+            .borrow()
+            .clone()
+            .expect("KsEditorModel::new sets the view")
+    }
+
+    /// `/` on a real system; the scratch root in demo mode.
     pub fn live_root(&self) -> PathBuf {
-        self.imp().live_root.borrow().clone()
+        self.view().root
+    }
+
+    /// The built-in catalogue, or none if it is broken (a build defect
+    /// its own tests catch; the editor then shows no reasons).
+    pub fn catalogue(&self) -> Option<Catalogue> {
+        self.imp()
+            .catalogue
+            .get_or_init(|| Catalogue::builtin().ok())
+            .clone()
     }
 
     pub fn n_changes(&self) -> usize {
