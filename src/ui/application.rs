@@ -10,10 +10,10 @@ use gtk::{gio, glib};
 
 use super::KsWindow;
 use super::editor::{self, KsEditorModel, KsEditorWindow};
-use crate::i18n::gettext_f;
-use crate::kept::{DemoSystem, SystemView};
 use crate::cli::GuiOptions;
 use crate::config;
+use crate::i18n::gettext_f;
+use crate::kept::{DemoSystem, SystemView};
 
 mod imp {
     use super::*;

@@ -42,6 +42,7 @@ mod imp {
         pub(super) close_button: TemplateChild<gtk::Button>,
         pub(super) model: RefCell<Option<KsEditorModel>>,
         pub(super) demo: Cell<bool>,
+        pub(super) demo_rebuild_fails: Cell<bool>,
         pub(super) step_rows: RefCell<Vec<(ApplyStep, adw::ActionRow, gtk::Stack)>>,
         pub(super) stopper: RefCell<Option<Stopper>>,
         pub(super) failure: RefCell<Option<String>>,
@@ -115,10 +116,14 @@ glib::wrapper! {
 }
 
 impl KsApplyDialog {
-    pub fn new(model: &KsEditorModel, demo: bool) -> Self {
+    /// In demo mode the apply is simulated; `rebuild_fails` makes its
+    /// `nixos-rebuild test` fail.
+    pub fn new(model: &KsEditorModel, demo: bool, rebuild_fails: bool) -> Self {
         let dialog: Self = glib::Object::new();
-        dialog.imp().model.replace(Some(model.clone()));
-        dialog.imp().demo.set(demo);
+        let imp = dialog.imp();
+        imp.model.replace(Some(model.clone()));
+        imp.demo.set(demo);
+        imp.demo_rebuild_fails.set(rebuild_fails);
         dialog
     }
 
@@ -141,7 +146,7 @@ impl KsApplyDialog {
         });
         imp.new_text.replace(run.new_text.clone());
         let (receiver, stopper) = if imp.demo.get() {
-            run.start_demo()
+            run.start_demo(imp.demo_rebuild_fails.get())
         } else {
             run.start_helper()
         };

@@ -71,9 +71,11 @@ impl ApplyRun {
     }
 
     /// Runs the engine in a thread, as the desktop user, on the scratch
-    /// root, with a `nixos-rebuild` stand-in placed in its system profile.
+    /// root, with a `nixos-rebuild` stand-in placed in its system profile
+    /// that fails `test` when `rebuild_fails`.
     pub fn start_demo(
         &self,
+        rebuild_fails: bool,
     ) -> (
         async_channel::Receiver<ApplyMessage>,
         Result<Stopper, String>,
@@ -82,7 +84,7 @@ impl ApplyRun {
         let request = self.request();
         let cancel = CancelFlag::new();
         let flag = cancel.clone();
-        if let Err(error) = place_demo_rebuild(&self.live_root) {
+        if let Err(error) = place_demo_rebuild(&self.live_root, rebuild_fails) {
             return (receiver, Err(error.to_string()));
         }
         let tools = ToolDirs::below(&self.live_root);
@@ -143,16 +145,10 @@ impl ApplyRun {
 }
 
 /// The demo's `nixos-rebuild`: prints what a build prints, slowly enough
-/// to watch, and succeeds. With `KEEPSAKE_DEMO_REBUILD=fail` in the
-/// environment (only the editor's UI test sets it) the `test` fails the way
-/// an evaluation error does.
+/// to watch, and succeeds.
 const DEMO_REBUILD: &str = r#"#!/bin/sh
 echo "building the system configuration..."
 sleep 0.3
-if [ "$1" = test ] && [ "$KEEPSAKE_DEMO_REBUILD" = fail ]; then
-    echo "error: The option 'environment.persistence.\"/persist\".directories' has a conflicting definition." >&2
-    exit 1
-fi
 echo "these 3 derivations will be built:"
 sleep 0.3
 echo "activating the configuration..."
@@ -160,11 +156,28 @@ sleep 0.3
 echo "done ($1)"
 "#;
 
-fn place_demo_rebuild(root: &Path) -> std::io::Result<()> {
+/// The demo's `nixos-rebuild` when the rebuild is to fail: `test` fails
+/// the way an evaluation error does.
+const DEMO_REBUILD_FAILING: &str = r#"#!/bin/sh
+echo "building the system configuration..."
+sleep 0.3
+if [ "$1" = test ]; then
+    echo "error: The option 'environment.persistence' has a conflicting definition value." >&2
+    exit 1
+fi
+echo "done ($1)"
+"#;
+
+fn place_demo_rebuild(root: &Path, fails: bool) -> std::io::Result<()> {
     let bin = root.join(NIXOS_PROFILE_BIN.trim_start_matches('/'));
     std::fs::create_dir_all(&bin)?;
     let program = bin.join("nixos-rebuild");
-    std::fs::write(&program, DEMO_REBUILD)?;
+    let script = if fails {
+        DEMO_REBUILD_FAILING
+    } else {
+        DEMO_REBUILD
+    };
+    std::fs::write(&program, script)?;
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))
 }
 

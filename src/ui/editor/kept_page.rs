@@ -3,15 +3,18 @@
 //! and user, with a remove button (undone from its toast) and "Add…".
 //! Parts that are not literals are listed read-only with the reason.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
-use gtk::glib;
+use gtk::{gio, glib};
 
 use super::{KsAddEntryDialog, KsEditorModel, KsEditorWindow};
+use crate::apply::data_move::human_bytes;
 use crate::i18n::gettext_f;
+use crate::kept::{Activity, EntryStatus, allocated_bytes, entry_statuses};
 use crate::nix::persistence_edit::{Entry, EntryKind, Target};
 
 mod imp {
@@ -25,6 +28,9 @@ mod imp {
         pub(super) model: RefCell<Option<KsEditorModel>>,
         /// The groups of the last refresh, replaced by the next one.
         pub(super) groups: RefCell<Vec<adw::PreferencesGroup>>,
+        /// Counts refreshes, so that sizes measured for an older list are
+        /// dropped.
+        pub(super) generation: Cell<u64>,
     }
 
     #[glib::object_subclass]
@@ -87,7 +93,21 @@ impl KsKeptPage {
             imp.page.remove(&group);
         }
         let mut groups = Vec::new();
+        let view = model.view();
+        let mut sized = Vec::new();
         model.with_state(|state| {
+            let statuses = match model.catalogue() {
+                Some(catalogue) => entry_statuses(state.persistence(), &view, &catalogue),
+                None => Vec::new(),
+            };
+            let status_of = |root: &str, user: Option<&str>, entry: &Entry| {
+                statuses.iter().find(|status| {
+                    status.kept.storage == root
+                        && status.kept.user.as_deref() == user
+                        && status.kept.kind == entry.kind
+                        && status.kept.path == entry.path
+                })
+            };
             for storage in &state.persistence().storages {
                 let root = storage.root.as_str();
                 let group = adw::PreferencesGroup::builder()
@@ -100,7 +120,12 @@ impl KsKeptPage {
                     .build();
                 for entry in storage.entries.iter() {
                     let pending = !state.is_applied(root, None, entry.kind, &entry.path);
-                    group.add(&self.entry_row(root, None, entry, pending));
+                    let status = status_of(root, None, entry);
+                    let row = self.entry_row(root, None, entry, pending, status);
+                    if let Some(status) = status.filter(|status| status.stored_exists) {
+                        sized.push((row.clone(), view.host_path(&status.stored)));
+                    }
+                    group.add(&row);
                 }
                 groups.push(group);
                 for user in &storage.users {
@@ -121,7 +146,12 @@ impl KsKeptPage {
                     for entry in user.entries.iter() {
                         let pending =
                             !state.is_applied(root, Some(&user.name), entry.kind, &entry.path);
-                        group.add(&self.entry_row(root, Some(&user.name), entry, pending));
+                        let status = status_of(root, Some(&user.name), entry);
+                        let row = self.entry_row(root, Some(&user.name), entry, pending, status);
+                        if let Some(status) = status.filter(|status| status.stored_exists) {
+                            sized.push((row.clone(), view.host_path(&status.stored)));
+                        }
+                        group.add(&row);
                     }
                     groups.push(group);
                 }
@@ -155,6 +185,43 @@ impl KsKeptPage {
             imp.page.add(group);
         }
         imp.groups.replace(groups);
+        self.measure(sized);
+    }
+
+    /// Measures what each entry holds in storage off the main thread, then
+    /// shows it in its row unless the list was rebuilt meanwhile.
+    fn measure(&self, rows: Vec<(adw::ActionRow, PathBuf)>) {
+        let imp = self.imp();
+        let generation = imp.generation.get() + 1;
+        imp.generation.set(generation);
+        let paths: Vec<PathBuf> = rows.iter().map(|(_, path)| path.clone()).collect();
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let sizes = gio::spawn_blocking(move || {
+                    paths
+                        .iter()
+                        .map(|path| allocated_bytes(path).ok())
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .unwrap_or_default();
+                if page.imp().generation.get() != generation {
+                    return;
+                }
+                for ((row, _), bytes) in rows.iter().zip(sizes) {
+                    if let Some(bytes) = bytes {
+                        let size = gettext_f("{size} stored", &[("size", &human_bytes(bytes))]);
+                        row.set_subtitle(&format!(
+                            "{} · {}",
+                            row.subtitle().unwrap_or_default(),
+                            glib::markup_escape_text(&size)
+                        ));
+                    }
+                }
+            }
+        ));
     }
 
     fn entry_row(
@@ -163,24 +230,42 @@ impl KsKeptPage {
         user: Option<&str>,
         entry: &Entry,
         pending: bool,
+        status: Option<&EntryStatus>,
     ) -> adw::ActionRow {
-        let kind = match entry.kind {
-            EntryKind::Directory => gettext("Directory"),
-            EntryKind::File => gettext("File"),
+        let (icon, state) = if pending {
+            (
+                "list-add-symbolic",
+                gettext("Kept once the changes are applied"),
+            )
+        } else {
+            match status.map(|status| status.activity) {
+                Some(Activity::BindMounted) => (
+                    "object-select-symbolic",
+                    gettext("Active: mounted from storage"),
+                ),
+                Some(Activity::Linked) => (
+                    "object-select-symbolic",
+                    gettext("Active: linked to storage"),
+                ),
+                Some(Activity::Inactive) | None => (
+                    "dialog-warning-symbolic",
+                    gettext("Not active: set up at the next boot"),
+                ),
+            }
         };
-        let mut subtitle = vec![kind];
-        if pending {
-            subtitle.push(gettext("Kept once the changes are applied"));
-        }
+        let what = match (status.and_then(|status| status.known.as_ref()), entry.kind) {
+            (Some(known), _) => format!("{}: {}", known.preset_name, known.reason),
+            (None, EntryKind::Directory) => gettext("Directory"),
+            (None, EntryKind::File) => gettext("File"),
+        };
         let row = adw::ActionRow::builder()
             .title(glib::markup_escape_text(&entry.path))
-            .subtitle(glib::markup_escape_text(&subtitle.join(" · ")))
+            .subtitle(glib::markup_escape_text(&format!("{what}\n{state}")))
             .name(format!("kept:{}", entry.path))
             .build();
-        row.add_prefix(&gtk::Image::from_icon_name(match entry.kind {
-            EntryKind::Directory => "folder-symbolic",
-            EntryKind::File => "text-x-generic-symbolic",
-        }));
+        let image = gtk::Image::from_icon_name(icon);
+        image.update_property(&[gtk::accessible::Property::Label(&state)]);
+        row.add_prefix(&image);
         let label = gettext_f("Stop keeping {path}", &[("path", &entry.path)]);
         let remove = gtk::Button::builder()
             .icon_name("user-trash-symbolic")
@@ -220,6 +305,8 @@ impl KsKeptPage {
                         &[("path", &target.path)],
                     )))
                     .button_label(gettext("_Undo"))
+                    // Undo only helps right away, so it jumps the queue.
+                    .priority(adw::ToastPriority::High)
                     .build();
                 toast.connect_button_clicked(glib::clone!(
                     #[weak]

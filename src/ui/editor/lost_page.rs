@@ -210,7 +210,10 @@ impl KsLostPage {
         });
         icon.update_property(&[gtk::accessible::Property::Label(&advice)]);
         row.add_prefix(&icon);
+        // Stacked, so that the path and the reason keep the width on a
+        // phone.
         let buttons = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
             .spacing(6)
             .valign(gtk::Align::Center)
             .build();
@@ -246,8 +249,8 @@ impl KsLostPage {
             self,
             move |_| page.ignore(&target)
         ));
-        buttons.append(&ignore);
         buttons.append(&keep);
+        buttons.append(&ignore);
         row.add_suffix(&buttons);
         row
     }
@@ -256,7 +259,9 @@ impl KsLostPage {
         let Some(model) = self.imp().model.borrow().clone() else {
             return;
         };
-        let on_disk = model.live_root().join(path.strip_prefix("/").unwrap_or(path));
+        let on_disk = model
+            .live_root()
+            .join(path.strip_prefix("/").unwrap_or(path));
         let kind = if std::fs::symlink_metadata(on_disk).is_ok_and(|meta| meta.is_file()) {
             EntryKind::File
         } else {

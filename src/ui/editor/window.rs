@@ -3,7 +3,7 @@
 //! narrow screens), the banner that counts pending changes, and the review
 //! and apply dialogs it opens.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -15,12 +15,21 @@ use crate::config;
 use crate::i18n::ngettext_f;
 use crate::ui::KsApplication;
 
+/// `KEEPSAKE_DEMO_REBUILD=fail keepsake --demo --edit` shows a failed apply.
+const DEMO_REBUILD_VARIABLE: &str = "KEEPSAKE_DEMO_REBUILD";
+
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate)]
+    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/editor-window.ui")]
+    #[properties(wrapper_type = super::KsEditorWindow)]
     pub struct KsEditorWindow {
+        /// In demo mode: the simulated `nixos-rebuild test` fails. Starts
+        /// as `KEEPSAKE_DEMO_REBUILD=fail` in the environment says, so that
+        /// a failure can be tried from the command line; tests set it.
+        #[property(get, set)]
+        pub(super) demo_rebuild_fails: Cell<bool>,
         #[template_child]
         pub(super) toast_overlay: TemplateChild<adw::ToastOverlay>,
         #[template_child]
@@ -59,9 +68,12 @@ mod imp {
         }
     }
 
+    #[glib::derived_properties]
     impl ObjectImpl for KsEditorWindow {
         fn constructed(&self) {
             self.parent_constructed();
+            self.demo_rebuild_fails
+                .set(std::env::var_os(DEMO_REBUILD_VARIABLE).is_some_and(|value| value == "fail"));
             if config::PROFILE == "development" {
                 self.obj().add_css_class("devel");
             }
@@ -158,7 +170,9 @@ impl KsEditorWindow {
             .application()
             .and_downcast::<KsApplication>()
             .is_some_and(|app| app.demo());
-        let dialog = KsApplyDialog::new(&model, demo);
+        // An Undo offered before the apply would take back what is applied.
+        self.imp().toast_overlay.dismiss_all();
+        let dialog = KsApplyDialog::new(&model, demo, self.demo_rebuild_fails());
         dialog.present(Some(self));
         dialog.start(activation);
     }
