@@ -83,3 +83,120 @@ fn stored_sizes_are_allocated_bytes() {
         "Music holds {music} bytes"
     );
 }
+
+#[test]
+fn the_demo_is_an_installed_system() {
+    let (_dir, demo) = demo();
+    assert_eq!(
+        keepsake::kept::system_kind(&demo.view()),
+        keepsake::kept::SystemKind::Installed
+    );
+}
+
+#[test]
+fn orphans_are_the_top_most_unkept_paths_and_only_they_can_be_deleted() {
+    use keepsake::kept::{DeleteError, Protected, delete_orphan, find_orphans};
+    let (_dir, demo) = demo();
+    let view = demo.view();
+    let document = document(&demo);
+    let protected = Protected::new(document.persistence(), &view);
+    let found = find_orphans(&protected, &view);
+    let paths: Vec<&Path> = found.orphans.iter().map(|o| o.path.as_path()).collect();
+    // passwords/alice is named by users.nix, so it is not an orphan.
+    assert_eq!(paths, [Path::new("/persist/var/lib/postgresql")]);
+    assert!(found.orphans[0].bytes >= 10 * MIB);
+    assert!(found.uncertain, "the demo computes part of a list");
+
+    for refused in [
+        "/persist/var/log",
+        "/persist/var/lib",
+        "/persist/passwords/alice",
+        "/persist",
+        "/var/lib/docker",
+        "/persist/var/lib/postgresql/../nixos",
+    ] {
+        let result = delete_orphan(&protected, &view, Path::new(refused));
+        assert!(
+            matches!(
+                result,
+                Err(DeleteError::Kept { .. } | DeleteError::NotInStorage { .. })
+            ),
+            "{refused}: {result:?}"
+        );
+    }
+    assert!(view.host_path("/persist/var/log/journal").exists());
+
+    let freed = delete_orphan(&protected, &view, Path::new("/persist/var/lib/postgresql"))
+        .expect("the orphan is deleted");
+    assert!(freed >= 10 * MIB);
+    assert!(!view.host_path("/persist/var/lib/postgresql").exists());
+    assert!(find_orphans(&protected, &view).orphans.is_empty());
+}
+
+#[test]
+fn a_link_out_of_the_storage_root_is_not_followed() {
+    use keepsake::kept::{DeleteError, Protected, delete_orphan};
+    let (_dir, demo) = demo();
+    let view = demo.view();
+    std::os::unix::fs::symlink(
+        view.host_path("/var/lib"),
+        view.host_path("/persist/outside"),
+    )
+    .unwrap();
+    let protected = Protected::new(document(&demo).persistence(), &view);
+    let result = delete_orphan(&protected, &view, Path::new("/persist/outside/docker"));
+    assert!(
+        matches!(result, Err(DeleteError::NotInStorage { .. })),
+        "{result:?}"
+    );
+    assert!(view.host_path("/var/lib/docker").exists());
+}
+
+#[test]
+fn a_new_password_hash_replaces_the_file_with_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use keepsake::kept::{PasswordError, password_file, set_password};
+    use keepsake::plan::Secret;
+    let (_dir, demo) = demo();
+    let view = demo.view();
+    assert_eq!(password_file(&view, "alice").unwrap(), demo.password_file);
+    assert!(matches!(
+        password_file(&view, "bob"),
+        Err(PasswordError::NoPasswordFile { .. })
+    ));
+    let host = view.host_path(&demo.password_file);
+    let before = fs::read_to_string(&host).unwrap();
+    let written = set_password(&view, "alice", &Secret::new("correct horse".to_owned())).unwrap();
+    assert_eq!(written, demo.password_file);
+    let after = fs::read_to_string(&host).unwrap();
+    assert_ne!(before, after);
+    assert!(after.starts_with("$y$") && after.ends_with('\n'), "{after}");
+    assert!(keepsake::plan::is_well_formed_hash(after.trim_end()));
+    assert_eq!(
+        fs::metadata(&host).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let leftovers: Vec<_> = fs::read_dir(host.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["alice"], "no temporary file is left");
+}
+
+#[test]
+fn mutable_users_are_refused() {
+    use keepsake::kept::{PasswordError, password_file};
+    let (_dir, demo) = demo();
+    let users = demo.root.join("etc/nixos/users.nix");
+    let text = fs::read_to_string(&users).unwrap();
+    fs::write(
+        &users,
+        text.replace("mutableUsers = false", "mutableUsers = true"),
+    )
+    .unwrap();
+    assert!(matches!(
+        password_file(&demo.view(), "alice"),
+        Err(PasswordError::MutableUsers)
+    ));
+}

@@ -188,3 +188,21 @@ fn exit_codes_say_what_went_wrong() {
         );
     }
 }
+
+#[test]
+fn orphans_of_the_demo_system_are_listed_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = keepsake::kept::DemoSystem::create(dir.path()).unwrap();
+    let root = demo.root.to_str().unwrap();
+    let output = keepsake(&["persist", "orphans", "--root", root, "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["uncertain"], true);
+    let orphans = json["orphans"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{json}");
+    assert_eq!(orphans[0]["path"], "/persist/var/lib/postgresql");
+    assert_eq!(orphans[0]["storage"], "/persist");
+    assert!(orphans[0]["bytes"].as_u64().unwrap() >= 10 << 20);
+    let human = keepsake(&["persist", "orphans", "--root", root]);
+    assert!(text(&human.stdout).contains("/persist/var/lib/postgresql"));
+}

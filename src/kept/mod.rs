@@ -10,11 +10,19 @@
 //! trees, so the GUI calls them off its main thread.
 
 mod demo;
+mod installed;
+mod orphans;
+mod password;
 mod size;
 mod status;
 mod view;
 
 pub use self::demo::DemoSystem;
+pub use self::installed::{SystemKind, system_kind};
+pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
+pub use self::password::{
+    PasswordError, password_file, password_takes_effect, set_password, write_hash_file,
+};
 pub use self::size::allocated_bytes;
 pub use self::status::{Activity, EntryStatus, KnownPath, entry_statuses, known_path};
 pub use self::view::SystemView;

@@ -19,7 +19,10 @@ mod validate;
 use gettextrs::gettext;
 use rnix::ast::{self, HasEntry};
 
-pub use self::locate::{LocateError, find_persistence_file};
+pub use self::locate::{
+    LocateError, absolute_literals, configuration_files, find_persistence_file,
+    hashed_password_file, literal_setting,
+};
 pub use self::model::{
     Computed, ComputedReason, Entry, EntryKind, EntryLists, Persistence, Storage, UserEntries,
 };
