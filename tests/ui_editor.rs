@@ -2,7 +2,8 @@
 //! Drives the persistence editor in demo mode (`keepsake --demo --edit`)
 //! through its real widgets: the kept list, Lost at Next Reboot (Keep and
 //! Ignore), Add…, remove and its undo toast, the review diff, a simulated
-//! apply that succeeds and one whose `nixos-rebuild test` fails. Saves a
+//! apply that succeeds, Orphans and their confirmed deletion, a password
+//! change, and an apply whose `nixos-rebuild test` fails. Saves a
 //! screenshot of each state at normal width and at 360 px under
 //! `target/screenshots/editor-*`, then runs itself again in Hebrew (right to
 //! left).
@@ -22,7 +23,8 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::cli::GuiOptions;
 use keepsake::ui::editor::{
-    KsAddEntryDialog, KsApplyDialog, KsEditorModel, KsEditorWindow, KsLostPage, KsReviewDialog,
+    KsAccountsPage, KsAddEntryDialog, KsApplyDialog, KsEditorModel, KsEditorWindow, KsLostPage,
+    KsOrphansPage, KsReviewDialog,
 };
 use keepsake::ui::{KsApplication, prepare, save_png};
 
@@ -395,6 +397,9 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     WidgetExt::activate_action(&apply, "apply.close", None).unwrap();
     settle().await;
 
+    orphans(driver).await?;
+    accounts(driver).await?;
+
     // A failing rebuild
     driver.window.set_demo_rebuild_fails(true);
     WidgetExt::activate_action(&driver.window, "editor.add", None).unwrap();
@@ -432,6 +437,108 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.screenshots("07-failed").await?;
     WidgetExt::activate_action(&apply, "apply.close", None).unwrap();
     settle().await;
+    Ok(())
+}
+
+/// The orphan of the demo and the one the apply made: "Delete…" asks,
+/// naming the size, with a destructive button, and only then deletes.
+async fn orphans(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let root = driver.model.live_root();
+    driver.window.view_stack().set_visible_child_name("orphans");
+    let page = driver
+        .window
+        .view_stack()
+        .child_by_name("orphans")
+        .and_downcast::<KsOrphansPage>()
+        .ok_or_else(|| Stuck("no orphans page".to_owned()))?;
+    wait_until("the orphans to be measured", WORK_DEADLINE, || {
+        !page.is_busy() && driver.find("orphan:/persist/var/lib/postgresql").is_some()
+    })
+    .await?;
+    tally.check(
+        driver.find("orphan:/persist/var/lib/colord").is_some(),
+        "the entry removed by the apply left its data as an orphan",
+    );
+    driver.screenshots("08-orphans").await?;
+    driver.click("delete:/persist/var/lib/postgresql").await?;
+    let dialog: adw::AlertDialog = driver.wait_for_dialog("the delete confirmation").await?;
+    tally.check(
+        dialog
+            .heading()
+            .is_some_and(|h| h.contains("/persist/var/lib/postgresql"))
+            && dialog.body().contains("MB")
+            && dialog.response_appearance("delete") == adw::ResponseAppearance::Destructive
+            && dialog.default_response().as_deref() == Some("cancel"),
+        "Delete… asks first, names the size, and its delete button is destructive",
+    );
+    tally.check(
+        root.join("persist/var/lib/postgresql").exists(),
+        "nothing is deleted while the confirmation is open",
+    );
+    driver.screenshots("09-delete-orphan").await?;
+    dialog.emit_by_name::<()>("response", &[&"delete"]);
+    dialog.force_close();
+    wait_until("the orphan to be deleted", WORK_DEADLINE, || {
+        !page.is_busy() && driver.find("orphan:/persist/var/lib/postgresql").is_none()
+    })
+    .await?;
+    tally.check(
+        !root.join("persist/var/lib/postgresql").exists()
+            && root.join("persist/var/lib/colord").exists(),
+        "the confirmed orphan is deleted, the other stays",
+    );
+    Ok(())
+}
+
+/// Change Password… wants the password twice and writes a new hash.
+async fn accounts(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let file = driver.model.live_root().join("persist/passwords/alice");
+    let before = std::fs::read_to_string(&file).unwrap_or_default();
+    driver
+        .window
+        .view_stack()
+        .set_visible_child_name("accounts");
+    settle().await;
+    let page = driver
+        .window
+        .view_stack()
+        .child_by_name("accounts")
+        .and_downcast::<KsAccountsPage>()
+        .ok_or_else(|| Stuck("no accounts page".to_owned()))?;
+    driver.click("change-password:alice").await?;
+    let dialog: adw::AlertDialog = driver.wait_for_dialog("the password dialog").await?;
+    let entry = |name: &str| {
+        find_in(dialog.upcast_ref(), name)
+            .and_downcast::<gtk::Editable>()
+            .ok_or_else(|| Stuck(format!("no {name} in the password dialog")))
+    };
+    entry("new-password")?.set_text("through the looking glass");
+    entry("repeat-password")?.set_text("through the looking-glass");
+    settle().await;
+    tally.check(
+        !dialog.is_response_enabled("change"),
+        "different passwords cannot be confirmed",
+    );
+    entry("repeat-password")?.set_text("through the looking glass");
+    settle().await;
+    tally.check(
+        dialog.is_response_enabled("change"),
+        "the same password twice can be confirmed",
+    );
+    driver.screenshots("10-password").await?;
+    dialog.emit_by_name::<()>("response", &[&"change"]);
+    dialog.force_close();
+    wait_until("the new password hash to be written", WORK_DEADLINE, || {
+        !page.is_busy() && std::fs::read_to_string(&file).is_ok_and(|text| text != before)
+    })
+    .await?;
+    let after = std::fs::read_to_string(&file).unwrap_or_default();
+    tally.check(
+        after.starts_with("$y$") && !after.contains("looking glass"),
+        "alice's password file holds a new yescrypt hash, not the password",
+    );
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use super::editor::{self, KsEditorModel, KsEditorWindow};
 use crate::cli::GuiOptions;
 use crate::config;
 use crate::i18n::gettext_f;
-use crate::kept::{DemoSystem, SystemView};
+use crate::kept::{DemoSystem, SystemKind, SystemView, system_kind};
 
 mod imp {
     use super::*;
@@ -67,7 +67,7 @@ mod imp {
                 window.present();
                 return;
             }
-            let window: gtk::Window = if app.edit() {
+            let window: gtk::Window = if app.edit() || self.on_installed_system() {
                 KsEditorWindow::new(&app, self.open_editor()).upcast()
             } else {
                 KsWindow::new(&app).upcast()
@@ -81,6 +81,14 @@ mod imp {
     }
 
     impl KsApplication {
+        /// Started without `--demo` on a NixOS with an erased root (not the
+        /// live ISO), Keepsake's job is the editor.
+        fn on_installed_system(&self) -> bool {
+            !self.demo.get()
+                && SystemView::running()
+                    .is_ok_and(|view| system_kind(&view) == SystemKind::Installed)
+        }
+
         /// The model of the system to edit: this one, or in demo mode a
         /// fake installed system in a scratch directory.
         fn open_editor(&self) -> Result<KsEditorModel, String> {

@@ -198,7 +198,7 @@ fn helper_input(request: &ApplyRequest) -> String {
 
 /// The helper is installed next to `keepsake` (meson) or built next to it
 /// (cargo).
-fn helper_path() -> PathBuf {
+pub(super) fn helper_path() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join("keepsake-helper")))

@@ -7,15 +7,20 @@
 //! ├── AdwBanner "N changes waiting to be applied" → KsReviewDialog → KsApplyDialog
 //! └── AdwViewStack
 //!     ├── KsKeptPage → KsAddEntryDialog
-//!     └── KsLostPage
+//!     ├── KsLostPage
+//!     ├── KsOrphansPage
+//!     └── KsAccountsPage
 //! ```
 
+mod accounts_page;
 mod add_entry_dialog;
 mod apply_dialog;
 mod apply_runner;
 mod kept_page;
 mod lost_page;
 mod model;
+mod orphans_page;
+mod privileged;
 mod review_dialog;
 mod window;
 
@@ -23,11 +28,13 @@ use std::path::Path;
 
 use gtk::prelude::*;
 
+pub use self::accounts_page::KsAccountsPage;
 pub use self::add_entry_dialog::KsAddEntryDialog;
 pub use self::apply_dialog::KsApplyDialog;
 pub use self::kept_page::KsKeptPage;
 pub use self::lost_page::KsLostPage;
 pub use self::model::{EditorState, KsEditorModel};
+pub use self::orphans_page::KsOrphansPage;
 pub use self::review_dialog::KsReviewDialog;
 pub use self::window::KsEditorWindow;
 use crate::i18n::gettext_f;
@@ -38,6 +45,8 @@ use crate::nix::persistence_edit::find_persistence_file;
 pub(super) fn register_types() {
     KsKeptPage::ensure_type();
     KsLostPage::ensure_type();
+    KsOrphansPage::ensure_type();
+    KsAccountsPage::ensure_type();
     KsAddEntryDialog::ensure_type();
     KsReviewDialog::ensure_type();
     KsApplyDialog::ensure_type();

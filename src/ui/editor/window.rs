@@ -9,7 +9,10 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::{KsApplyDialog, KsEditorModel, KsKeptPage, KsLostPage, KsReviewDialog};
+use super::{
+    KsAccountsPage, KsApplyDialog, KsEditorModel, KsKeptPage, KsLostPage, KsOrphansPage,
+    KsReviewDialog,
+};
 use crate::apply::Activation;
 use crate::config;
 use crate::i18n::ngettext_f;
@@ -44,6 +47,10 @@ mod imp {
         pub(super) kept_page: TemplateChild<KsKeptPage>,
         #[template_child]
         pub(super) lost_page: TemplateChild<KsLostPage>,
+        #[template_child]
+        pub(super) orphans_page: TemplateChild<KsOrphansPage>,
+        #[template_child]
+        pub(super) accounts_page: TemplateChild<KsAccountsPage>,
         pub(super) model: OnceCell<KsEditorModel>,
     }
 
@@ -103,6 +110,8 @@ impl KsEditorWindow {
             Ok(model) => {
                 imp.kept_page.set_model(&model);
                 imp.lost_page.set_model(&model);
+                imp.orphans_page.set_model(&model, app.demo());
+                imp.accounts_page.set_model(&model, app.demo());
                 model.connect_changed(glib::clone!(
                     #[weak]
                     window,
