@@ -200,3 +200,48 @@ fn mutable_users_are_refused() {
         Err(PasswordError::MutableUsers)
     ));
 }
+
+#[test]
+fn enabled_services_whose_data_is_not_kept_are_named_with_their_size() {
+    use keepsake::kept::{IgnoredPaths, lost_candidates, scan_lost};
+    let (_dir, demo) = demo();
+    let view = demo.view();
+    let catalogue = Catalogue::builtin().unwrap();
+    let report = scan_lost(&view, document(&demo).persistence(), &catalogue).unwrap();
+    let mut ignored = IgnoredPaths::default();
+    ignored.ignore(Path::new("/home/alice/.cache"));
+    let lost = lost_candidates(&report, &catalogue, &view, &ignored);
+    let headlines: Vec<String> = lost.iter().filter_map(|lost| lost.headline()).collect();
+    // The sizes depend a little on the file system's directory blocks.
+    assert_eq!(headlines.len(), 2, "{lost:#?}");
+    assert!(
+        headlines[0].starts_with("Docker is enabled but /var/lib/docker is not kept (21.")
+            && headlines[0].ends_with(" MB would be lost)"),
+        "{headlines:?}"
+    );
+    assert!(
+        headlines[1]
+            .starts_with("Firefox is enabled but /home/alice/.mozilla/firefox is not kept (5.")
+            && headlines[1].ends_with(" MB would be lost)"),
+        "{headlines:?}"
+    );
+    let paths: Vec<&Path> = lost.iter().map(|l| l.candidate.path.as_path()).collect();
+    for kept in [
+        "/var/log",
+        "/home/alice/Music",
+        "/home/alice/.bash_history",
+        "/persist",
+        "/etc/nixos",
+    ] {
+        assert!(
+            !paths.contains(&Path::new(kept)),
+            "{kept} is kept: {paths:?}"
+        );
+    }
+    let cache = lost
+        .iter()
+        .find(|l| l.candidate.path == Path::new("/home/alice/.cache"))
+        .expect("the cache is a candidate");
+    assert!(cache.ignored);
+    assert!(lost.iter().filter(|l| l.ignored).count() == 1);
+}

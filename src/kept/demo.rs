@@ -15,8 +15,9 @@
 //! * Live data nobody keeps: `/var/lib/docker`, with Docker enabled by a
 //!   `wants` link, and Firefox in the system profile with a profile in
 //!   alice's home that is not kept; alice's `.cache` and `.config`.
-//! * A mount table ([`DemoSystem::mountinfo`]) with `/` on tmpfs and most
-//!   entries bind-mounted; `~alice/.bash_history` is a symbolic link into
+//! * A mount table ([`DemoSystem::mountinfo`]) with `/` on tmpfs, `/etc/nixos`
+//!   bind-mounted from `/persist/etc/nixos` (only in the table: the demo's
+//!   files are in its `/etc/nixos`), and most entries bind-mounted; `~alice/.bash_history` is a symbolic link into
 //!   `/persist`, and `/var/lib/systemd/coredump` is kept but not active
 //!   (added since the last boot).
 //!
@@ -78,6 +79,11 @@ const HARDWARE: &str = r#"# Written by Keepsake's demo: a tmpfs root and a btrfs
     fsType = "btrfs";
     options = [ "subvol=persist" ];
     neededForBoot = true;
+  };
+  # The configuration itself lives in the storage root.
+  fileSystems."/etc/nixos" = {
+    device = "/persist/etc/nixos";
+    options = [ "bind" ];
   };
 }
 "#;
@@ -291,7 +297,8 @@ fn mountinfo() -> String {
     let mut text = String::from(
         "22 1 0:21 / / rw,relatime shared:1 - tmpfs none rw,size=2097152k,mode=755\n\
          23 22 0:25 / /nix ro,relatime shared:2 - btrfs /dev/mapper/root rw,subvol=/nix\n\
-         24 22 0:25 /persist /persist rw,relatime shared:3 - btrfs /dev/mapper/root rw,subvol=/persist\n",
+         24 22 0:25 /persist /persist rw,relatime shared:3 - btrfs /dev/mapper/root rw,subvol=/persist\n\
+         25 22 0:25 /persist/etc/nixos /etc/nixos rw,relatime shared:4 - btrfs /dev/mapper/root rw,subvol=/persist\n",
     );
     let active = [
         "/var/log",

@@ -10,7 +10,10 @@
 //! trees, so the GUI calls them off its main thread.
 
 mod demo;
+mod helper;
+mod ignored;
 mod installed;
+mod lost;
 mod orphans;
 mod password;
 mod size;
@@ -18,7 +21,14 @@ mod status;
 mod view;
 
 pub use self::demo::DemoSystem;
+pub use self::helper::{
+    ActivationInput, ApplyInput, ConflictInput, DeleteOrphanInput, EditorEvent, EditorMode,
+    SetPasswordInput, TaskEvent, apply_request, editor_helper_command, run_delete_orphan,
+    run_set_password,
+};
+pub use self::ignored::IgnoredPaths;
 pub use self::installed::{SystemKind, system_kind};
+pub use self::lost::{Lost, lost_candidates, scan_lost};
 pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
 pub use self::password::{
     PasswordError, password_file, password_takes_effect, set_password, write_hash_file,
