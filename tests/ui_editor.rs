@@ -283,21 +283,44 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     })
     .await?;
     driver.screenshots("02-lost").await?;
-    driver.click("keep:/var/lib/docker").await?;
-    tally.check(
-        driver.changes() == 1 && driver.find("lost:/var/lib/docker").is_none(),
-        "Keep adds /var/lib/docker to the pending changes and takes it off the list",
-    );
     let next = find_where(lost.upcast_ref(), &|widget| {
         widget.widget_name().starts_with("ignore:")
+            && widget.widget_name() != "ignore:/var/lib/docker"
     })
     .ok_or_else(|| Stuck("no other candidate to ignore".to_owned()))?;
     let ignored = next.widget_name().trim_start_matches("ignore:").to_owned();
     next.downcast::<gtk::Button>().unwrap().emit_clicked();
     settle().await;
     tally.check(
-        driver.changes() == 1 && driver.find(&format!("lost:{ignored}")).is_none(),
+        driver.changes() == 0 && driver.find(&format!("lost:{ignored}")).is_none(),
         &format!("Ignore takes {ignored} off the list without a change"),
+    );
+    tally.check(
+        driver
+            .model
+            .ignored()
+            .is_ignored(std::path::Path::new(&ignored)),
+        "Ignore is remembered in the state file",
+    );
+    WidgetExt::activate_action(&lost, "lost.rescan", None).unwrap();
+    wait_until("the second scan", WORK_DEADLINE, || !lost.is_scanning()).await?;
+    tally.check(
+        driver.find(&format!("lost:{ignored}")).is_none()
+            && driver.find("lost:/home/alice/.cache").is_some(),
+        "an ignored path stays off the list when looking again",
+    );
+    let docker = driver
+        .find("lost:/var/lib/docker")
+        .and_downcast::<adw::ActionRow>()
+        .and_then(|row| row.subtitle());
+    tally.check(
+        docker.is_some_and(|s| s.contains("Docker") && s.contains("/var/lib/docker")),
+        "Docker's row says it is enabled but not kept",
+    );
+    driver.click("keep:/var/lib/docker").await?;
+    tally.check(
+        driver.changes() == 1 && driver.find("lost:/var/lib/docker").is_none(),
+        "Keep adds /var/lib/docker to the pending changes and takes it off the list",
     );
 
     // Add…

@@ -13,7 +13,7 @@ use super::editor::{self, KsEditorModel, KsEditorWindow};
 use crate::cli::GuiOptions;
 use crate::config;
 use crate::i18n::gettext_f;
-use crate::kept::{DemoSystem, SystemKind, SystemView, system_kind};
+use crate::kept::{DemoSystem, IgnoredPaths, SystemKind, SystemView, system_kind};
 
 mod imp {
     use super::*;
@@ -99,20 +99,27 @@ mod imp {
                         &[("error", &error.to_string())],
                     )
                 })?;
-                return editor::open(self.config.borrow().as_deref(), system);
+                return editor::open(
+                    self.config.borrow().as_deref(),
+                    system,
+                    IgnoredPaths::default_file(),
+                );
             }
             let created = tempfile::Builder::new()
                 .prefix("keepsake-demo-")
                 .tempdir()
-                .and_then(|dir| Ok((DemoSystem::create(dir.path())?, dir)));
+                .and_then(|dir| Ok((DemoSystem::create(&dir.path().join("system"))?, dir)));
             let (demo, dir) = created.map_err(|error| {
                 gettext_f(
                     "Cannot create the demo system: {error}",
                     &[("error", &error.to_string())],
                 )
             })?;
+            // The demo's choices stay in the demo, not in the person's
+            // state directory.
+            let ignore_file = dir.path().join("state/ignored.json");
             self.demo_system.replace(Some(dir));
-            editor::open(Some(&demo.config_file), demo.view())
+            editor::open(Some(&demo.config_file), demo.view(), Some(ignore_file))
         }
     }
 

@@ -201,6 +201,9 @@ impl KsApplyDialog {
         match message {
             ApplyMessage::Event(event) => self.handle(event),
             ApplyMessage::Output(line) => self.append_log(&line),
+            ApplyMessage::Refused(message) => {
+                self.finish(&message, &crate::apply::ApplyState::Unchanged.sentence())
+            }
             ApplyMessage::Exited(exit) => {
                 self.imp().stopper.replace(None);
                 if !self.imp().running.get() {

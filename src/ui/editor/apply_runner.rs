@@ -3,7 +3,6 @@
 //! mode a thread running the same engine on the scratch root. Either way
 //! its events come back over one channel.
 
-use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +12,9 @@ use crate::apply::{self, Activation, ApplyEvent, ApplyRequest, read_baseline};
 use crate::install::{
     CancelFlag, HelperExit, HelperMessage, HelperProcess, NIXOS_PROFILE_BIN, ToolDirs,
 };
+use crate::kept::{
+    ActivationInput, ApplyInput, EditorEvent, EditorMode, TaskEvent, editor_helper_command,
+};
 
 /// What the apply dialog receives, in order; `Exited` is last.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub enum ApplyMessage {
     Event(ApplyEvent),
     /// A line that is not an event (pkexec's or the helper's own words).
     Output(String),
+    /// The helper refused before the first step; nothing was changed.
+    Refused(String),
     Exited(HelperExit),
 }
 
@@ -102,7 +106,8 @@ impl ApplyRun {
         (receiver, Ok(Stopper::Flag(flag)))
     }
 
-    /// Runs `pkexec keepsake-helper apply` with the request on its stdin.
+    /// Runs `pkexec keepsake-helper apply` with the edited text on its
+    /// stdin; the helper reads the file and its applied version itself.
     pub fn start_helper(
         &self,
     ) -> (
@@ -110,34 +115,37 @@ impl ApplyRun {
         Result<Stopper, String>,
     ) {
         let (sender, receiver) = async_channel::unbounded();
-        let (helper_sender, helper_receiver) = async_channel::unbounded();
-        // The helper's lines are install events to its reader; apply
-        // events arrive as plain lines and are parsed here.
+        let (helper_sender, helper_receiver) =
+            async_channel::unbounded::<HelperMessage<EditorEvent>>();
         std::thread::spawn(move || {
             while let Ok(message) = helper_receiver.recv_blocking() {
                 let message = match message {
-                    HelperMessage::Output(line) => match ApplyEvent::from_json_line(&line) {
-                        Ok(event) => ApplyMessage::Event(event),
-                        Err(_) => ApplyMessage::Output(line),
-                    },
+                    HelperMessage::Event(EditorEvent::Apply(event)) => ApplyMessage::Event(event),
+                    // The helper refused before any step: nothing changed.
+                    HelperMessage::Event(EditorEvent::Task(
+                        TaskEvent::Refused { message } | TaskEvent::Done { message },
+                    )) => ApplyMessage::Refused(message),
+                    HelperMessage::Output(line) => ApplyMessage::Output(line),
                     HelperMessage::Exited(exit) => ApplyMessage::Exited(exit),
-                    HelperMessage::Event(event) => {
-                        ApplyMessage::Output(event.to_json_line().trim_end().to_owned())
-                    }
                 };
                 if sender.send_blocking(message).is_err() {
                     return;
                 }
             }
         });
-        let command: [OsString; 4] = [
-            "pkexec".into(),
-            helper_path().into_os_string(),
-            "apply".into(),
-            "--cancel-when-input-closes".into(),
-        ];
-        let input = Zeroizing::new(helper_input(&self.request()));
-        let started = HelperProcess::start(&command, input, helper_sender)
+        let mut command = editor_helper_command(&helper_path(), EditorMode::Apply);
+        command.push("--cancel-when-input-closes".into());
+        let input = ApplyInput {
+            config: Some(self.file.clone()),
+            activation: match self.activation {
+                Activation::Switch => ActivationInput::Switch,
+                Activation::Boot => ActivationInput::Boot,
+            },
+            conflict: None,
+            new_text: Some(self.new_text.clone()),
+        };
+        let input = serde_json::to_string(&input).unwrap_or_default() + "\n";
+        let started = HelperProcess::start(&command, Zeroizing::new(input), helper_sender)
             .map(Stopper::Helper)
             .map_err(|error| error.to_string());
         (receiver, started)
@@ -179,21 +187,6 @@ fn place_demo_rebuild(root: &Path, fails: bool) -> std::io::Result<()> {
     };
     std::fs::write(&program, script)?;
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))
-}
-
-/// The request as the helper's `apply` mode reads it.
-fn helper_input(request: &ApplyRequest) -> String {
-    serde_json::json!({
-        "file": request.file,
-        "previous": request.previous,
-        "new_text": request.new_text,
-        "activation": match request.activation {
-            Activation::Switch => "switch",
-            Activation::Boot => "boot",
-        },
-    })
-    .to_string()
-        + "\n"
 }
 
 /// The helper is installed next to `keepsake` (meson) or built next to it

@@ -15,10 +15,12 @@ use gtk::{gio, glib};
 
 use super::{KsEditorModel, KsEditorWindow};
 use crate::apply::data_move::human_bytes;
-use crate::catalogue::{Advice, Catalogue};
+use crate::catalogue::Advice;
 use crate::i18n::gettext_f;
+use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
+use crate::nix::persistence_edit::PersistenceDocument;
 use crate::nix::persistence_edit::{EntryKind, NewEntry, Target};
-use crate::scan::{self, Candidate, ScanOptions, escape_bytes};
+use crate::scan::escape_bytes;
 
 mod imp {
     use super::*;
@@ -33,9 +35,8 @@ mod imp {
         #[template_child]
         pub(super) message_page: TemplateChild<adw::StatusPage>,
         pub(super) model: RefCell<Option<KsEditorModel>>,
-        pub(super) candidates: RefCell<Vec<Candidate>>,
+        pub(super) candidates: RefCell<Vec<Lost>>,
         pub(super) rows: RefCell<Vec<adw::ActionRow>>,
-        pub(super) ignored: RefCell<HashSet<PathBuf>>,
         pub(super) scanning: Cell<bool>,
     }
 
@@ -96,11 +97,12 @@ impl KsLostPage {
         }
         imp.stack.set_visible_child_name("scanning");
         let view = model.view();
+        let catalogue = model.catalogue();
         // What the file keeps as read, not with pending changes: those are
         // still lost at the next reboot until they are applied.
-        let (storage_roots, kept) = model.with_state(|state| {
-            crate::nix::persistence_edit::PersistenceDocument::parse(state.original())
-                .map(|document| document.persistence().kept_paths())
+        let applied = model.with_state(|state| {
+            PersistenceDocument::parse(state.original())
+                .map(|document| document.persistence().clone())
                 .unwrap_or_default()
         });
         glib::spawn_future_local(glib::clone!(
@@ -108,22 +110,23 @@ impl KsLostPage {
             self,
             async move {
                 let result = gio::spawn_blocking(move || {
-                    let options = ScanOptions {
-                        mounts: view.mount_points(),
-                        root: view.root,
-                        kept,
-                        storage_roots,
-                        threads: 0,
-                    };
-                    let catalogue = Catalogue::builtin().map_err(|error| error.to_string())?;
-                    scan::scan(&options, &catalogue).map_err(|error| error.to_string())
+                    let catalogue = catalogue
+                        .ok_or_else(|| gettext("The built-in catalogue of services is broken."))?;
+                    let report = scan_lost(&view, &applied, &catalogue)
+                        .map_err(|error| error.to_string())?;
+                    Ok::<_, String>(lost_candidates(
+                        &report,
+                        &catalogue,
+                        &view,
+                        &IgnoredPaths::default(),
+                    ))
                 })
                 .await
                 .unwrap_or_else(|_| Err(gettext("The scan stopped unexpectedly.")));
                 page.imp().scanning.set(false);
                 match result {
-                    Ok(report) => {
-                        page.imp().candidates.replace(report.candidates);
+                    Ok(candidates) => {
+                        page.imp().candidates.replace(candidates);
                         page.show_candidates();
                     }
                     Err(problem) => page.show_message(
@@ -158,15 +161,15 @@ impl KsLostPage {
         }
         let kept: HashSet<PathBuf> =
             model.with_state(|state| state.persistence().kept_paths().1.into_iter().collect());
-        let ignored = imp.ignored.borrow().clone();
+        let ignored = model.ignored();
         let rows: Vec<adw::ActionRow> = imp
             .candidates
             .borrow()
             .iter()
-            .filter(|candidate| {
-                !kept.contains(&candidate.path) && !ignored.contains(&candidate.path)
+            .filter(|lost| {
+                !kept.contains(&lost.candidate.path) && !ignored.is_ignored(&lost.candidate.path)
             })
-            .map(|candidate| self.candidate_row(candidate))
+            .map(|lost| self.candidate_row(lost))
             .collect();
         for row in &rows {
             imp.candidates_group.add(row);
@@ -185,19 +188,24 @@ impl KsLostPage {
         imp.rows.replace(rows);
     }
 
-    fn candidate_row(&self, candidate: &Candidate) -> adw::ActionRow {
+    fn candidate_row(&self, lost: &Lost) -> adw::ActionRow {
+        let candidate = &lost.candidate;
         let path = escape_bytes(candidate.path.as_os_str().as_bytes());
         let advice = match candidate.advice {
             Advice::Keep => gettext("Usually worth keeping"),
             Advice::Optional => gettext("Keep if you want it"),
             Advice::Ignore => gettext("Usually not worth keeping"),
         };
-        let subtitle = format!(
+        let mut subtitle = format!(
             "{} · {} · {}",
             human_bytes(candidate.bytes),
             advice,
             candidate.reason
         );
+        // “Docker is enabled but /var/lib/docker is not kept (…)” first.
+        if let Some(headline) = lost.headline() {
+            subtitle = format!("{headline}\n{subtitle}");
+        }
         let row = adw::ActionRow::builder()
             .title(glib::markup_escape_text(&path))
             .subtitle(glib::markup_escape_text(&subtitle))
@@ -287,7 +295,14 @@ impl KsLostPage {
     }
 
     fn ignore(&self, path: &Path) {
-        self.imp().ignored.borrow_mut().insert(path.to_owned());
+        let Some(model) = self.imp().model.borrow().clone() else {
+            return;
+        };
+        if let Err(problem) = model.ignore(path) {
+            if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
+                window.add_toast(adw::Toast::new(&glib::markup_escape_text(&problem)));
+            }
+        }
         self.show_candidates();
     }
 }

@@ -24,7 +24,7 @@ mod privileged;
 mod review_dialog;
 mod window;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gtk::prelude::*;
 
@@ -54,8 +54,13 @@ pub(super) fn register_types() {
 }
 
 /// Reads the configuration file `config`, or the one the configuration of
-/// `system` imports, into a model; the error is a sentence to show.
-pub fn open(config: Option<&Path>, system: SystemView) -> Result<KsEditorModel, String> {
+/// `system` imports, into a model that remembers Ignore in `ignore_file`;
+/// the error is a sentence to show.
+pub fn open(
+    config: Option<&Path>,
+    system: SystemView,
+    ignore_file: Option<PathBuf>,
+) -> Result<KsEditorModel, String> {
     let file = match config {
         Some(file) => file.to_owned(),
         None => find_persistence_file(&system.root).map_err(|error| error.message())?,
@@ -71,5 +76,5 @@ pub fn open(config: Option<&Path>, system: SystemView) -> Result<KsEditorModel, 
     })?;
     let state = EditorState::new(file.clone(), text)
         .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
-    Ok(KsEditorModel::new(state, system))
+    Ok(KsEditorModel::new(state, system, ignore_file))
 }

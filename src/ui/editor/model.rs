@@ -9,12 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use adw::subclass::prelude::*;
+use gettextrs::gettext;
 use gtk::glib;
 use gtk::glib::subclass::Signal;
 use gtk::prelude::*;
 
 use crate::catalogue::Catalogue;
-use crate::kept::SystemView;
+use crate::i18n::gettext_f;
+use crate::kept::{IgnoredPaths, SystemView};
 use crate::nix::persistence_edit::{
     Change, EditError, EntryKind, NewEntry, Persistence, PersistenceDocument, Target,
 };
@@ -189,6 +191,9 @@ mod imp {
         /// The running system, or the demo's scratch root and mount table.
         pub(super) view: RefCell<Option<SystemView>>,
         pub(super) catalogue: OnceCell<Option<Catalogue>>,
+        /// Where Ignore is remembered; none without a home directory.
+        pub(super) ignore_file: RefCell<Option<PathBuf>>,
+        pub(super) ignored: RefCell<IgnoredPaths>,
     }
 
     #[glib::object_subclass]
@@ -211,11 +216,46 @@ glib::wrapper! {
 }
 
 impl KsEditorModel {
-    pub fn new(state: EditorState, view: SystemView) -> Self {
+    /// `ignore_file` remembers the paths Ignore was chosen for.
+    pub fn new(state: EditorState, view: SystemView, ignore_file: Option<PathBuf>) -> Self {
         let model: Self = glib::Object::new();
-        model.imp().state.replace(state);
-        model.imp().view.replace(Some(view));
+        let imp = model.imp();
+        imp.state.replace(state);
+        imp.view.replace(Some(view));
+        // An unreadable file forgets earlier choices; the next Ignore
+        // writes it anew.
+        let ignored = ignore_file
+            .as_deref()
+            .and_then(|file| IgnoredPaths::load(file).ok())
+            .unwrap_or_default();
+        imp.ignored.replace(ignored);
+        imp.ignore_file.replace(ignore_file);
         model
+    }
+
+    pub fn ignored(&self) -> IgnoredPaths {
+        self.imp().ignored.borrow().clone()
+    }
+
+    /// Stops offering `path` on the Lost page, now and in later sessions;
+    /// the error is a sentence to show.
+    pub fn ignore(&self, path: &Path) -> Result<(), String> {
+        let imp = self.imp();
+        imp.ignored.borrow_mut().ignore(path);
+        let Some(file) = imp.ignore_file.borrow().clone() else {
+            return Err(gettext(
+                "Ignored for now; without a home directory it is offered again next time.",
+            ));
+        };
+        imp.ignored.borrow().save(&file).map_err(|error| {
+            gettext_f(
+                "Ignored for now, but {file} could not be written: {error}",
+                &[
+                    ("file", &file.display().to_string()),
+                    ("error", &error.to_string()),
+                ],
+            )
+        })
     }
 
     pub fn connect_changed<F: Fn(&Self) + 'static>(&self, callback: F) -> glib::SignalHandlerId {

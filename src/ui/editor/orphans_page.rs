@@ -229,6 +229,7 @@ impl KsOrphansPage {
             Privileged::DeleteOrphan {
                 protected,
                 view: model.view(),
+                config: model.with_state(|state| state.file().to_owned()),
                 path,
             },
         )

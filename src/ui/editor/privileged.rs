@@ -3,7 +3,7 @@
 //! writing a password hash. They run in `keepsake-helper` under pkexec, or
 //! in demo mode directly on the scratch root; both off the main thread.
 
-use std::ffi::OsString;
+use std::path::PathBuf;
 
 use gettextrs::gettext;
 use gtk::gio;
@@ -12,7 +12,10 @@ use zeroize::Zeroizing;
 use super::apply_runner::helper_path;
 use crate::i18n::gettext_f;
 use crate::install::{HelperExit, HelperMessage, HelperProcess};
-use crate::kept::{Protected, SystemView, delete_orphan, set_password};
+use crate::kept::{
+    DeleteOrphanInput, EditorEvent, EditorMode, Protected, SetPasswordInput, SystemView, TaskEvent,
+    delete_orphan, editor_helper_command, set_password,
+};
 use crate::plan::Secret;
 
 /// One action, with what it needs.
@@ -20,7 +23,9 @@ pub enum Privileged {
     DeleteOrphan {
         protected: Protected,
         view: SystemView,
-        path: std::path::PathBuf,
+        /// The configuration file, which the helper reads again.
+        config: PathBuf,
+        path: PathBuf,
     },
     SetPassword {
         view: SystemView,
@@ -45,6 +50,7 @@ fn run_here(action: Privileged) -> Result<(), String> {
             protected,
             view,
             path,
+            ..
         } => delete_orphan(&protected, &view, &path)
             .map(drop)
             .map_err(|error| error.message()),
@@ -62,35 +68,56 @@ fn run_here(action: Privileged) -> Result<(), String> {
 /// stdin (the password never in argv or the environment).
 async fn run_in_helper(action: Privileged) -> Result<(), String> {
     let (mode, input) = match &action {
-        Privileged::DeleteOrphan { path, .. } => (
-            "delete-orphan",
-            serde_json::json!({ "path": path }).to_string(),
+        Privileged::DeleteOrphan { path, config, .. } => (
+            EditorMode::DeleteOrphan,
+            Zeroizing::new(
+                serde_json::to_string(&DeleteOrphanInput {
+                    config: Some(config.clone()),
+                    path: path.clone(),
+                })
+                .unwrap_or_default(),
+            ),
         ),
         Privileged::SetPassword { user, password, .. } => (
-            "set-password",
-            serde_json::json!({ "user": user, "password": password.expose() }).to_string(),
+            EditorMode::SetPassword,
+            SetPasswordInput {
+                user: user.clone(),
+                password: password.clone(),
+            }
+            .to_json(),
         ),
     };
-    let command: [OsString; 3] = ["pkexec".into(), helper_path().into_os_string(), mode.into()];
-    let (sender, receiver) = async_channel::unbounded();
-    HelperProcess::start(&command, Zeroizing::new(input + "\n"), sender).map_err(|error| {
+    drop(action);
+    let command = editor_helper_command(&helper_path(), mode);
+    let (sender, receiver) = async_channel::unbounded::<HelperMessage<EditorEvent>>();
+    let mut line = input;
+    line.push('\n');
+    HelperProcess::start(&command, line, sender).map_err(|error| {
         gettext_f(
             "Keepsake could not start its helper with pkexec: {problem}",
             &[("problem", &error.to_string())],
         )
     })?;
+    let mut outcome = None;
     let mut last_line = String::new();
     while let Ok(message) = receiver.recv().await {
         match message {
-            HelperMessage::Output(line) if !line.trim().is_empty() => last_line = line,
-            HelperMessage::Output(_) | HelperMessage::Event(_) => {}
-            HelperMessage::Exited(HelperExit::Succeeded) => return Ok(()),
+            HelperMessage::Event(EditorEvent::Task(TaskEvent::Done { .. })) => {
+                outcome = Some(Ok(()));
+            }
+            HelperMessage::Event(EditorEvent::Task(TaskEvent::Refused { message })) => {
+                outcome = Some(Err(message));
+            }
+            HelperMessage::Event(EditorEvent::Apply(_)) => {}
+            HelperMessage::Output(line) => last_line = line,
             HelperMessage::Exited(HelperExit::NotAuthorised) => {
                 return Err(gettext(
                     "Nothing was changed: Keepsake was not allowed to. Try again and enter the administrator password when asked.",
                 ));
             }
-            HelperMessage::Exited(HelperExit::Failed(_)) => return Err(last_line),
+            HelperMessage::Exited(_) => {
+                return outcome.unwrap_or(Err(last_line));
+            }
         }
     }
     Err(gettext("The helper stopped without saying why."))
