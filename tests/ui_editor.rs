@@ -205,6 +205,7 @@ impl Driver {
         screenshot: Option<&str>,
         check_diff: impl Fn(&str) -> bool,
         what: &str,
+        conflict: Option<&str>,
     ) -> Result<KsApplyDialog, Stuck> {
         WidgetExt::activate_action(&self.window, "editor.review", None)
             .map_err(|_| Stuck("no editor.review action".to_owned()))?;
@@ -216,6 +217,20 @@ impl Driver {
         }
         WidgetExt::activate_action(&review, "review.apply", None)
             .map_err(|_| Stuck("no review.apply action".to_owned()))?;
+        if let Some(response) = conflict {
+            let ask: adw::AlertDialog = self
+                .wait_for_dialog("the question which copy to keep")
+                .await?;
+            self.tally.check(
+                ask.heading().as_deref()
+                    == Some(gettextrs::gettext("Storage Already Has This Data").as_str())
+                    && ask.body().contains("/persist/var/lib/colord"),
+                "data in storage at a re-added path is a question, not an overwrite",
+            );
+            self.screenshots("11-conflict").await?;
+            ask.emit_by_name::<()>("response", &[&response]);
+            ask.force_close();
+        }
         let apply: KsApplyDialog = self.wait_for_dialog("the apply dialog").await?;
         wait_until("the simulated apply to end", WORK_DEADLINE, || {
             !apply.is_running()
@@ -397,6 +412,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
                         .any(|l| l.starts_with('-') && l.contains("/var/lib/colord"))
             },
             "the review shows the added and removed entries as a diff",
+            None,
         )
         .await?;
     let root = driver.model.live_root();
@@ -423,22 +439,25 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     orphans(driver).await?;
     accounts(driver).await?;
 
-    // A failing rebuild
+    // Keeping /var/lib/colord again meets its data in storage; then the
+    // rebuild fails.
     driver.window.set_demo_rebuild_fails(true);
+    driver.window.view_stack().set_visible_child_name("kept");
     WidgetExt::activate_action(&driver.window, "editor.add", None).unwrap();
     let add: KsAddEntryDialog = driver.wait_for_dialog("the Add dialog again").await?;
     find_in(add.upcast_ref(), "add-path")
         .and_downcast::<gtk::Editable>()
         .unwrap()
-        .set_text("/srv/ftp");
+        .set_text("/var/lib/colord");
     WidgetExt::activate_action(&add, "add-entry.add", None).unwrap();
     settle().await;
     let before = driver.file_text();
     let apply = driver
         .review_and_apply(
             None,
-            |diff| diff.contains("/srv/ftp"),
-            "the diff shows /srv/ftp",
+            |diff| diff.contains("+      \"/var/lib/colord\""),
+            "the diff shows /var/lib/colord added back",
+            Some("stored"),
         )
         .await?;
     tally.check(!apply.succeeded(), "the apply with a failing rebuild fails");

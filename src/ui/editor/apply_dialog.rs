@@ -16,7 +16,7 @@ use gtk::glib;
 
 use super::KsEditorModel;
 use super::apply_runner::{ApplyMessage, ApplyRun, Stopper};
-use crate::apply::{Activation, ApplyEvent, ApplyStep};
+use crate::apply::{Activation, ApplyEvent, ApplyStep, ConflictChoice};
 use crate::i18n::gettext_f;
 use crate::install::HelperExit;
 
@@ -127,8 +127,9 @@ impl KsApplyDialog {
         dialog
     }
 
-    /// Starts applying; returns at once.
-    pub fn start(&self, activation: Activation) {
+    /// Starts applying, with `conflict` for paths whose storage holds data
+    /// already; returns at once.
+    pub fn start(&self, activation: Activation, conflict: Option<ConflictChoice>) {
         let imp = self.imp();
         let Some(model) = imp.model.borrow().clone() else {
             return;
@@ -143,6 +144,7 @@ impl KsApplyDialog {
             new_text: state.text().to_owned(),
             live_root: model.live_root(),
             activation,
+            conflict,
         });
         imp.new_text.replace(run.new_text.clone());
         let (receiver, stopper) = if imp.demo.get() {

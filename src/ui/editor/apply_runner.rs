@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::apply::{self, Activation, ApplyEvent, ApplyRequest, read_baseline};
+use crate::apply::{self, Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline};
 use crate::install::{
     CancelFlag, HelperExit, HelperMessage, HelperProcess, NIXOS_PROFILE_BIN, ToolDirs,
 };
 use crate::kept::{
-    ActivationInput, ApplyInput, EditorEvent, EditorMode, TaskEvent, editor_helper_command,
+    ActivationInput, ApplyInput, ConflictInput, EditorEvent, EditorMode, TaskEvent,
+    editor_helper_command,
 };
 
 /// What the apply dialog receives, in order; `Exited` is last.
@@ -55,6 +56,8 @@ pub struct ApplyRun {
     pub new_text: String,
     pub live_root: PathBuf,
     pub activation: Activation,
+    /// The person's choice when storage holds data at a new path already.
+    pub conflict: Option<ConflictChoice>,
 }
 
 impl ApplyRun {
@@ -69,7 +72,7 @@ impl ApplyRun {
             previous,
             new_text: self.new_text.clone(),
             live_root: self.live_root.clone(),
-            conflict: None,
+            conflict: self.conflict,
             activation: self.activation,
         }
     }
@@ -141,7 +144,10 @@ impl ApplyRun {
                 Activation::Switch => ActivationInput::Switch,
                 Activation::Boot => ActivationInput::Boot,
             },
-            conflict: None,
+            conflict: self.conflict.map(|choice| match choice {
+                ConflictChoice::KeepStored => ConflictInput::KeepStored,
+                ConflictChoice::KeepLive => ConflictInput::KeepLive,
+            }),
             new_text: Some(self.new_text.clone()),
         };
         let input = serde_json::to_string(&input).unwrap_or_default() + "\n";

@@ -4,18 +4,21 @@
 //! and apply dialogs it opens.
 
 use std::cell::{Cell, OnceCell};
+use std::path::Path;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{
     KsAccountsPage, KsApplyDialog, KsEditorModel, KsKeptPage, KsLostPage, KsOrphansPage,
     KsReviewDialog,
 };
-use crate::apply::Activation;
+use crate::apply::{Activation, ConflictChoice, DataMove, Pending};
 use crate::config;
 use crate::i18n::ngettext_f;
+use crate::nix::persistence_edit::PersistenceDocument;
 use crate::ui::KsApplication;
 
 /// `KEEPSAKE_DEMO_REBUILD=fail keepsake --demo --edit` shows a failed apply.
@@ -166,14 +169,29 @@ impl KsEditorWindow {
         dialog.connect_apply(glib::clone!(
             #[weak(rename_to = window)]
             self,
-            move |_, activation| window.apply(activation)
+            move |_, activation| {
+                glib::spawn_future_local(async move {
+                    window.apply(activation).await;
+                });
+            }
         ));
         dialog.present(Some(self));
     }
 
-    fn apply(&self, activation: Activation) {
+    async fn apply(&self, activation: Activation) {
         let Some(model) = self.model() else {
             return;
+        };
+        let conflicts = conflicts(&model);
+        let conflict = match conflicts.first() {
+            None => None,
+            Some(first) => match self
+                .ask_conflict(&model.live_root(), first, conflicts.len())
+                .await
+            {
+                Some(choice) => Some(choice),
+                None => return,
+            },
         };
         let demo = self
             .application()
@@ -183,6 +201,65 @@ impl KsEditorWindow {
         self.imp().toast_overlay.dismiss_all();
         let dialog = KsApplyDialog::new(&model, demo, self.demo_rebuild_fails());
         dialog.present(Some(self));
-        dialog.start(activation);
+        dialog.start(activation, conflict);
     }
+
+    /// Which copy stays when storage already holds data at a newly kept
+    /// path that has live data too; `None` when the person cancels.
+    async fn ask_conflict(
+        &self,
+        root: &Path,
+        first: &DataMove,
+        count: usize,
+    ) -> Option<ConflictChoice> {
+        // As the system sees them, also in the demo's scratch root.
+        let seen = |path: &Path| {
+            Path::new("/")
+                .join(path.strip_prefix(root).unwrap_or(path))
+                .display()
+                .to_string()
+        };
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Storage Already Has This Data")),
+            Some(&ngettext_f(
+                "{stored} exists already, and {live} has data now. Which copy should be kept? The other is set aside as a dated backup next to it; nothing is overwritten.",
+                "{stored} and {n} other paths exist already in storage, and have live data too. Which copies should be kept? The others are set aside as dated backups next to them; nothing is overwritten.",
+                u32::try_from(count).unwrap_or(u32::MAX),
+                &[
+                    ("stored", &seen(&first.stored)),
+                    ("live", &seen(&first.live)),
+                ],
+            )),
+        );
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("stored", &gettext("Keep the _Stored Copy"));
+        dialog.add_response("live", &gettext("Keep the _Live Copy"));
+        dialog.set_default_response(Some("stored"));
+        dialog.set_close_response("cancel");
+        match dialog.choose_future(Some(self)).await.as_str() {
+            "stored" => Some(ConflictChoice::KeepStored),
+            "live" => Some(ConflictChoice::KeepLive),
+            _ => None,
+        }
+    }
+}
+
+/// The data moves of the pending additions that would meet data in
+/// storage, as the system (or the demo) stands now.
+fn conflicts(model: &KsEditorModel) -> Vec<DataMove> {
+    let root = model.live_root();
+    model.with_state(|state| {
+        let Ok(applied) = PersistenceDocument::parse(state.original()) else {
+            return Vec::new();
+        };
+        Pending::between(applied.persistence(), state.persistence())
+            .added
+            .iter()
+            .map(|kept| kept.data_move(&root, None))
+            .filter(|data_move| {
+                std::fs::symlink_metadata(&data_move.live).is_ok()
+                    && std::fs::symlink_metadata(&data_move.stored).is_ok()
+            })
+            .collect()
+    })
 }
