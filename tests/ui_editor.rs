@@ -137,6 +137,23 @@ impl Driver {
         Ok(())
     }
 
+    /// Moves the focus with Tab, as a keyboard-only user would, until it
+    /// reaches the widget named `name`; false if it never does.
+    async fn focus_by_tab(&self, name: &str) -> bool {
+        let Some(target) = self.find(name) else {
+            return false;
+        };
+        wait_until(&format!("Tab to reach {name}"), WIDGETS_DEADLINE, || {
+            GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
+            (0..400).any(|_| {
+                self.window.child_focus(gtk::DirectionType::TabForward);
+                GtkWindowExt::focus(&self.window).as_ref() == Some(&target)
+            })
+        })
+        .await
+        .is_ok()
+    }
+
     fn dialog<T: IsA<adw::Dialog>>(&self) -> Option<T> {
         self.window.visible_dialog().and_downcast::<T>()
     }
@@ -278,6 +295,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver.must_find("remove:/var/log")?.accessible_role() == gtk::AccessibleRole::Button,
         "the remove button is a button for assistive technologies",
+    );
+    tally.check(
+        driver.focus_by_tab("add-entry").await && driver.focus_by_tab("remove:/var/log").await,
+        "Tab reaches Add… and a remove button",
     );
     driver.screenshots("01-kept").await?;
 
@@ -479,6 +500,26 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.screenshots("07-failed").await?;
     WidgetExt::activate_action(&apply, "apply.close", None).unwrap();
     settle().await;
+
+    // Closing with a pending change asks first.
+    driver.window.close();
+    let ask: adw::AlertDialog = driver
+        .wait_for_dialog("the question whether to discard the pending change")
+        .await?;
+    tally.check(
+        driver.window.is_visible()
+            && ask.heading().as_deref()
+                == Some(gettextrs::gettext("Discard the Changes?").as_str())
+            && ask.response_appearance("discard") == adw::ResponseAppearance::Destructive,
+        "closing with a pending change asks first and keeps the window",
+    );
+    ask.emit_by_name::<()>("response", &[&"keep"]);
+    ask.force_close();
+    settle().await;
+    tally.check(
+        driver.window.is_visible() && driver.changes() == 1,
+        "Keep Editing keeps the window and the change",
+    );
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! narrow screens), the banner that counts pending changes, and the review
 //! and apply dialogs it opens.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::path::Path;
 
 use adw::prelude::*;
@@ -55,6 +55,10 @@ mod imp {
         #[template_child]
         pub(super) accounts_page: TemplateChild<KsAccountsPage>,
         pub(super) model: OnceCell<KsEditorModel>,
+        /// The last apply started, to keep the window open while it runs.
+        pub(super) apply_dialog: RefCell<Option<KsApplyDialog>>,
+        /// The person chose to close although changes were pending.
+        pub(super) discard_confirmed: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -91,7 +95,34 @@ mod imp {
     }
 
     impl WidgetImpl for KsEditorWindow {}
-    impl WindowImpl for KsEditorWindow {}
+    impl WindowImpl for KsEditorWindow {
+        /// An apply runs as root and must finish its rollback, so the window
+        /// stays while it runs; pending changes are only lost on purpose.
+        fn close_request(&self) -> glib::Propagation {
+            let obj = self.obj();
+            let applying = self
+                .apply_dialog
+                .borrow()
+                .as_ref()
+                .is_some_and(KsApplyDialog::is_running);
+            if applying {
+                obj.add_toast(adw::Toast::new(&gettext(
+                    "Keepsake closes once the changes are applied or put back",
+                )));
+                return glib::Propagation::Stop;
+            }
+            let pending = obj.model().map_or(0, |model| model.n_changes());
+            if pending == 0 || self.discard_confirmed.get() {
+                return self.parent_close_request();
+            }
+            glib::spawn_future_local(glib::clone!(
+                #[weak]
+                obj,
+                async move { obj.confirm_discard(pending).await }
+            ));
+            glib::Propagation::Stop
+        }
+    }
     impl ApplicationWindowImpl for KsEditorWindow {}
     impl AdwApplicationWindowImpl for KsEditorWindow {}
 }
@@ -202,6 +233,28 @@ impl KsEditorWindow {
         let dialog = KsApplyDialog::new(&model, demo, self.demo_rebuild_fails());
         dialog.present(Some(self));
         dialog.start(activation, conflict);
+        self.imp().apply_dialog.replace(Some(dialog));
+    }
+
+    async fn confirm_discard(&self, pending: usize) {
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Discard the Changes?")),
+            Some(&ngettext_f(
+                "{n} change was not applied. Closing forgets it; nothing on the system changes.",
+                "{n} changes were not applied. Closing forgets them; nothing on the system changes.",
+                u32::try_from(pending).unwrap_or(u32::MAX),
+                &[],
+            )),
+        );
+        dialog.add_response("keep", &gettext("_Keep Editing"));
+        dialog.add_response("discard", &gettext("_Discard and Close"));
+        dialog.set_response_appearance("discard", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("keep"));
+        dialog.set_close_response("keep");
+        if dialog.choose_future(Some(self)).await == "discard" {
+            self.imp().discard_confirmed.set(true);
+            self.close();
+        }
     }
 
     /// Which copy stays when storage already holds data at a newly kept
