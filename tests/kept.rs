@@ -245,3 +245,62 @@ fn enabled_services_whose_data_is_not_kept_are_named_with_their_size() {
     assert!(cache.ignored);
     assert!(lost.iter().filter(|l| l.ignored).count() == 1);
 }
+
+#[test]
+fn keeping_a_lost_candidate_is_an_entry_the_document_takes() {
+    use keepsake::kept::{IgnoredPaths, lost_candidates, scan_lost};
+    use keepsake::nix::persistence_edit::EntryKind;
+    let (_dir, demo) = demo();
+    let view = demo.view();
+    let catalogue = Catalogue::builtin().unwrap();
+    let document = document(&demo);
+    let report = scan_lost(&view, document.persistence(), &catalogue).unwrap();
+    let lost = lost_candidates(&report, &catalogue, &view, &IgnoredPaths::default());
+    let entry_for = |path: &str| {
+        lost.iter()
+            .find(|l| l.candidate.path == Path::new(path))
+            .unwrap_or_else(|| panic!("{path} is not a candidate"))
+            .entry(&view, &catalogue, None)
+            .expect("a UTF-8 path")
+    };
+    let firefox = entry_for("/home/alice/.mozilla/firefox");
+    assert_eq!(firefox.target.user.as_deref(), Some("alice"));
+    assert_eq!(firefox.target.path, ".mozilla/firefox");
+    assert_eq!(firefox.target.kind, EntryKind::Directory);
+    let docker = entry_for("/var/lib/docker");
+    assert_eq!(docker.target.user, None);
+    assert_eq!(docker.target.path, "/var/lib/docker");
+    for entry in [firefox, docker] {
+        let edit = document
+            .add(&entry)
+            .expect("the demo document takes the entry");
+        assert!(edit.text.contains(&format!("\"{}\"", entry.target.path)));
+    }
+}
+
+#[test]
+fn the_apply_request_of_the_helper_reads_the_file_and_its_baseline() {
+    use keepsake::kept::{ActivationInput, ApplyInput, apply_request};
+    let (_dir, demo) = demo();
+    let input = ApplyInput {
+        config: None,
+        activation: ActivationInput::Boot,
+        conflict: None,
+    };
+    let request = apply_request(&input, &demo.root).unwrap();
+    assert_eq!(request.file, demo.config_file);
+    assert_eq!(
+        request.previous, request.new_text,
+        "no edit since the last apply"
+    );
+    assert_eq!(request.activation, keepsake::apply::Activation::Boot);
+    let missing = ApplyInput {
+        config: Some(demo.root.join("nowhere.nix")),
+        ..input
+    };
+    assert!(
+        apply_request(&missing, &demo.root)
+            .unwrap_err()
+            .contains("nowhere.nix")
+    );
+}

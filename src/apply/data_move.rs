@@ -69,6 +69,7 @@ impl DataMoveError {
                 stored,
                 needed,
                 available,
+                // Translators: {stored} is a folder path; {needed} and {available} are amounts such as “3.2 GB”.
             } => gettext_f(
                 "There is not enough space for {stored}: {needed} are needed and {available} are free. Nothing was copied.",
                 &[

@@ -288,6 +288,7 @@ impl Run<'_> {
         if let Some((outer, inner)) = pending.nested.first() {
             return Err(StepError::new(
                 step.failure_message(),
+                // Translators: {inner} and {outer} are folder paths of the running system.
                 gettext_f(
                     "{inner} is kept already and lies inside {outer}, and Keepsake cannot merge their stored data yet. Keep the other paths inside {outer} one by one instead.",
                     &[("inner", &inner.absolute()), ("outer", &outer.absolute())],
@@ -434,6 +435,7 @@ impl Run<'_> {
             .map_err(|error| StepError::new(step.failure_message(), error.to_string()))?;
         self.log(
             step,
+            // Translators: {program} is a command such as nixos-rebuild, {verb} its action such as “test” or “switch”; both stay untranslated.
             &gettext_f(
                 "Running {program} {verb}",
                 &[("program", &program.display().to_string()), ("verb", verb)],

@@ -123,6 +123,7 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
 /// Checked as read: once hashed, an empty password looks like any other.
 fn refuse_empty(secret: &str, field: &str, problem: Problem) -> anyhow::Result<()> {
     if secret.is_empty() {
+        // Translators: {field} is a field of the plan such as encryption.passphrase, untranslated; {problem} is a full sentence.
         bail!(gettext_f(
             "{field}: {problem} Nothing was written.",
             &[("field", field), ("problem", &problem.message())]
@@ -196,6 +197,7 @@ fn human_line(event: &Event) -> String {
         Event::Stopped { disk_state } => format!("{disk_state}\n"),
         Event::Completed { seconds } => format!(
             "{}\n",
+            // Translators: {seconds} is the number of seconds the installation took; “s” is the unit symbol.
             gettext_f(
                 "NixOS is installed ({seconds} s).",
                 &[("seconds", &format!("{seconds:.0}"))]

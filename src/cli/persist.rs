@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! `keepsake persist list|add|remove|apply|orphans`: read and edit what an
+//! `keepsake persist list|add|remove|apply|orphans|init`: read and edit what an
 //! installed system keeps, in the person's own configuration file, and
 //! apply the edits.
 
@@ -19,7 +19,7 @@ use crate::install::{CancelFlag, ToolDirs};
 use crate::kept::{Protected, SystemView, find_orphans};
 use crate::nix::persistence_edit::{
     EditError, EntryKind, EntryLists, LocateError, NewEntry, Persistence, PersistenceDocument,
-    Target, find_persistence_file, write_atomically,
+    Target, find_persistence_file, plan_new_module_for_system, write_atomically,
 };
 
 /// The file cannot be parsed (sysexits' `EX_DATAERR`).
@@ -48,6 +48,22 @@ pub enum PersistCommand {
     /// List data in the storage roots that no entry keeps any more, with
     /// its size. Nothing is deleted.
     Orphans(OrphansArgs),
+    /// When no file defines environment.persistence: write a
+    /// persistence.nix next to configuration.nix and import it.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The storage root the new file keeps things in.
+    #[arg(long, value_name = "ROOT", default_value = "/persist")]
+    pub storage: String,
+    /// The directory standing for `/` of the system.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Print the changes as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +182,7 @@ pub fn run(args: PersistArgs) -> ExitCode {
         PersistCommand::Remove(args) => edit(&args, Operation::Remove),
         PersistCommand::Apply(args) => apply_edits(&args),
         PersistCommand::Orphans(args) => orphans(&args),
+        PersistCommand::Init(args) => init(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -238,6 +255,38 @@ fn open_in(config: Option<&Path>, root: &Path) -> Result<(PathBuf, PersistenceDo
     Ok((file, document))
 }
 
+fn init(args: &InitArgs) -> Result<(), Failure> {
+    match find_persistence_file(&args.root) {
+        Ok(file) => {
+            return Err(Failure::refused(gettext_f(
+                "{file} defines environment.persistence already.",
+                &[("file", &file.display().to_string())],
+            )));
+        }
+        Err(LocateError::NotFound { .. }) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let plan = plan_new_module_for_system(&args.root, &args.storage)
+        .map_err(|error| Failure::refused(error.message()))?;
+    if args.dry_run {
+        let _ = io::stdout().write_all(plan.diff().as_bytes());
+        return Ok(());
+    }
+    plan.write()
+        .map_err(|error| Failure::refused(error.message()))?;
+    println!(
+        "{}",
+        gettext_f(
+            "Wrote {file} and imported it from {importer}.",
+            &[
+                ("file", &plan.file.display().to_string()),
+                ("importer", &plan.importer.display().to_string()),
+            ],
+        )
+    );
+    Ok(())
+}
+
 fn orphans(args: &OrphansArgs) -> Result<(), Failure> {
     let (_, document) = open_in(args.config.as_deref(), &args.root)?;
     let view = SystemView::new(&args.root, Vec::new());
@@ -304,6 +353,7 @@ fn describe(file: &Path, persistence: &Persistence) -> String {
         if storage.enable == Some(false) {
             text.push_str(&format!(
                 "\n{}\n",
+                // Translators: {root} is the path of a storage root, such as /persist, whose configuration is switched off.
                 gettext_f("{root} (disabled)", &[("root", &storage.root)])
             ));
         } else {
@@ -326,6 +376,7 @@ fn describe(file: &Path, persistence: &Persistence) -> String {
         for computed in &persistence.computed {
             text.push_str(&format!(
                 "  {}\n",
+                // Translators: {place} is a Nix attribute path; {reason} completes “cannot be edited because …” (an “it …” text).
                 gettext_f(
                     "line {line}: {place}: {reason}",
                     &[

@@ -120,6 +120,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
         }
         Err(problem) => eprintln!(
             "keepsake scan: {}",
+            // Translators: {problem} is a full sentence.
             gettext_f(
                 "{problem} What the configuration keeps may be listed too; name the file with --config.",
                 &[("problem", &problem)],
@@ -338,6 +339,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) 
     for candidate in &report.candidates {
         let owner = match &candidate.owner {
             Owner::Preset { id, name } if enabled.contains(id.as_str()) => {
+                // Translators: {name} is the name of a preset, such as “NetworkManager”.
                 gettext_f("{name}, enabled", &[("name", name)])
             }
             owner => owner_name(owner),
@@ -364,6 +366,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) 
             .newest
             .map(|newest| newest.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
+        // Translators: {files} is a count such as “3 files”, {newest} a date and time, {reason} a full sentence.
         let details = gettext_f(
             "{files}, changed {newest}. {reason}",
             &[
@@ -382,6 +385,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) 
     writeln!(
         out,
         "\n{}",
+        // Translators: {size} is an amount of data such as “1.2 GB”.
         gettext_f(
             "{size} would be lost at the next reboot.",
             &[("size", &format_size(total))]

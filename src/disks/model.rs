@@ -168,6 +168,7 @@ impl RefusalReason {
             }
             Self::ReadOnly => gettext_f("The disk is read-only", &[]),
             Self::SizeZero => gettext_f("The disk has no capacity (is a medium inserted?)", &[]),
+            // Translators: {size} and {minimum} are amounts such as “32 GB”.
             Self::TooSmall { size, minimum } => gettext_f(
                 "The disk holds {size}; this installation needs at least {minimum}",
                 &[

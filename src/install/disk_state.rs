@@ -69,11 +69,13 @@ impl DiskState {
         };
         let leftovers = self.leftovers();
         if leftovers.is_empty() {
+            // Translators: {contents} is a sentence about what was written to the disk, without its final full stop.
             gettext_f(
                 "{contents}; nothing is mounted or unlocked.",
                 &[("contents", &contents)],
             )
         } else {
+            // Translators: {contents} is a sentence about what was written to the disk, without its final full stop; {leftovers} lists devices such as /dev/sda1.
             gettext_f(
                 "{contents}; still in use: {leftovers}.",
                 &[

@@ -54,6 +54,7 @@ impl fmt::Display for ToolNotFound {
             .iter()
             .map(|dir| dir.display().to_string())
             .collect();
+        // Translators: {tool} is a program name; {directories} a list of folders separated by commas.
         formatter.write_str(&gettext_f(
             "{tool} was not found in {directories}",
             &[("tool", &self.tool), ("directories", &searched.join(", "))],

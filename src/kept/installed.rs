@@ -15,7 +15,9 @@ pub enum SystemKind {
     Installed,
     /// The NixOS installer (live ISO): its `/` is a tmpfs too, but
     /// `/etc/os-release` says `VARIANT_ID=installer`, which
-    /// `nixos/modules/profiles/installation-device.nix` sets.
+    /// `nixos/modules/profiles/installation-device.nix` sets. (A read-only
+    /// `/nix/.ro-store` is no marker: NixOS test VMs and microVMs mount one
+    /// too.)
     Installer,
     /// NixOS whose root is not erased at boot.
     PersistentRoot,

@@ -5,12 +5,15 @@
 //! the person ignored.
 
 use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
 
 use super::{IgnoredPaths, SystemView};
 use crate::catalogue::Catalogue;
+use crate::catalogue::Location;
 use crate::disks::format_size;
 use crate::i18n::gettext_f;
-use crate::nix::persistence_edit::Persistence;
+use crate::nix::persistence_edit::{EntryKind, NewEntry, Persistence, Target};
 use crate::scan::{self, Candidate, Owner, Report, ScanError, ScanOptions};
 
 /// One candidate and what the editor says about it.
@@ -39,6 +42,75 @@ impl Lost {
                     ("size", &format_size(self.candidate.bytes)),
                 ],
             )
+        })
+    }
+}
+
+impl Lost {
+    /// The entry that keeps this candidate, for the editor's pending
+    /// changes: a user's entry (relative to the home) for a path in
+    /// `/home/<user>` or `/root`, a file entry when it is a file on the
+    /// system of `view`, with the owner and mode the catalogue gives.
+    /// `storage` may be left out when the configuration has one storage
+    /// root. `None` for a name that is not UTF-8, which Nix cannot hold.
+    pub fn entry(
+        &self,
+        view: &SystemView,
+        catalogue: &Catalogue,
+        storage: Option<String>,
+    ) -> Option<NewEntry> {
+        let path = self.candidate.path.to_str()?;
+        let user = match &self.candidate.user {
+            Some(user) => Some(user.to_str()?.to_owned()),
+            None => None,
+        };
+        let relative = user.as_deref().and_then(|user| {
+            let home = if user == "root" {
+                "/root".to_owned()
+            } else {
+                format!("/home/{user}")
+            };
+            Path::new(path)
+                .strip_prefix(home)
+                .ok()
+                .and_then(Path::to_str)
+                .map(str::to_owned)
+        });
+        let is_file =
+            fs::symlink_metadata(view.host_path(path)).is_ok_and(|metadata| !metadata.is_dir());
+        let preset_path = match &self.candidate.owner {
+            Owner::Preset { id, .. } => catalogue
+                .presets
+                .iter()
+                .find(|preset| &preset.id == id)
+                .and_then(|preset| {
+                    preset.paths.iter().find(|known| match &known.location {
+                        Location::System(system) => system == path,
+                        Location::Home(home) => relative.as_deref() == Some(home.as_str()),
+                    })
+                }),
+            _ => None,
+        };
+        let (target_path, user) = match relative {
+            Some(relative) => (relative, user),
+            None => (path.to_owned(), None),
+        };
+        Some(NewEntry {
+            target: Target {
+                kind: if is_file {
+                    EntryKind::File
+                } else {
+                    EntryKind::Directory
+                },
+                path: target_path,
+                user,
+                storage,
+            },
+            owner: preset_path.and_then(|known| known.user.clone()),
+            group: preset_path.and_then(|known| known.group.clone()),
+            mode: preset_path
+                .and_then(|known| known.mode)
+                .map(|mode| format!("{mode:04o}")),
         })
     }
 }

@@ -8,6 +8,22 @@
 //! and the text of a `mountinfo` file, so that tests and `--demo --edit`
 //! work without bind mounts or root. Nothing here links GTK; sizes walk
 //! trees, so the GUI calls them off its main thread.
+//!
+//! What the editor calls:
+//! * start: [`system_kind`] (editor or wizard), [`DemoSystem::create`]
+//!   for `--demo --edit`;
+//! * the entries: [`entry_statuses`], then [`allocated_bytes`] of each
+//!   stored path;
+//! * the storage roots: [`Protected::new`], [`find_orphans`]; deleting
+//!   goes through `keepsake-helper delete-orphan` ([`DeleteOrphanInput`]);
+//! * accounts: [`password_file`] to offer the change,
+//!   `keepsake-helper set-password` ([`SetPasswordInput::to_json`]) to make
+//!   it, [`password_takes_effect`] to say when it counts;
+//! * Lost at Next Reboot: [`scan_lost`], [`lost_candidates`],
+//!   [`Lost::headline`], [`Lost::entry`], [`IgnoredPaths`];
+//! * applying: `keepsake-helper apply` ([`ApplyInput`], events
+//!   [`EditorEvent`]) started with [`editor_helper_command`] and
+//!   [`HelperProcess::start`](crate::install::HelperProcess::start).
 
 mod demo;
 mod helper;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::shown::shown;
 use super::{Esp, Password, Plan, Subvolume, Swap, TmpfsSize, is_well_formed_hash};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, ngettext_f};
 
 /// Where in the plan a problem is, in the plan's JSON shape, for example
 /// `subvolumes[2].mount_point`; the GUI maps it to a widget.
@@ -199,6 +199,7 @@ impl Problem {
             DiskTooSmall {
                 needed_bytes,
                 available_bytes,
+                // Translators: {available} and {needed} are amounts such as “32 GB”.
             } => gettext_f(
                 "The disk holds {available} but this plan needs at least {needed}. Choose a larger disk or less swap.",
                 &[
@@ -240,9 +241,11 @@ impl Problem {
                 "“{option}” cannot be used as a mount option here. Remove it; options have no commas or spaces and Keepsake sets “subvol=” itself.",
                 &[("option", &shown(option))],
             ),
-            MountOptionsTooLong { maximum_bytes } => gettext_f(
-                "These mount options are longer than {maximum} bytes in all, more than the kernel takes. Remove some.",
-                &[("maximum", &maximum_bytes.to_string())],
+            MountOptionsTooLong { maximum_bytes } => ngettext_f(
+                "These mount options are longer than {n} byte in all, more than the kernel takes. Remove some.",
+                "These mount options are longer than {n} bytes in all, more than the kernel takes. Remove some.",
+                u32::try_from(*maximum_bytes).unwrap_or(u32::MAX),
+                &[],
             ),
             PathControlCharacter { path } => gettext_f(
                 "“{path}” contains a control character such as a line break or a tab. Remove it.",
@@ -287,10 +290,14 @@ impl Problem {
                 "Swap can be at most {size} GiB. Make it smaller.",
                 &[("size", &maximum_gib.to_string())],
             ),
-            TmpfsSizeInvalid => gettext_f(
-                "The root file system needs a size between 1 and 100 % of the memory, or between 1 and {maximum} MiB.",
-                &[("maximum", &TmpfsSize::MAXIMUM_MIB.to_string())],
-            ),
+            TmpfsSizeInvalid => {
+                // xgettext:no-c-format
+                // ("100 % of" is no printf directive, whatever xgettext guesses.)
+                gettext_f(
+                    "The root file system needs a size between 1 and 100 % of the memory, or between 1 and {maximum} MiB.",
+                    &[("maximum", &TmpfsSize::MAXIMUM_MIB.to_string())],
+                )
+            }
             EntryNotAbsolute { path } => gettext_f(
                 "“{path}” is not a clean absolute path. Start it with “/” and leave out “.”, “..”, doubled or trailing slashes.",
                 &[("path", &shown(path))],
@@ -406,6 +413,7 @@ pub struct ValidationError {
 
 fn format_size(bytes: u64) -> String {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    // Translators: A size in gibibytes; keep the unit symbol as your language writes it.
     gettext_f(
         "{size} GiB",
         &[("size", &format!("{:.1}", bytes as f64 / GIB))],

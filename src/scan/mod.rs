@@ -45,7 +45,7 @@ use gettextrs::gettext;
 use thiserror::Error;
 
 use crate::catalogue::{Advice, Catalogue};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, ngettext_f};
 
 mod escape;
 mod mountinfo;
@@ -231,7 +231,9 @@ fn candidate(group: &Arc<Group>, stats: Stats, catalogue: &Catalogue) -> Candida
         (Some((preset, path)), _) => (
             Owner::Preset {
                 id: preset.id.clone(),
-                name: preset.name.clone(),
+                // Names and reasons come from data/presets, extracted into
+                // the catalogue by build-aux/extract-data-strings.
+                name: gettext(&preset.name),
             },
             path.advice,
             gettext(&path.reason),
@@ -322,19 +324,22 @@ impl Note {
                     &[("error", &error)],
                 )
             }
-            Problem::TooManyCandidates(limit) => gettext_f(
-                "More than {limit} candidates; the rest are counted in their parent folders.",
-                &[("limit", &limit.to_string())],
+            Problem::TooManyCandidates(limit) => ngettext_f(
+                "More than {n} candidate; the rest are counted in their parent folders.",
+                "More than {n} candidates; the rest are counted in their parent folders.",
+                u32::try_from(limit).unwrap_or(u32::MAX),
+                &[],
             ),
         }
     }
 }
 
 impl SkipReason {
-    /// For people; entries of the skip list bring their own English reason.
+    /// Translated, for people.
     pub fn message(&self) -> String {
         match self {
-            SkipReason::Listed(reason) => reason.clone(),
+            // Extracted from data/scan/skip.toml by build-aux/extract-data-strings.
+            SkipReason::Listed(reason) => gettext(reason),
             SkipReason::Kept => gettext("Kept by the configuration."),
             SkipReason::Storage => gettext("A storage root, kept by design."),
             SkipReason::Mount => gettext("A mount point."),

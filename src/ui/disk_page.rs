@@ -151,6 +151,7 @@ impl KsDiskPage {
 
     fn show_error(&self, message: &str) {
         let imp = self.imp();
+        // Translators: {problem} is a full sentence.
         imp.status_label.set_label(&gettext_f(
             "Keepsake cannot list the disks. {problem} Restart Keepsake once it is fixed.",
             &[("problem", message)],
@@ -189,6 +190,7 @@ impl KsDiskPage {
                     contents = gettext("Unknown contents");
                 }
                 subtitle.push('\n');
+                // Translators: {number} is the partition number, {size} such as “512 MB”, {contents} what is on it, such as “ext4 · home” (file system and label) or “Unknown contents”.
                 subtitle.push_str(&gettext_f(
                     "Partition {number}, {size}: {contents}",
                     &[

@@ -320,6 +320,7 @@ impl KsProgressPage {
         match event {
             Event::Started { step, title, .. } => {
                 self.set_step(step, StepState::Running);
+                // Translators: {title} is the name of an installation step, such as “Partitioning the disk”.
                 imp.progress_bar.set_text(Some(&gettext_f(
                     "Step {number} of {total}: {title}",
                     &[

@@ -168,6 +168,7 @@ impl KsReviewPage {
                 let what = partition.contents();
                 add(
                     &disk_group,
+                    // Translators: {number} is the partition number, {size} such as “512 MB”.
                     &gettext_f(
                         "Partition {number}, {size}",
                         &[
@@ -200,6 +201,7 @@ impl KsReviewPage {
             );
         }
         imp.shown_rows.replace(shown);
+        // Translators: {name} is the disk's name, such as “Samsung SSD 980”. Title case in English only; use your language's usual capitalization.
         imp.confirm_row.set_title(&gettext_f(
             "Type “{name}” to Confirm That Everything on It Is Erased",
             &[("name", &self.confirmation().unwrap_or_default())],

@@ -8,6 +8,7 @@
 //! diff. Values that are not literals are reported as [`Computed`] and never
 //! rewritten.
 
+mod create;
 mod locate;
 mod model;
 mod reader;
@@ -19,6 +20,10 @@ mod validate;
 use gettextrs::gettext;
 use rnix::ast::{self, HasEntry};
 
+pub use self::create::{
+    CreateError, NEW_MODULE_NAME, NewModule, new_module_text, plan_new_module,
+    plan_new_module_for_system,
+};
 pub use self::locate::{
     LocateError, absolute_literals, configuration_files, find_persistence_file,
     hashed_password_file, literal_setting,
@@ -91,6 +96,7 @@ impl EditError {
                 "“{path}” is not among the entries written as literals, so there is nothing to remove.",
                 &[("path", path)],
             ),
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories; {reason} is one of the “it …” texts.
             EditError::TargetComputed { place, reason } => gettext_f(
                 "{place} cannot be edited because {reason}.",
                 &[("place", place), ("reason", &reason.message())],
@@ -185,14 +191,17 @@ pub enum Change {
 impl Change {
     pub fn describe(&self) -> String {
         match self {
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::AddedToList { place, line } => gettext_f(
                 "Added to the list {place} at line {line}.",
                 &[("place", place), ("line", &line.to_string())],
             ),
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::AddedBinding { place, line } => gettext_f(
                 "Added {place} as a new binding at line {line}.",
                 &[("place", place), ("line", &line.to_string())],
             ),
+            // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::Removed { place, line } => gettext_f(
                 "Removed from {place} at line {line}.",
                 &[("place", place), ("line", &line.to_string())],

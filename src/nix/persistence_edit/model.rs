@@ -177,22 +177,30 @@ pub enum ComputedReason {
 impl ComputedReason {
     pub fn message(&self) -> String {
         match self {
+            // Translators: Completes “{place} cannot be edited because …”; {name} is a Nix variable name.
             ComputedReason::Variable(name) => gettext_f(
                 "it refers to “{name}”, which is defined elsewhere",
                 &[("name", name)],
             ),
+            // Translators: Completes “{place} cannot be edited because …”; {function} is a Nix function name.
             ComputedReason::FunctionCall(function) => gettext_f(
                 "it is computed by calling “{function}”",
                 &[("function", function)],
             ),
+            // Translators: Completes “{place} cannot be edited because …”. ${…} is Nix syntax; keep it.
             ComputedReason::Interpolation => gettext("it is a string with “${…}” in it"),
+            // Translators: Completes “{place} cannot be edited because …”.
             ComputedReason::Inherit => gettext("it is inherited from elsewhere"),
+            // Translators: Completes “{place} cannot be edited because …”.
             ComputedReason::DynamicName => gettext("its name is computed"),
+            // Translators: Completes “{place} cannot be edited because …”.
             ComputedReason::Conditional => gettext("it depends on a condition"),
             ComputedReason::NoPath(key) => {
+                // Translators: Completes “{place} cannot be edited because …”; {key} is “directory” or “file”, untranslated Nix attributes.
                 gettext_f("it has no literal “{key}” attribute", &[("key", key)])
             }
             ComputedReason::Expression(kind) => {
+                // Translators: {kind} is the Nix syntax kind of the expression, untranslated (such as NODE_IF_ELSE). This text completes “{place} cannot be edited because …”.
                 gettext_f("it is an expression ({kind})", &[("kind", kind)])
             }
         }
