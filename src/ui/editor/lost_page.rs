@@ -19,7 +19,6 @@ use crate::catalogue::Advice;
 use crate::i18n::gettext_f;
 use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
 use crate::nix::persistence_edit::PersistenceDocument;
-use crate::nix::persistence_edit::{EntryKind, NewEntry, Target};
 use crate::scan::escape_bytes;
 
 mod imp {
@@ -241,16 +240,11 @@ impl KsLostPage {
         ignore.update_property(&[gtk::accessible::Property::Label(&ignore_label)]);
         ignore.add_css_class("flat");
         let target = candidate.path.clone();
-        let user = candidate
-            .user
-            .as_ref()
-            .map(|user| user.to_string_lossy().into_owned());
+        let kept = lost.clone();
         keep.connect_clicked(glib::clone!(
             #[weak(rename_to = page)]
             self,
-            #[strong]
-            target,
-            move |_| page.keep(&target, user.as_deref())
+            move |_| page.keep(&kept)
         ));
         ignore.connect_clicked(glib::clone!(
             #[weak(rename_to = page)]
@@ -263,31 +257,26 @@ impl KsLostPage {
         row
     }
 
-    fn keep(&self, path: &Path, user: Option<&str>) {
+    fn keep(&self, lost: &Lost) {
         let Some(model) = self.imp().model.borrow().clone() else {
             return;
         };
-        let on_disk = model
-            .live_root()
-            .join(path.strip_prefix("/").unwrap_or(path));
-        let kind = if std::fs::symlink_metadata(on_disk).is_ok_and(|meta| meta.is_file()) {
-            EntryKind::File
-        } else {
-            EntryKind::Directory
-        };
-        let entry = NewEntry {
-            target: home_target(path, user, kind),
-            owner: None,
-            group: None,
-            mode: None,
-        };
-        let shown = escape_bytes(path.as_os_str().as_bytes());
-        let message = match model.edit(|state| state.add(entry)) {
-            Ok(_) => gettext_f(
-                "{path} will be kept once the changes are applied",
+        let shown = escape_bytes(lost.candidate.path.as_os_str().as_bytes());
+        let entry = model
+            .catalogue()
+            .and_then(|catalogue| lost.entry(&model.view(), &catalogue, None));
+        let message = match entry {
+            None => gettext_f(
+                "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
                 &[("path", &shown)],
             ),
-            Err(error) => error.message(),
+            Some(entry) => match model.edit(|state| state.add(entry)) {
+                Ok(_) => gettext_f(
+                    "{path} will be kept once the changes are applied",
+                    &[("path", &shown)],
+                ),
+                Err(error) => error.message(),
+            },
         };
         if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
             window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
@@ -304,29 +293,5 @@ impl KsLostPage {
             }
         }
         self.show_candidates();
-    }
-}
-
-/// A user's entry relative to `/home/<user>` when the path is in it,
-/// otherwise a system entry.
-fn home_target(path: &Path, user: Option<&str>, kind: EntryKind) -> Target {
-    let relative = user.and_then(|user| {
-        let home = Path::new("/home").join(user);
-        let inside = path.strip_prefix(&home).ok()?;
-        Some((user.to_owned(), inside.to_string_lossy().into_owned()))
-    });
-    match relative {
-        Some((user, inside)) => Target {
-            kind,
-            path: inside,
-            user: Some(user),
-            storage: None,
-        },
-        None => Target {
-            kind,
-            path: path.to_string_lossy().into_owned(),
-            user: None,
-            storage: None,
-        },
     }
 }
