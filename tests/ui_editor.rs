@@ -223,12 +223,19 @@ impl Driver {
         check_diff: impl Fn(&str) -> bool,
         what: &str,
         conflict: Option<&str>,
+        boot: bool,
     ) -> Result<KsApplyDialog, Stuck> {
         WidgetExt::activate_action(&self.window, "editor.review", None)
             .map_err(|_| Stuck("no editor.review action".to_owned()))?;
         let review: KsReviewDialog = self.wait_for_dialog("the review dialog").await?;
         settle().await;
         self.tally.check(check_diff(&review.diff_text()), what);
+        if boot {
+            find_in(review.upcast_ref(), "activation-boot")
+                .and_downcast::<gtk::CheckButton>()
+                .ok_or_else(|| Stuck("no choice of the next boot in the review".to_owned()))?
+                .set_active(true);
+        }
         if let Some(name) = screenshot {
             self.screenshots(name).await?;
         }
@@ -434,10 +441,21 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             },
             "the review shows the added and removed entries as a diff",
             None,
+            true,
         )
         .await?;
     let root = driver.model.live_root();
     tally.check(apply.succeeded(), "the simulated apply succeeds");
+    tally.check(
+        apply.log_text().contains("done (boot)")
+            && apply.state_text().contains(
+                gettextrs::gettext(
+                    "Applied. The new system starts at the next boot; until then the running system stays as it is.",
+                )
+                .as_str(),
+            ),
+        "choosing the next boot runs nixos-rebuild boot and says so",
+    );
     tally.check(
         driver.changes() == 0
             && driver.file_text() != before
@@ -479,6 +497,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             |diff| diff.contains("+      \"/var/lib/colord\""),
             "the diff shows /var/lib/colord added back",
             Some("stored"),
+            false,
         )
         .await?;
     tally.check(!apply.succeeded(), "the apply with a failing rebuild fails");

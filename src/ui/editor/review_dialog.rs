@@ -26,7 +26,7 @@ mod imp {
         #[template_child]
         pub(super) diff_view: TemplateChild<sourceview5::View>,
         #[template_child]
-        pub(super) activation_row: TemplateChild<adw::ComboRow>,
+        pub(super) boot_check: TemplateChild<gtk::CheckButton>,
     }
 
     #[glib::object_subclass]
@@ -38,7 +38,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.install_action("review.apply", None, |dialog, _, _| {
-                let boot = dialog.imp().activation_row.selected() == 1;
+                let boot = dialog.imp().boot_check.is_active();
                 dialog.close();
                 dialog.emit_by_name::<()>("apply", &[&boot]);
             });
