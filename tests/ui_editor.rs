@@ -224,6 +224,7 @@ impl Driver {
         what: &str,
         conflict: Option<&str>,
         boot: bool,
+        cancel: bool,
     ) -> Result<KsApplyDialog, Stuck> {
         WidgetExt::activate_action(&self.window, "editor.review", None)
             .map_err(|_| Stuck("no editor.review action".to_owned()))?;
@@ -256,6 +257,12 @@ impl Driver {
             ask.force_close();
         }
         let apply: KsApplyDialog = self.wait_for_dialog("the apply dialog").await?;
+        if cancel {
+            // During the simulated `nixos-rebuild test` at the latest, which
+            // takes about a second.
+            WidgetExt::activate_action(&apply, "apply.cancel", None)
+                .map_err(|_| Stuck("no apply.cancel action".to_owned()))?;
+        }
         wait_until("the simulated apply to end", WORK_DEADLINE, || {
             !apply.is_running()
         })
@@ -442,10 +449,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             "the review shows the added and removed entries as a diff",
             None,
             true,
+            false,
         )
         .await?;
     let root = driver.model.live_root();
     tally.check(apply.succeeded(), "the simulated apply succeeds");
+    tally.check(
+        !apply.log_text().contains("not found"),
+        "the demo's nixos-rebuild finds the commands it uses",
+    );
     tally.check(
         apply.log_text().contains("done (boot)")
             && apply.state_text().contains(
@@ -498,6 +510,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             "the diff shows /var/lib/colord added back",
             Some("stored"),
             false,
+            false,
         )
         .await?;
     tally.check(!apply.succeeded(), "the apply with a failing rebuild fails");
@@ -539,6 +552,34 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.window.is_visible() && driver.changes() == 1,
         "Keep Editing keeps the window and the change",
     );
+
+    // Cancel, as soon as the apply starts.
+    driver.window.set_demo_rebuild_fails(false);
+    let before = driver.file_text();
+    let apply = driver
+        .review_and_apply(
+            None,
+            |diff| diff.contains("/var/lib/colord"),
+            "the pending change is still in the diff",
+            Some("stored"),
+            false,
+            true,
+        )
+        .await?;
+    tally.check(
+        !apply.succeeded()
+            && apply
+                .state_text()
+                .contains(gettextrs::gettext("Applying was cancelled.").as_str())
+            && driver.file_text() == before
+            && driver.changes() == 1,
+        &format!(
+            "a cancelled apply says so and leaves the file as it was ({})",
+            apply.state_text()
+        ),
+    );
+    WidgetExt::activate_action(&apply, "apply.close", None).unwrap();
+    settle().await;
     Ok(())
 }
 

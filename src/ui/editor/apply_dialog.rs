@@ -243,9 +243,10 @@ impl KsApplyDialog {
                     ],
                 )));
                 self.set_fraction(step, 0.0);
-                // Cancel works until the rebuild starts: past that point a
-                // stop would put back a file the system may already use.
-                if matches!(step, ApplyStep::RebuildTest | ApplyStep::Activate) {
+                // Cancel works through `nixos-rebuild test`, after which the
+                // engine puts the file back; making the new system the boot
+                // default is never interrupted.
+                if step == ApplyStep::Activate {
                     self.action_set_enabled("apply.cancel", false);
                 }
             }

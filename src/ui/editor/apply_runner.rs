@@ -161,6 +161,8 @@ impl ApplyRun {
 /// The demo's `nixos-rebuild`: prints what a build prints, slowly enough
 /// to watch, and succeeds.
 const DEMO_REBUILD: &str = r#"#!/bin/sh
+# The engine's PATH holds only the scratch system's directories.
+PATH="$PATH:/run/current-system/sw/bin:/usr/bin:/bin"
 echo "building the system configuration..."
 sleep 0.3
 echo "these 3 derivations will be built:"
@@ -173,6 +175,7 @@ echo "done ($1)"
 /// The demo's `nixos-rebuild` when the rebuild is to fail: `test` fails
 /// the way an evaluation error does.
 const DEMO_REBUILD_FAILING: &str = r#"#!/bin/sh
+PATH="$PATH:/run/current-system/sw/bin:/usr/bin:/bin"
 echo "building the system configuration..."
 sleep 0.3
 if [ "$1" = test ]; then
