@@ -10,7 +10,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::KsEditorModel;
+use super::{KsEditorModel, KsEditorWindow};
 use crate::nix::persistence_edit::{EntryKind, NewEntry, Target};
 use crate::ui::show_message;
 
@@ -172,7 +172,14 @@ impl KsAddEntryDialog {
             mode: optional(&imp.mode_row),
         };
         match model.edit(|state| state.add(entry)) {
-            Ok(_) => {
+            Ok(change) => {
+                // Where in the file it goes, since that is not always the
+                // obvious list.
+                if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
+                    window.add_toast(adw::Toast::new(&glib::markup_escape_text(
+                        &change.describe(),
+                    )));
+                }
                 self.close();
             }
             Err(error) => show_message(&imp.problem_label, Some(&error.message())),
