@@ -801,6 +801,7 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     let options = GuiOptions {
         demo: true,
         screenshot: None,
+        ..GuiOptions::default()
     };
     let app = KsApplication::new(&options, Instant::now());
     app.set_flags(gio::ApplicationFlags::NON_UNIQUE);
