@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use keepsake::nix::{self, DiskIds, GeneratedFile};
-use keepsake::plan::Plan;
+use keepsake::plan::{Desktop, Plan, Service};
 use serde_json::Value;
 
 fn real_ids() -> DiskIds {
@@ -115,7 +115,7 @@ fn evaluate(plan: &Plan, ids: &DiskIds) -> Value {
     let dir = tempfile::tempdir().unwrap();
     support::write_files(dir.path(), &nix::render(plan, ids).unwrap());
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
-    support::evaluate_configuration(dir.path())
+    support::evaluate_configuration(dir.path(), &plan.system.state_version)
 }
 
 /// What every generated configuration must say, read back from evaluation.
@@ -125,6 +125,17 @@ fn assert_configuration_is_sound(name: &str, plan: &Plan, config: &Value, ids: &
         Value::Array(Vec::new()),
         "{name}"
     );
+    assert_eq!(config["warnings"], Value::Array(Vec::new()), "{name}");
+    for (user, account) in config["users"].as_object().unwrap() {
+        assert!(
+            account["hashedPassword"].is_string() || account["hashedPasswordFile"].is_string(),
+            "{name}: {user} has neither a password nor a locked state"
+        );
+    }
+    if plan.root_password.is_none() {
+        assert_eq!(config["users"]["root"]["hashedPassword"], "!", "{name}");
+    }
+    assert_desktop_and_services(name, plan, config);
     let file_systems = config["fileSystems"].as_object().unwrap();
 
     let root = &file_systems["/"];
@@ -235,8 +246,8 @@ fn evaluated_values_are_exactly_the_plans() {
         .map(|d| d.path.as_str())
         .collect();
     assert_eq!(directories, expected);
-    assert_eq!(store["directories"][0]["mode"], "0700");
-    assert_eq!(store["directories"][0]["user"], "nobody");
+    assert_eq!(store["directories"][1]["mode"], "0700");
+    assert_eq!(store["directories"][1]["user"], "nobody");
     assert_eq!(string_list(&store["files"]), plan.persistence.files);
     assert_eq!(store["hideMounts"], true);
     assert_eq!(
@@ -297,7 +308,7 @@ fn impermanence_assertions_are_live() {
         .replace_range(needed..needed + "    neededForBoot = true;\n".len(), "");
     support::write_files(dir.path(), &files);
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
-    let config = support::evaluate_configuration(dir.path());
+    let config = support::evaluate_configuration(dir.path(), "25.11");
     let failed = config["failedAssertions"].as_array().unwrap();
     assert!(
         failed
@@ -332,4 +343,127 @@ fn pinned_impermanence_hash_is_the_hash_of_the_source() {
 #[test]
 fn pinned_sources_match_their_hashes() {
     support::verify_pinned_sources();
+}
+
+/// The desktop the plan names is on, and no other; exactly the plan's
+/// services are on.
+fn assert_desktop_and_services(name: &str, plan: &Plan, config: &Value) {
+    let desktop = &config["desktop"];
+    let on = |flags: &[&str]| flags.iter().all(|flag| desktop[*flag] == true);
+    let expected: &[&str] = match plan.desktop {
+        Desktop::Gnome => &["gdm", "gnome", "pipewire"],
+        Desktop::Plasma6 => &["sddm", "plasma6", "pipewire"],
+        Desktop::Xfce => &["xserver", "lightdm", "xfce", "pipewire"],
+        Desktop::None => &[],
+    };
+    assert!(on(expected), "{name}: {desktop}");
+    let enabled = desktop
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(flag, value)| **value == true && *flag != "xserver")
+        .count();
+    let expected_enabled = expected.iter().filter(|flag| **flag != "xserver").count();
+    assert_eq!(enabled, expected_enabled, "{name}: {desktop}");
+    for service in Service::ALL {
+        let key = serde_json::to_value(service).unwrap();
+        assert_eq!(
+            config["services"][key.as_str().unwrap()],
+            plan.services.contains(&service),
+            "{name}: {service:?}"
+        );
+    }
+}
+
+/// Every desktop under both supported releases' option names, every
+/// service, with and without encryption, one user, three users, and homes
+/// kept per user.
+fn software_plans() -> Vec<(String, Plan)> {
+    let mut plans = Vec::new();
+    for desktop in Desktop::ALL {
+        for release in ["25.05", "25.11"] {
+            let mut plan = Plan::example();
+            plan.desktop = desktop;
+            plan.system.state_version = release.to_owned();
+            plans.push((format!("{desktop:?}-{release}"), plan));
+        }
+    }
+    for (users, mut plan) in [
+        ("one-user", Plan::example()),
+        ("three-users", support::rich_plan()),
+        ("per-user-home", support::ephemeral_home_plan()),
+    ] {
+        for service in Service::ALL {
+            plan.set_service(service, true);
+        }
+        for encrypted in [true, false] {
+            plan.encryption.enabled = encrypted;
+            plans.push((
+                format!("all-services-{users}-encrypted-{encrypted}"),
+                plan.clone(),
+            ));
+        }
+    }
+    plans
+}
+
+#[test]
+fn every_desktop_and_service_evaluates_under_its_release() {
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    for (name, plan) in software_plans() {
+        assert_eq!(plan.validate(), Ok(()), "{name}");
+        let config = evaluate(&plan, &real_ids());
+        assert_configuration_is_sound(&name, &plan, &config, &real_ids());
+    }
+}
+
+#[test]
+fn desktop_configurations_match_their_golden_files() {
+    let dir = support::manifest_dir().join("tests/golden/desktops");
+    let update = std::env::var("KEEPSAKE_UPDATE_GOLDEN").as_deref() == Ok("1");
+    for (name, plan) in software_plans() {
+        let files = nix::render(&plan, &real_ids()).unwrap();
+        let path = dir.join(format!("{name}.nix"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &files[0].contents).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        assert_eq!(files[0].contents, expected, "{} differs", path.display());
+    }
+}
+
+/// The harness tells the releases apart: 25.05's GNOME names warn under
+/// 25.11, and 25.11's do not exist in 25.05. So a renderer that ignored
+/// the plan's stateVersion would fail the test above.
+#[test]
+fn a_desktop_option_of_the_wrong_release_is_caught() {
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    let mut plan = Plan::example();
+    plan.system.state_version = "25.05".to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    support::write_files(dir.path(), &nix::render(&plan, &real_ids()).unwrap());
+    std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
+    let config = support::evaluate_configuration(dir.path(), "25.11");
+    let warnings = config["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|warning| warning
+            .as_str()
+            .unwrap()
+            .contains("services.xserver.desktopManager.gnome.enable")),
+        "{warnings:?}"
+    );
+
+    plan.system.state_version = "25.11".to_owned();
+    support::write_files(dir.path(), &nix::render(&plan, &real_ids()).unwrap());
+    let error = support::try_evaluate_configuration(dir.path(), "25.05").unwrap_err();
+    assert!(
+        error.contains("services.desktopManager") || error.contains("services.displayManager"),
+        "{error}"
+    );
 }

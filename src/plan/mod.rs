@@ -10,6 +10,7 @@ mod password;
 mod secret;
 mod secret_shapes;
 mod shown;
+mod software;
 mod validate;
 
 use gettextrs::gettext;
@@ -22,14 +23,18 @@ pub use self::password::{HashError, Password, is_well_formed_hash};
 pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
+pub use self::software::{Desktop, Service};
 pub use self::validate::{FieldPath, Problem, ValidationError};
 // The persistence editor checks added entries with the plan's rules.
 pub(crate) use self::validate::{
     is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
 };
 
-/// The plan format this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The plan format this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest format it reads: version 1 had no desktop and no services,
+/// which is what the defaults of those fields mean.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
@@ -57,6 +62,12 @@ pub struct Plan {
     pub root_tmpfs: RootTmpfs,
     pub persistence: Persistence,
     pub system: System,
+    /// Since version 2; absent in version 1, which installed none.
+    #[serde(default)]
+    pub desktop: Desktop,
+    /// Services switched on, each with its state kept (since version 2).
+    #[serde(default)]
+    pub services: Vec<Service>,
     #[serde(default)]
     pub root_password: Option<Password>,
     pub users: Vec<User>,
@@ -268,7 +279,7 @@ pub enum PlanReadError {
         message: String,
     },
     #[error(
-        "this plan has format version {found}, but this Keepsake reads version {SCHEMA_VERSION}"
+        "this plan has format version {found}, but this Keepsake reads versions {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}"
     )]
     UnsupportedSchema { found: u64 },
     /// A password in a shape serde would quote back; the value is a secret,
@@ -294,9 +305,17 @@ fn passphrase_malformed() -> String {
 
 impl Plan {
     /// The recipe's layout on no particular disk: LUKS2, subvolumes `nix`,
-    /// `home`, `persist`, `nixos-config`, a tmpfs root of 25 % of RAM and
-    /// the usual system state persisted.
+    /// `home`, `persist`, `nixos-config`, a tmpfs root of 25 % of RAM, the
+    /// usual system state persisted, and GNOME with Bluetooth and printing.
     pub fn example() -> Plan {
+        let mut plan = Plan::example_without_software();
+        plan.desktop = Desktop::Gnome;
+        plan.set_service(Service::Bluetooth, true);
+        plan.set_service(Service::Printing, true);
+        plan
+    }
+
+    fn example_without_software() -> Plan {
         let subvolume = |name: &str, mount_point: &str| Subvolume {
             name: name.to_owned(),
             mount_point: mount_point.to_owned(),
@@ -348,6 +367,8 @@ impl Plan {
                 xkb_layout: "us".to_owned(),
                 state_version: "25.11".to_owned(),
             },
+            desktop: Desktop::None,
+            services: Vec::new(),
             root_password: None,
             users: vec![User {
                 name: "alice".to_owned(),
@@ -386,7 +407,9 @@ impl Plan {
         match serde_json::from_str::<Version>(json) {
             Ok(Version {
                 schema_version: Some(found),
-            }) if found != u64::from(SCHEMA_VERSION) => {
+            }) if !(u64::from(OLDEST_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION))
+                .contains(&found) =>
+            {
                 return Err(PlanReadError::UnsupportedSchema { found });
             }
             Err(error) if error.is_syntax() || error.is_eof() => return Err(syntax(error)),
@@ -400,7 +423,16 @@ impl Plan {
             Some(field) => return Err(PlanReadError::PasswordMalformed { field }),
             None => {}
         }
-        serde_json::from_str(json).map_err(syntax)
+        let mut plan: Plan = serde_json::from_str(json).map_err(syntax)?;
+        plan.migrate();
+        Ok(plan)
+    }
+
+    /// Brings a plan of an older format to the current one. Version 1 to 2:
+    /// the fields version 2 added are absent and read as no desktop and no
+    /// services, so the plan installs what it did before.
+    fn migrate(&mut self) {
+        self.schema_version = SCHEMA_VERSION;
     }
 
     /// Pretty JSON without any secret: what `keepsake plan` prints and what
@@ -617,6 +649,27 @@ mod tests {
             PlanReadError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 3)),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_version_1_plan_reads_as_version_2_without_desktop_or_services() {
+        let mut v1 = Plan::example_without_software();
+        v1.schema_version = 1;
+        let json = v1
+            .to_json()
+            .unwrap()
+            .replace("  \"desktop\": \"none\",\n", "")
+            .replace("  \"services\": [],\n", "");
+        assert!(!json.contains("desktop") && !json.contains("services"));
+        let read = Plan::from_json(&json).unwrap();
+        assert_eq!(read.schema_version, SCHEMA_VERSION);
+        assert_eq!(read.desktop, Desktop::None);
+        assert!(read.services.is_empty());
+        assert_eq!(read.validate(), Ok(()));
+        assert_eq!(
+            crate::nix::render(&read, &crate::nix::DiskIds::placeholders()),
+            crate::nix::render(&v1, &crate::nix::DiskIds::placeholders())
+        );
     }
 
     #[test]

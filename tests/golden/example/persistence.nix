@@ -24,6 +24,7 @@ in
       "/var/lib/nixos"
       "/var/lib/systemd/coredump"
       "/etc/NetworkManager/system-connections"
+      "/var/lib/cups"
     ];
     files = [
       "/etc/machine-id"

@@ -19,6 +19,7 @@ in
   environment.persistence."/persist" = {
     hideMounts = true;
     directories = [
+      "/var/lib/nixos"
       {
         directory = "/var/lib/service-00";
         user = "nobody";
@@ -98,7 +99,12 @@ in
         mode = "0700";
       }
       "/var/lib/service-28"
-      "/var/lib/service-29"
+      {
+        directory = "/var/lib/bluetooth";
+        user = "root";
+        mode = "0700";
+      }
+      "/var/lib/cups"
     ];
     files = [
       "/etc/machine-id"
