@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use keepsake::nix::{self, DiskIds, GeneratedFile};
-use keepsake::plan::{Desktop, Plan, Service};
+use keepsake::plan::{Desktop, ImpermanenceSource, Plan, Service};
 use serde_json::Value;
 
 fn real_ids() -> DiskIds {
@@ -24,6 +24,11 @@ fn plans() -> Vec<(&'static str, Plan)> {
         ("example", Plan::example()),
         ("rich", support::rich_plan()),
         ("ephemeral-home", support::ephemeral_home_plan()),
+        ("fetched-impermanence", {
+            let mut plan = Plan::example();
+            plan.impermanence = ImpermanenceSource::Fetch;
+            plan
+        }),
     ]
 }
 
@@ -114,6 +119,7 @@ fn string_list(value: &Value) -> Vec<String> {
 fn evaluate(plan: &Plan, ids: &DiskIds) -> Value {
     let dir = tempfile::tempdir().unwrap();
     support::write_files(dir.path(), &nix::render(plan, ids).unwrap());
+    support::write_vendored(dir.path());
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
     support::evaluate_configuration(dir.path(), &plan.system.state_version)
 }
@@ -307,6 +313,7 @@ fn impermanence_assertions_are_live() {
         .contents
         .replace_range(needed..needed + "    neededForBoot = true;\n".len(), "");
     support::write_files(dir.path(), &files);
+    support::write_vendored(dir.path());
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
     let config = support::evaluate_configuration(dir.path(), "25.11");
     let failed = config["failedAssertions"].as_array().unwrap();
@@ -448,6 +455,7 @@ fn a_desktop_option_of_the_wrong_release_is_caught() {
     plan.system.state_version = "25.05".to_owned();
     let dir = tempfile::tempdir().unwrap();
     support::write_files(dir.path(), &nix::render(&plan, &real_ids()).unwrap());
+    support::write_vendored(dir.path());
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
     let config = support::evaluate_configuration(dir.path(), "25.11");
     let warnings = config["warnings"].as_array().unwrap();
@@ -465,5 +473,45 @@ fn a_desktop_option_of_the_wrong_release_is_caught() {
     assert!(
         error.contains("services.desktopManager") || error.contains("services.displayManager"),
         "{error}"
+    );
+}
+
+/// What the installer writes into /etc/nixos is exactly the pinned
+/// revision: its Nix hash is the one `fetchTarball` would check.
+#[test]
+fn the_vendored_tree_is_the_pinned_revision() {
+    if !support::tool_available("nix-hash") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    support::write_vendored(dir.path());
+    let output = std::process::Command::new("nix-hash")
+        .args(["--type", "sha256", "--base32"])
+        .arg(dir.path().join(nix::vendored::DIRECTORY))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        nix::IMPERMANENCE_SHA256
+    );
+}
+
+/// The copy in data/ is the pinned test tarball, uncompressed.
+#[test]
+fn the_vendored_tarball_is_the_pinned_tarball() {
+    support::verify_pinned_sources();
+    let output = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(support::nix_sources_dir().join("impermanence-7b1d382.tar.gz"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let vendored =
+        std::fs::read(support::manifest_dir().join("data/impermanence/impermanence-7b1d382.tar"))
+            .unwrap();
+    assert!(
+        output.stdout == vendored,
+        "data/impermanence differs from the pinned tarball"
     );
 }

@@ -10,6 +10,7 @@ mod persistence;
 pub mod persistence_edit;
 mod storage;
 mod users;
+pub mod vendored;
 pub mod writer;
 
 use zeroize::Zeroizing;

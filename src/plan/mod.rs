@@ -76,6 +76,22 @@ pub struct Plan {
     /// instead of `/persist/passwords/<user>` files.
     #[serde(default)]
     pub self_contained: bool,
+    /// Where the installed configuration gets the impermanence module from.
+    #[serde(default)]
+    pub impermanence: ImpermanenceSource,
+}
+
+/// The impermanence module: the copy Keepsake carries, or the same pinned
+/// revision downloaded by Nix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImpermanenceSource {
+    /// Written to `/etc/nixos/impermanence/` and imported by path: the
+    /// install and every rebuild work without a network.
+    #[default]
+    Vendored,
+    /// `builtins.fetchTarball` of the pinned revision, checked by hash.
+    Fetch,
 }
 
 /// The disk as UDisks reports it, with the identity the review page shows and
@@ -377,6 +393,7 @@ impl Plan {
                 password: Some(Password::Hashed(EXAMPLE_PASSWORD_HASH.to_owned())),
             }],
             self_contained: false,
+            impermanence: ImpermanenceSource::Vendored,
         }
     }
 

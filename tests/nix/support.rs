@@ -141,6 +141,23 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile]) {
     }
 }
 
+/// Writes the impermanence tree Keepsake carries into `dir`, as the
+/// installer does into `/etc/nixos`.
+pub fn write_vendored(dir: &Path) {
+    for entry in keepsake::nix::vendored::entries().unwrap() {
+        let path = dir.join(&entry.path);
+        match entry.contents {
+            None => std::fs::create_dir_all(&path).unwrap(),
+            Some(contents) => std::fs::write(&path, contents).unwrap(),
+        }
+        std::fs::set_permissions(
+            &path,
+            std::os::unix::fs::PermissionsExt::from_mode(entry.mode),
+        )
+        .unwrap();
+    }
+}
+
 /// Evaluates the harness `tests/nix/<harness>` strictly to JSON against the
 /// pinned nixpkgs lib and impermanence, with `args` after them; `what`
 /// names the input in a failure.
