@@ -351,6 +351,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                 root_password: root.then(|| Password::Hashed(HASH.to_owned())),
                 users,
                 self_contained: contained,
+                impermanence: keepsake::plan::ImpermanenceSource::Vendored,
             }
         },
     )

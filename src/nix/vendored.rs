@@ -8,6 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::i18n::gettext_f;
+
 /// The pinned revision's `git archive` tarball
 /// ([`super::IMPERMANENCE_URL`]), gunzipped.
 const TARBALL: &[u8] = include_bytes!("../../data/impermanence/impermanence-7b1d382.tar");
@@ -35,12 +37,24 @@ pub struct VendoredEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VendorError {
-    #[error(
-        "the impermanence source built into Keepsake is damaged (SHA-256 {found}, expected {TARBALL_SHA256}); reinstall Keepsake, or choose to fetch impermanence from the network"
-    )]
+    #[error("{}", hash_mismatch(found))]
     HashMismatch { found: String },
-    #[error("the impermanence source built into Keepsake cannot be read: {0}")]
+    #[error("{}", malformed(.0))]
     Malformed(String),
+}
+
+fn hash_mismatch(found: &str) -> String {
+    gettext_f(
+        "The impermanence source built into Keepsake is damaged (SHA-256 {found}, expected {expected}). Reinstall Keepsake, or choose to download impermanence while installing.",
+        &[("found", found), ("expected", TARBALL_SHA256)],
+    )
+}
+
+fn malformed(detail: &str) -> String {
+    gettext_f(
+        "The impermanence source built into Keepsake cannot be read ({detail}). Reinstall Keepsake, or choose to download impermanence while installing.",
+        &[("detail", detail)],
+    )
 }
 
 /// Every directory and file of the vendored tree, parents first, after
