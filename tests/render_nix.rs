@@ -292,6 +292,25 @@ fn evaluated_values_are_exactly_the_plans() {
         .hash()
         .unwrap();
     assert_eq!(config["users"]["alice"]["hashedPassword"], hash);
+
+    let mixed = support::mixed_homes_plan();
+    let config = evaluate(&mixed, &real_ids());
+    let store = &config["persistence"]["/persist"];
+    let alice = store["directories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dirPath"] == "/home/alice")
+        .expect("alice's whole home is kept");
+    assert_eq!(
+        (&alice["user"], &alice["mode"]),
+        (&"alice".into(), &"0700".into())
+    );
+    assert_eq!(
+        string_list(&store["users"]["bob"]["directories"]),
+        ["/home/bob/Documents"]
+    );
+    assert!(store["users"].get("carol").is_none());
 }
 
 /// The evaluation really runs impermanence's assertions: a persistent
@@ -399,6 +418,7 @@ fn software_plans() -> Vec<(String, Plan)> {
         ("one-user", Plan::example()),
         ("three-users", support::rich_plan()),
         ("per-user-home", support::ephemeral_home_plan()),
+        ("mixed-homes", support::mixed_homes_plan()),
     ] {
         for service in Service::ALL {
             plan.set_service(service, true);

@@ -281,6 +281,25 @@ pub struct User {
     pub password: Option<Password>,
 }
 
+impl User {
+    /// Members of this group may use sudo.
+    pub const ADMINISTRATOR_GROUP: &'static str = "wheel";
+
+    pub fn is_administrator(&self) -> bool {
+        self.groups
+            .iter()
+            .any(|group| group == Self::ADMINISTRATOR_GROUP)
+    }
+
+    pub fn set_administrator(&mut self, administrator: bool) {
+        self.groups
+            .retain(|group| group != Self::ADMINISTRATOR_GROUP);
+        if administrator {
+            self.groups.insert(0, Self::ADMINISTRATOR_GROUP.to_owned());
+        }
+    }
+}
+
 /// Room for serde's list of the fields it expected besides the quoted
 /// value.
 const SYNTAX_MESSAGE_CHARS: usize = 320;
@@ -509,6 +528,22 @@ impl Plan {
             }
         }
         Ok(())
+    }
+
+    /// Keeps all of `user`'s home directory in the persistent storage, for a
+    /// plan without a home subvolume where others keep only chosen entries.
+    pub fn keep_whole_home(&mut self, user: &str) {
+        let home = format!("/home/{user}");
+        if self.keeps(&home) {
+            return;
+        }
+        self.persistence.users.retain(|entry| entry.user != user);
+        self.persistence.directories.push(PersistentDirectory {
+            path: home,
+            user: Some(user.to_owned()),
+            group: Some("users".to_owned()),
+            mode: Some("0700".to_owned()),
+        });
     }
 
     /// Every subvolume the installer creates, the swap subvolume included,
@@ -742,6 +777,17 @@ mod tests {
         );
         let error = Plan::from_json(&twice).unwrap_err();
         assert!(!error.to_string().contains("Hunter2"), "{error}");
+    }
+
+    #[test]
+    fn the_administrator_switch_is_the_wheel_group() {
+        let mut user = Plan::example().users.remove(0);
+        assert!(user.is_administrator());
+        user.set_administrator(false);
+        assert_eq!(user.groups, ["networkmanager"]);
+        user.set_administrator(true);
+        user.set_administrator(true);
+        assert_eq!(user.groups, ["wheel", "networkmanager"]);
     }
 
     #[test]

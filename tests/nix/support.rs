@@ -331,3 +331,27 @@ pub fn ephemeral_home_plan() -> Plan {
         });
     plan
 }
+
+/// Three users and no home subvolume: alice keeps her whole home, bob
+/// chosen entries, carol (a guest) nothing.
+pub fn mixed_homes_plan() -> Plan {
+    let mut plan = ephemeral_home_plan();
+    plan.persistence.users.clear();
+    for name in ["bob", "carol"] {
+        plan.users.push(User {
+            name: name.to_owned(),
+            full_name: name.to_uppercase(),
+            groups: Vec::new(),
+            password: Some(Password::Hashed(HASH.to_owned())),
+        });
+    }
+    plan.keep_whole_home("alice");
+    plan.persistence
+        .users
+        .push(keepsake::plan::UserPersistence {
+            user: "bob".to_owned(),
+            directories: vec![PersistentDirectory::new("Documents")],
+            files: Vec::new(),
+        });
+    plan
+}
