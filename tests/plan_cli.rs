@@ -301,3 +301,24 @@ fn version_1_and_version_2_plans_are_both_accepted() {
         text(&check.stderr)
     );
 }
+
+#[test]
+fn render_exports_disko_and_writes_the_vendored_impermanence() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_json(&dir, &example_json());
+    let out = dir.path().join("out");
+    let render = keepsake(&[
+        "render",
+        "--plan",
+        &plan,
+        "--out",
+        out.to_str().unwrap(),
+        "--disko",
+    ]);
+    assert!(render.status.success(), "{}", text(&render.stderr));
+    let disko = std::fs::read_to_string(out.join("disko.nix")).unwrap();
+    assert!(disko.contains("disko.devices.disk.main = {"), "{disko}");
+    assert!(out.join("impermanence/nixos.nix").is_file());
+    let printed = keepsake(&["render", "--plan", &plan, "--print"]);
+    assert!(!text(&printed.stdout).contains("disko"));
+}

@@ -352,6 +352,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                 users,
                 self_contained: contained,
                 impermanence: keepsake::plan::ImpermanenceSource::Vendored,
+                flake: false,
             }
         },
     )

@@ -535,3 +535,115 @@ fn the_vendored_tarball_is_the_pinned_tarball() {
         "data/impermanence differs from the pinned tarball"
     );
 }
+
+/// The optional flake evaluates to the same system as the files: its host
+/// is the plan's, the impermanence input replaces the copy (impermanence
+/// declares its options once), and the desktop and services are the same.
+#[test]
+fn the_flake_output_evaluates_to_the_same_system() {
+    let mut plan = support::rich_plan();
+    plan.flake = true;
+    assert_eq!(plan.validate(), Ok(()));
+    let files = nix::render(&plan, &real_ids()).unwrap();
+    let names: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(names.last(), Some(&nix::FLAKE_FILE));
+    assert_golden("flake", &files);
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    support::write_files(dir.path(), &files);
+    support::write_vendored(dir.path());
+    std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
+    let config = support::evaluate_flake(dir.path(), "25.11");
+    assert_configuration_is_sound("flake", &plan, &config, &real_ids());
+    assert_eq!(config["flake"]["hosts"], serde_json::json!(["workstation"]));
+    assert_eq!(
+        config["flake"]["inputs"]["nixpkgs"],
+        "github:NixOS/nixpkgs/nixos-25.11"
+    );
+    assert!(
+        config["flake"]["inputs"]["impermanence"]
+            .as_str()
+            .unwrap()
+            .ends_with(nix::IMPERMANENCE_REVISION)
+    );
+
+    plan.impermanence = ImpermanenceSource::Fetch;
+    let errors = plan.validate().unwrap_err();
+    assert_eq!(errors[0].field.as_str(), "flake");
+}
+
+fn evaluate_disko(plan: &Plan) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("disko.nix"), nix::disko::render(plan)).unwrap();
+    support::evaluate_harness(
+        "disko-eval.nix",
+        &["--argstr", "configDir", dir.path().to_str().unwrap()],
+        "disko.nix",
+    )
+}
+
+/// `keepsake render --disko` describes what the installer creates: the
+/// same ESP, LUKS name, subvolumes with their mount points and options,
+/// swap and tmpfs root as storage.nix.
+#[test]
+fn the_disko_export_matches_the_layout() {
+    let rich = support::rich_plan();
+    let plain = support::ephemeral_home_plan();
+    for (name, plan) in [("rich", &rich), ("plain", &plain)] {
+        let golden = support::manifest_dir().join(format!("tests/golden/disko/{name}.nix"));
+        let text = nix::disko::render(plan);
+        if std::env::var("KEEPSAKE_UPDATE_GOLDEN").as_deref() == Ok("1") {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &text).unwrap();
+        }
+        assert_eq!(text, std::fs::read_to_string(&golden).unwrap(), "{name}");
+    }
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    for plan in [&rich, &plain] {
+        let disko = evaluate_disko(plan);
+        assert_eq!(disko["problems"], serde_json::json!([]));
+        assert_eq!(disko["esp"]["size"], format!("{}M", plan.esp.size_mib));
+        assert_eq!(disko["esp"]["type"], "EF00");
+        assert_eq!(disko["esp"]["mountpoint"], "/boot");
+        assert_eq!(
+            string_list(&disko["esp"]["mountOptions"]),
+            ["fmask=0077", "dmask=0077"]
+        );
+        assert_eq!(
+            disko["luksName"],
+            if plan.encryption.enabled {
+                Value::from(plan.encryption.mapped_name.as_str())
+            } else {
+                Value::Null
+            }
+        );
+        let subvolumes = disko["subvolumes"].as_object().unwrap();
+        let created = plan.created_subvolumes();
+        assert_eq!(subvolumes.len(), created.len());
+        for (_, subvolume) in &created {
+            let exported = &subvolumes[&subvolume.name];
+            assert_eq!(exported["mountpoint"], subvolume.mount_point.as_str());
+            assert_eq!(string_list(&exported["mountOptions"]), subvolume.options);
+        }
+        if let Some(swap) = &plan.swap {
+            assert_eq!(
+                subvolumes["swap"]["swap"]["swapfile"],
+                format!("{}G", swap.size_gib)
+            );
+        }
+        assert_eq!(disko["root"]["fsType"], "tmpfs");
+        assert!(string_list(&disko["root"]["mountOptions"]).contains(&"mode=755".to_owned()));
+    }
+
+    // The stand-ins refuse what disko refuses: a LUKS container without a
+    // name, an unknown content type.
+    let broken = nix::disko::render(&rich).replace("type = \"luks\";", "type = \"lvm\";");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("disko.nix"), broken).unwrap();
+    let args = ["--argstr", "configDir", dir.path().to_str().unwrap()];
+    assert!(support::try_evaluate_harness("disko-eval.nix", &args).is_err());
+}

@@ -79,6 +79,9 @@ pub struct Plan {
     /// Where the installed configuration gets the impermanence module from.
     #[serde(default)]
     pub impermanence: ImpermanenceSource,
+    /// Also write `flake.nix`, for `nixos-rebuild --flake`.
+    #[serde(default)]
+    pub flake: bool,
 }
 
 /// The impermanence module: the copy Keepsake carries, or the same pinned
@@ -413,6 +416,7 @@ impl Plan {
             }],
             self_contained: false,
             impermanence: ImpermanenceSource::Vendored,
+            flake: false,
         }
     }
 

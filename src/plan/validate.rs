@@ -9,7 +9,10 @@ use gettextrs::gettext;
 use serde::Serialize;
 
 use super::shown::shown;
-use super::{Esp, Password, Plan, Service, Subvolume, Swap, TmpfsSize, is_well_formed_hash};
+use super::{
+    Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize,
+    is_well_formed_hash,
+};
 use crate::i18n::gettext_f;
 
 /// Where in the plan a problem is, in the plan's JSON shape, for example
@@ -197,6 +200,7 @@ pub enum Problem {
         path: String,
     },
     FlatpakWithoutDesktop,
+    FlakeNeedsVendoredImpermanence,
 }
 
 impl Problem {
@@ -404,6 +408,9 @@ impl Problem {
             ),
             FlatpakWithoutDesktop => gettext(
                 "Flatpak applications need a desktop to run in. Choose a desktop or switch Flatpak off.",
+            ),
+            FlakeNeedsVendoredImpermanence => gettext(
+                "The flake takes the impermanence module from its input in place of the copy Keepsake carries. Use that copy, or turn the flake off.",
             ),
         }
     }
@@ -965,6 +972,12 @@ impl Checker<'_> {
             if *service == Service::Flatpak && !plan.desktop.is_graphical() {
                 self.report(field, Problem::FlatpakWithoutDesktop);
             }
+        }
+        if plan.flake && plan.impermanence != ImpermanenceSource::Vendored {
+            self.report(
+                FieldPath::new("flake"),
+                Problem::FlakeNeedsVendoredImpermanence,
+            );
         }
     }
 

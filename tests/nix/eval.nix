@@ -9,6 +9,9 @@
   # The NixOS release whose option names the stubs declare ("25.05" or
   # "25.11"): GNOME and GDM moved out of services.xserver in 25.11.
   release ? "25.11",
+  # Evaluate the modules of flake.nix's nixosConfigurations instead of the
+  # files one by one.
+  flake ? false,
   expectedUrl,
   expectedSha256,
 }:
@@ -156,20 +159,44 @@ let
 
   configuration = import "${configDir}/configuration.nix";
 
+  # flake.nix's outputs with stand-in inputs: nixosSystem returns its
+  # arguments, the impermanence input is the pinned source.
+  flakeOutputs = (import "${configDir}/flake.nix").outputs {
+    self = flakeOutputs;
+    nixpkgs.lib = lib // { nixosSystem = args: args; };
+    impermanence.nixosModules.impermanence = "${impermanenceDir}/nixos.nix";
+  };
+  flakeHost = lib.head (lib.attrValues flakeOutputs.nixosConfigurations);
+
   evaluated = lib.evalModules {
     modules = [
       declarations
       desktopDeclarations
-      (removeAttrs configuration [ "imports" ])
-      (import "${configDir}/storage.nix")
-      persistence
-      (import "${configDir}/users.nix")
-    ];
+    ]
+    ++ (
+      if flake then
+        flakeHost.modules
+      else
+        [
+          (removeAttrs configuration [ "imports" ])
+          (import "${configDir}/storage.nix")
+          persistence
+          (import "${configDir}/users.nix")
+        ]
+    );
   };
   config = evaluated.config;
 in
 {
   imports = map toString configuration.imports;
+  flake =
+    if flake then
+      {
+        hosts = lib.attrNames flakeOutputs.nixosConfigurations;
+        inputs = lib.mapAttrs (_: input: input.url) (import "${configDir}/flake.nix").inputs;
+      }
+    else
+      null;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
   inherit (config) warnings;
   desktop = {

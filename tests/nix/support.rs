@@ -191,8 +191,8 @@ pub fn try_evaluate_harness(harness: &str, args: &[&str]) -> Result<serde_json::
     Ok(serde_json::from_slice(&output.stdout).unwrap())
 }
 
-fn configuration_args<'a>(config_dir: &'a Path, release: &'a str) -> [&'a str; 12] {
-    [
+fn configuration_args<'a>(config_dir: &'a Path, release: &'a str) -> Vec<&'a str> {
+    vec![
         "--argstr",
         "configDir",
         config_dir.to_str().unwrap(),
@@ -216,6 +216,14 @@ pub fn evaluate_configuration(config_dir: &Path, release: &str) -> serde_json::V
         &configuration_args(config_dir, release),
         &config_dir.display().to_string(),
     )
+}
+
+/// Evaluates the modules of the rendered flake.nix's host with
+/// `tests/nix/eval.nix`.
+pub fn evaluate_flake(config_dir: &Path, release: &str) -> serde_json::Value {
+    let mut args = configuration_args(config_dir, release);
+    args.extend(["--arg", "flake", "true"]);
+    evaluate_harness("eval.nix", &args, &config_dir.display().to_string())
 }
 
 /// As [`evaluate_configuration`], with the error output on failure.
