@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::cli::GuiOptions;
+use keepsake::plan::Service;
 use keepsake::ui::{
     KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsWindow, prepare, save_png,
 };
@@ -388,7 +389,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.go_next("persistence").await?;
 
     // Persistence
-    driver.set_text("add-directory", "/var/lib/cups");
+    driver.set_text("add-directory", "/var/lib/libvirt");
     driver
         .find("add-directory")
         .emit_by_name::<()>("apply", &[]);
@@ -398,8 +399,8 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             plan.persistence
                 .directories
                 .iter()
-                .any(|d| d.path == "/var/lib/cups")
-        }) && driver.preview().contains("\"/var/lib/cups\""),
+                .any(|d| d.path == "/var/lib/libvirt")
+        }) && driver.preview().contains("\"/var/lib/libvirt\""),
         "an added directory is in the plan and the preview",
     );
     driver.set_text("add-directory", "var/tmp-stuff");
@@ -445,6 +446,65 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     );
     tally.check(driver.next_sensitive(), "a valid system page allows Next");
     driver.screenshots("06-system").await?;
+    driver.go_next("software").await?;
+
+    // Software
+    let check_of = |name: &str| {
+        let mut checks = Vec::new();
+        collect::<gtk::CheckButton>(&driver.find(name), &mut checks);
+        checks.pop().expect("a desktop row has a radio button")
+    };
+    tally.check(
+        check_of("desktop:gnome").is_active() && !check_of("desktop:plasma6").is_active(),
+        "GNOME is preselected",
+    );
+    tally.check(
+        driver
+            .preview()
+            .contains("services.desktopManager.gnome.enable = true;"),
+        "the preview enables GNOME",
+    );
+    let switch = |name: &str| {
+        driver
+            .find(name)
+            .downcast::<adw::SwitchRow>()
+            .expect("a service is a switch row")
+    };
+    tally.check(
+        switch("service:docker")
+            .subtitle()
+            .is_some_and(|s| s.contains("/var/lib/docker")),
+        "the Docker switch says what it keeps",
+    );
+    switch("service:docker").set_active(true);
+    switch("service:flatpak").set_active(true);
+    settle().await;
+    tally.check(
+        driver
+            .preview()
+            .contains("virtualisation.docker.enable = true;")
+            && model.with_plan(|plan| {
+                plan.services.contains(&Service::Docker) && plan.keeps("/var/lib/docker")
+            }),
+        "switching Docker on enables it; /var/lib/docker is kept (on its subvolume)",
+    );
+    check_of("desktop:none").activate();
+    settle().await;
+    tally.check(
+        driver.label_shown("software-problem-label").is_some() && !driver.next_sensitive(),
+        "Flatpak without a desktop is explained and disables Next",
+    );
+    check_of("desktop:plasma6").activate();
+    settle().await;
+    tally.check(
+        driver.next_sensitive()
+            && driver
+                .preview()
+                .contains("services.desktopManager.plasma6.enable = true;")
+            && !driver.preview().contains("gnome"),
+        "choosing Plasma replaces GNOME in the preview",
+    );
+    driver.screenshots("06b-software").await?;
     driver.go_next("users").await?;
 
     // Users

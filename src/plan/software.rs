@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use gettextrs::gettext;
 use serde::{Deserialize, Serialize};
 
-use super::{PersistentDirectory, Plan, UserPersistence, is_inside};
+use super::{PersistentDirectory, Plan, UserPersistence, is_inside, is_valid_account_name};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, PresetPath};
 
 /// The graphical desktop, or none for a server.
@@ -237,13 +237,15 @@ impl Plan {
         }
     }
 
-    /// Adds a home entry for every user whose home is erased at boot; a
-    /// home on a subvolume keeps it already.
+    /// Adds a home entry for every named user whose home is erased at boot;
+    /// a home on a subvolume keeps it already. (A user still being typed
+    /// in the wizard has no valid name yet and gets none.)
     fn keep_home_path(&mut self, home: &str, file: bool) {
         let names: Vec<String> = self
             .users
             .iter()
             .map(|user| user.name.clone())
+            .filter(|name| is_valid_account_name(name))
             .filter(|name| !self.keeps(&format!("/home/{name}")))
             .collect();
         for name in names {

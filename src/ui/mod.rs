@@ -14,6 +14,7 @@
 //!         │   └── KsSubvolumeRow…  │ generated file it changes
 //!         ├── KsPersistencePage    │
 //!         ├── KsSystemPage         │
+//!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
 //!         ├── KsReviewPage (KsNixPreview of every file)
 //!         ├── KsProgressPage
@@ -33,6 +34,7 @@ mod plan_model;
 mod progress_page;
 mod review_page;
 mod screenshot;
+mod software_page;
 mod subvolume_row;
 mod system_page;
 mod users_page;
@@ -57,6 +59,7 @@ pub use self::plan_model::KsPlanModel;
 pub use self::progress_page::KsProgressPage;
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::save_png;
+pub use self::software_page::KsSoftwarePage;
 pub use self::subvolume_row::KsSubvolumeRow;
 pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
@@ -96,6 +99,7 @@ fn register_types() {
     KsLayoutPage::ensure_type();
     KsPersistencePage::ensure_type();
     KsSystemPage::ensure_type();
+    KsSoftwarePage::ensure_type();
     KsUsersPage::ensure_type();
     KsReviewPage::ensure_type();
     KsProgressPage::ensure_type();
