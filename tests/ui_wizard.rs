@@ -529,6 +529,66 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.preview().contains("ada") && !driver.preview().contains("analytical"),
         "the preview names the user and never shows the password",
     );
+    // A second account: not an administrator unless switched on, and not
+    // complete without its password.
+    driver.click("add-account").await;
+    let second = driver.find("account-1");
+    let in_second = |name: &str| {
+        driver
+            .find_in_widget(&second, name)
+            .downcast::<gtk::Editable>()
+            .expect("an editable")
+    };
+    tally.check(
+        !driver.next_sensitive() && model.with_plan(|plan| plan.users.len() == 2),
+        "an added, empty account keeps Next insensitive",
+    );
+    in_second("full-name").set_text("Grace Hopper");
+    settle().await;
+    tally.check(
+        in_second("user-name").text() == "grace",
+        "the second user name is derived from its full name",
+    );
+    let second_admin = driver
+        .find_in_widget(&second, "administrator")
+        .downcast::<adw::SwitchRow>()
+        .unwrap();
+    tally.check(!second_admin.is_active(), "an added account is not an administrator");
+    in_second("password").set_text("compiler");
+    in_second("password-repeat").set_text("compilers");
+    settle().await;
+    tally.check(
+        !driver.next_sensitive()
+            && driver
+                .find_in_widget(&second, "user-problem-label")
+                .downcast::<gtk::Label>()
+                .unwrap()
+                .is_visible(),
+        "differing passwords of the second account are shown and keep Next insensitive",
+    );
+    in_second("password-repeat").set_text("compiler");
+    second_admin.set_active(true);
+    settle().await;
+    tally.check(
+        driver.next_sensitive()
+            && model.with_plan(|plan| plan.users[1].name == "grace" && plan.users[1].is_administrator())
+            && driver.preview().contains("users.users.grace"),
+        "a complete second administrator allows Next and is in the preview",
+    );
+    driver.click("add-account").await;
+    let third = driver.find("account-2");
+    driver
+        .find_in_widget(&third, "remove-account")
+        .downcast::<gtk::Button>()
+        .unwrap()
+        .emit_clicked();
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.users.len() == 2)
+            && driver.next_sensitive()
+            && in_second("full-name").text() == "Grace Hopper",
+        "removing the third account keeps the other two as typed",
+    );
     driver.screenshots("07-users").await?;
     driver.go_next("review").await?;
 

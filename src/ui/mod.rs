@@ -16,12 +16,14 @@
 //!         ├── KsSystemPage         │
 //!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
+//!         │   └── KsAccountGroup…
 //!         ├── KsReviewPage (KsNixPreview of every file)
 //!         ├── KsProgressPage
 //!         ├── KsDonePage
 //!         └── KsFailedPage
 //! ```
 
+mod account_group;
 mod application;
 mod disk_page;
 mod done_page;
@@ -47,6 +49,7 @@ use std::time::Instant;
 use adw::prelude::*;
 use gtk::{gio, glib};
 
+pub use self::account_group::KsAccountGroup;
 pub use self::application::KsApplication;
 pub use self::disk_page::KsDiskPage;
 pub use self::done_page::KsDonePage;
@@ -100,6 +103,7 @@ fn register_types() {
     KsPersistencePage::ensure_type();
     KsSystemPage::ensure_type();
     KsSoftwarePage::ensure_type();
+    KsAccountGroup::ensure_type();
     KsUsersPage::ensure_type();
     KsReviewPage::ensure_type();
     KsProgressPage::ensure_type();
