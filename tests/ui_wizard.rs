@@ -553,7 +553,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         .find_in_widget(&second, "administrator")
         .downcast::<adw::SwitchRow>()
         .unwrap();
-    tally.check(!second_admin.is_active(), "an added account is not an administrator");
+    tally.check(
+        !second_admin.is_active(),
+        "an added account is not an administrator",
+    );
     in_second("password").set_text("compiler");
     in_second("password-repeat").set_text("compilers");
     settle().await;
@@ -571,7 +574,9 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     settle().await;
     tally.check(
         driver.next_sensitive()
-            && model.with_plan(|plan| plan.users[1].name == "grace" && plan.users[1].is_administrator())
+            && model.with_plan(|plan| {
+                plan.users[1].name == "grace" && plan.users[1].is_administrator()
+            })
             && driver.preview().contains("users.users.grace"),
         "a complete second administrator allows Next and is in the preview",
     );

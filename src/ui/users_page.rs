@@ -170,11 +170,14 @@ impl KsUsersPage {
             return;
         };
         self.reconcile_accounts(&model);
-        let accounts_complete = imp
+        // Every account shows its problems, not only the first incomplete.
+        let complete: Vec<bool> = imp
             .accounts
             .borrow()
             .iter()
-            .fold(true, |complete, account| account.sync() && complete);
+            .map(KsAccountGroup::sync)
+            .collect();
+        let accounts_complete = complete.iter().all(|complete| *complete);
         show_message(&imp.users_problem_label, model.problem("users").as_deref());
         let root_enabled = imp.root_row.enables_expansion();
         let repeated = imp.root_repeat_row.text();
