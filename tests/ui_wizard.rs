@@ -614,11 +614,26 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.find("install").is_sensitive(),
         "the disk's name makes Install sensitive",
     );
-    driver
-        .find("file")
-        .downcast::<adw::ComboRow>()
-        .unwrap()
-        .set_selected(1);
+    let files = driver.find("file").downcast::<adw::ComboRow>().unwrap();
+    let flake = driver.find("flake").downcast::<adw::SwitchRow>().unwrap();
+    tally.check(
+        !flake.is_active() && files.model().unwrap().n_items() == 4,
+        "the flake is off by default and not listed",
+    );
+    flake.set_active(true);
+    settle().await;
+    files.set_selected(4);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.flake)
+            && driver
+                .preview()
+                .contains("nixosConfigurations.keepsake-test"),
+        "the flake switch adds flake.nix, shown in the review",
+    );
+    flake.set_active(false);
+    settle().await;
+    files.set_selected(1);
     settle().await;
     tally.check(
         driver.preview().contains("subvol=docker") && driver.preview().contains("mode=755"),
@@ -654,6 +669,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         progress.log_text().contains("installation finished!"),
         "the log holds nixos-install's output",
+    );
+    tally.check(
+        driver
+            .find("passwords-note")
+            .downcast::<gtk::Label>()
+            .unwrap()
+            .label()
+            .contains("users.mutableUsers = false"),
+        "the done page says how passwords are changed",
     );
     driver.screenshots("10-done").await?;
 

@@ -13,7 +13,7 @@ use super::{KsNixPreview, KsPlanModel, KsWindow};
 use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::install::StepId;
-use crate::nix::RENDERED_FILES;
+use crate::nix::{FLAKE_FILE, RENDERED_FILES};
 
 mod imp {
     use super::*;
@@ -30,6 +30,8 @@ mod imp {
         pub(super) step_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) file_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub(super) flake_row: TemplateChild<adw::SwitchRow>,
         #[template_child]
         pub(super) preview: TemplateChild<KsNixPreview>,
         #[template_child]
@@ -79,8 +81,7 @@ mod imp {
     impl ObjectImpl for KsReviewPage {
         fn constructed(&self) {
             self.parent_constructed();
-            self.file_row
-                .set_model(Some(&gtk::StringList::new(&RENDERED_FILES)));
+            self.obj().list_files(false);
             for step in StepId::ALL {
                 let row = adw::ActionRow::builder()
                     .title(glib::markup_escape_text(&step.title()))
@@ -133,6 +134,10 @@ impl KsReviewPage {
         let Some(model) = self.plan_model() else {
             return;
         };
+        let flake = model.with_plan(|plan| plan.flake);
+        if imp.flake_row.is_active() != flake {
+            imp.flake_row.set_active(flake);
+        }
         for (group, row) in imp.shown_rows.take() {
             group.remove(&row);
         }
@@ -210,8 +215,31 @@ impl KsReviewPage {
     #[template_callback]
     fn on_file_selected(&self) {
         let imp = self.imp();
-        if let Some(name) = RENDERED_FILES.get(imp.file_row.selected() as usize) {
+        if let Some(name) =
+            file_names(imp.flake_row.is_active()).get(imp.file_row.selected() as usize)
+        {
             imp.preview.set_file_name(*name);
+        }
+    }
+
+    /// The file list of the preview, with flake.nix when it is written.
+    fn list_files(&self, flake: bool) {
+        let imp = self.imp();
+        let names = file_names(flake);
+        let listed = imp.file_row.model().map_or(0, |model| model.n_items()) as usize;
+        if listed != names.len() {
+            imp.file_row.set_model(Some(&gtk::StringList::new(&names)));
+        }
+    }
+
+    #[template_callback]
+    fn on_flake_toggled(&self) {
+        let flake = self.imp().flake_row.is_active();
+        self.list_files(flake);
+        if let Some(model) = self.plan_model() {
+            if model.with_plan(|plan| plan.flake != flake) {
+                model.update(|plan| plan.flake = flake);
+            }
         }
     }
 
@@ -272,4 +300,11 @@ impl KsReviewPage {
             window.show_toast(&message);
         }
     }
+}
+
+fn file_names(flake: bool) -> Vec<&'static str> {
+    RENDERED_FILES
+        .into_iter()
+        .chain(flake.then_some(FLAKE_FILE))
+        .collect()
 }
