@@ -18,9 +18,11 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::cli::GuiOptions;
-use keepsake::plan::Service;
+use keepsake::install::preflight;
+use keepsake::plan::{Desktop, Service};
 use keepsake::ui::{
-    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsWindow, prepare, save_png,
+    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsWindow, prepare,
+    save_png,
 };
 
 const RTL_CHILD: &str = "KEEPSAKE_UI_TEST_RTL";
@@ -597,7 +599,41 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.screenshots("07-users").await?;
     driver.go_next("review").await?;
 
-    // Review
+    // Review: the pre-flight group says what this machine lacks, exactly
+    // as the checks find it.
+    let review = driver.page().downcast::<KsReviewPage>().unwrap();
+    wait_until("the pre-flight check to finish", WIDGETS_DEADLINE, || {
+        review.preflight_problems().is_some()
+    })
+    .await?;
+    let live = std::env::var("XDG_CURRENT_DESKTOP")
+        .ok()
+        .and_then(|value| Desktop::from_current_desktop(&value));
+    let expected = preflight::check(
+        std::path::Path::new("/sys"),
+        preflight::power().await,
+        model.with_plan(|plan| preflight::needs_network(plan, live)),
+        gio::NetworkMonitor::default().is_network_available(),
+    );
+    let group = driver.find("preflight");
+    let mut rows = Vec::new();
+    collect::<adw::ActionRow>(&group, &mut rows);
+    let shown: Vec<String> = rows.iter().map(|row| row.title().to_string()).collect();
+    let messages: Vec<String> = expected
+        .iter()
+        .map(|problem| glib::markup_escape_text(&problem.message()).to_string())
+        .collect();
+    tally.check(
+        review.preflight_problems().as_ref() == Some(&expected)
+            && group.is_visible() == !expected.is_empty()
+            && shown == messages,
+        &format!("the pre-flight group shows this machine's problems ({expected:?})"),
+    );
+    tally.check(
+        model.with_plan(|plan| preflight::needs_network(plan, live))
+            == (live != Some(Desktop::Plasma6)),
+        "Plasma, unless it is the live session's, is downloaded: the plan needs the network",
+    );
     tally.check(
         !driver.find("install").is_sensitive(),
         "Install waits for the typed confirmation",

@@ -13,7 +13,9 @@ use super::{KsNixPreview, KsPlanModel, KsWindow};
 use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::install::StepId;
+use crate::install::preflight::{self, PreflightProblem};
 use crate::nix::{FLAKE_FILE, RENDERED_FILES};
+use crate::plan::Desktop;
 
 mod imp {
     use super::*;
@@ -38,6 +40,14 @@ mod imp {
         pub(super) confirm_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub(super) install_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) preflight_group: TemplateChild<adw::PreferencesGroup>,
+        /// The pre-flight group's rows, one per problem.
+        pub(super) preflight_rows: RefCell<Vec<adw::ActionRow>>,
+        /// The running pre-flight check; aborted with the page.
+        pub(super) preflight_task: RefCell<Option<glib::JoinHandle<()>>>,
+        /// What the last pre-flight check found, once it has finished.
+        pub(super) preflight: RefCell<Option<Vec<PreflightProblem>>>,
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// Rows that describe the disk and the problems; rebuilt on showing.
@@ -79,6 +89,12 @@ mod imp {
 
     #[glib::derived_properties]
     impl ObjectImpl for KsReviewPage {
+        fn dispose(&self) {
+            if let Some(task) = self.preflight_task.take() {
+                task.abort();
+            }
+        }
+
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().list_files(false);
@@ -104,6 +120,7 @@ mod imp {
         fn showing(&self) {
             self.parent_showing();
             self.obj().describe();
+            self.obj().start_preflight();
         }
     }
 }
@@ -220,6 +237,71 @@ impl KsReviewPage {
         {
             imp.preview.set_file_name(*name);
         }
+    }
+
+    /// Checks the firmware, the power and (when the plan downloads) the
+    /// network, and shows what to do about each problem at the top.
+    fn start_preflight(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let live_desktop = std::env::var("XDG_CURRENT_DESKTOP")
+            .ok()
+            .and_then(|value| Desktop::from_current_desktop(&value));
+        let needs_network = model.with_plan(|plan| preflight::needs_network(plan, live_desktop));
+        if let Some(task) = imp.preflight_task.take() {
+            task.abort();
+        }
+        imp.preflight.replace(None);
+        let task = glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let power = preflight::power().await;
+                let network_up = gio::NetworkMonitor::default().is_network_available();
+                let problems = preflight::check(
+                    std::path::Path::new("/sys"),
+                    power,
+                    needs_network,
+                    network_up,
+                );
+                page.show_preflight(problems);
+            }
+        ));
+        imp.preflight_task.replace(Some(task));
+    }
+
+    fn show_preflight(&self, problems: Vec<PreflightProblem>) {
+        let imp = self.imp();
+        for row in imp.preflight_rows.take() {
+            imp.preflight_group.remove(&row);
+        }
+        let rows: Vec<adw::ActionRow> = problems
+            .iter()
+            .map(|problem| {
+                let row = adw::ActionRow::builder()
+                    .title(glib::markup_escape_text(&problem.message()))
+                    .build();
+                row.add_prefix(
+                    &gtk::Image::builder()
+                        .icon_name("dialog-warning-symbolic")
+                        .css_classes(["warning"])
+                        .build(),
+                );
+                imp.preflight_group.add(&row);
+                row
+            })
+            .collect();
+        imp.preflight_group.set_visible(!rows.is_empty());
+        imp.preflight_rows.replace(rows);
+        imp.preflight.replace(Some(problems));
+        imp.preflight_task.replace(None);
+    }
+
+    /// What the last pre-flight check found; `None` while it runs.
+    pub fn preflight_problems(&self) -> Option<Vec<PreflightProblem>> {
+        self.imp().preflight.borrow().clone()
     }
 
     /// The file list of the preview, with flake.nix when it is written.
