@@ -625,7 +625,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         .collect();
     tally.check(
         review.preflight_problems().as_ref() == Some(&expected)
-            && group.is_visible() == !expected.is_empty()
+            && group.is_visible() != expected.is_empty()
             && shown == messages,
         &format!("the pre-flight group shows this machine's problems ({expected:?})"),
     );
