@@ -571,6 +571,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
                 .is_visible(),
         "differing passwords of the second account are shown and keep Next insensitive",
     );
+    let weak_shown = |group: &gtk::Widget| {
+        driver
+            .find_in_widget(group, "password-strength-label")
+            .is_visible()
+    };
+    tally.check(
+        weak_shown(&second) && !weak_shown(&driver.find("account-0")),
+        "an easily guessed password is pointed out, a long one is not",
+    );
     in_second("password-repeat").set_text("compiler");
     second_admin.set_active(true);
     settle().await;

@@ -39,6 +39,8 @@ mod imp {
         #[template_child]
         pub(super) admin_row: TemplateChild<adw::SwitchRow>,
         #[template_child]
+        pub(super) strength_label: TemplateChild<gtk::Label>,
+        #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
         #[property(get, set, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
@@ -209,6 +211,8 @@ impl KsAccountGroup {
         let problem = ["full_name", "name", "password"]
             .into_iter()
             .find_map(|name| model.problem(&field(name)));
+        imp.strength_label
+            .set_visible(is_easy_to_guess(&imp.password_row.text()));
         let mismatch = differs(&imp.password_row, &imp.password_repeat_row);
         let message = if mismatch {
             Some(gettext(
@@ -230,6 +234,25 @@ impl KsAccountGroup {
         }
         message.is_none()
     }
+}
+
+/// A rough check, to warn and not to refuse: short, or one kind of
+/// character and not long.
+fn is_easy_to_guess(password: &str) -> bool {
+    if password.is_empty() {
+        return false;
+    }
+    let length = password.chars().count();
+    let kinds = [
+        password.chars().any(char::is_lowercase),
+        password.chars().any(char::is_uppercase),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|present| *present)
+    .count();
+    length < 8 || (length < 12 && kinds < 2)
 }
 
 fn differs(row: &adw::PasswordEntryRow, repeat: &adw::PasswordEntryRow) -> bool {
@@ -256,4 +279,18 @@ fn user_name_from(full_name: &str) -> String {
         .skip_while(|c| !c.is_ascii_lowercase() && *c != '_')
         .take(32)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_or_uniform_passwords_are_easy_to_guess() {
+        assert!(!is_easy_to_guess(""));
+        assert!(is_easy_to_guess("hunter2"));
+        assert!(is_easy_to_guess("compiler"));
+        assert!(!is_easy_to_guess("Compiler42"));
+        assert!(!is_easy_to_guess("analytical engine"));
+    }
 }
