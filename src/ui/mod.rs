@@ -14,7 +14,9 @@
 //!         │   └── KsSubvolumeRow…  │ generated file it changes
 //!         ├── KsPersistencePage    │
 //!         ├── KsSystemPage         │
+//!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
+//!         │   └── KsAccountGroup…
 //!         ├── KsReviewPage (KsNixPreview of every file)
 //!         ├── KsProgressPage
 //!         ├── KsDonePage
@@ -22,6 +24,7 @@
 //! KsEditorWindow (on an installed system, or `--edit`): see [`editor`]
 //! ```
 
+mod account_group;
 mod application;
 mod disk_page;
 mod done_page;
@@ -35,6 +38,7 @@ mod plan_model;
 mod progress_page;
 mod review_page;
 mod screenshot;
+mod software_page;
 mod subvolume_row;
 mod system_page;
 mod users_page;
@@ -47,6 +51,7 @@ use std::time::Instant;
 use adw::prelude::*;
 use gtk::{gio, glib};
 
+pub use self::account_group::KsAccountGroup;
 pub use self::application::KsApplication;
 pub use self::disk_page::KsDiskPage;
 pub use self::done_page::KsDonePage;
@@ -59,6 +64,7 @@ pub use self::plan_model::KsPlanModel;
 pub use self::progress_page::KsProgressPage;
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::save_png;
+pub use self::software_page::KsSoftwarePage;
 pub use self::subvolume_row::KsSubvolumeRow;
 pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
@@ -98,6 +104,8 @@ fn register_types() {
     KsLayoutPage::ensure_type();
     KsPersistencePage::ensure_type();
     KsSystemPage::ensure_type();
+    KsSoftwarePage::ensure_type();
+    KsAccountGroup::ensure_type();
     KsUsersPage::ensure_type();
     KsReviewPage::ensure_type();
     KsProgressPage::ensure_type();
