@@ -68,7 +68,7 @@ pub fn keep_preset(plan: &mut Plan, preset: &Preset) {
     for path in preset.wanted_paths() {
         match &path.location {
             Location::System(system) => {
-                if keeps_system_path(plan, system) {
+                if plan.keeps(system) {
                     continue;
                 }
                 if path.file {
@@ -104,7 +104,7 @@ pub fn keep_preset(plan: &mut Plan, preset: &Preset) {
 /// through the preset or otherwise.
 pub fn is_preset_kept(plan: &Plan, preset: &Preset) -> bool {
     preset.wanted_paths().all(|path| match &path.location {
-        Location::System(system) => keeps_system_path(plan, system),
+        Location::System(system) => plan.keeps(system),
         Location::Home(home) => plan
             .users
             .iter()
@@ -138,26 +138,10 @@ fn user_entry(plan: &mut Plan, user: String) -> &mut UserPersistence {
     &mut users[index]
 }
 
-fn on_subvolume(plan: &Plan, path: &str) -> bool {
-    plan.created_subvolumes()
-        .iter()
-        .any(|(_, subvolume)| is_inside(path, &subvolume.mount_point))
-}
-
-fn keeps_system_path(plan: &Plan, path: &str) -> bool {
-    let persistence = &plan.persistence;
-    on_subvolume(plan, path)
-        || persistence
-            .directories
-            .iter()
-            .any(|directory| is_inside(path, &directory.path))
-        || persistence.files.iter().any(|file| file == path)
-}
-
 fn keeps_home_path(plan: &Plan, user: &str, path: &str) -> bool {
     // The wizard's user has no name until the users page; "/home//x" is
     // still inside a /home subvolume.
-    on_subvolume(plan, &format!("/home/{user}/{path}"))
+    plan.keeps(&format!("/home/{user}/{path}"))
         || plan
             .persistence
             .users

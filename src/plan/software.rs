@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use gettextrs::gettext;
 use serde::{Deserialize, Serialize};
 
-use super::{PersistentDirectory, Plan, UserPersistence, is_inside, is_valid_account_name};
+use super::{Plan, is_inside};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, PresetPath};
 
 /// The graphical desktop, or none for a server.
@@ -209,77 +209,7 @@ impl Plan {
             self.services.push(service);
             self.services.sort();
         }
-        for path in service.kept_paths() {
-            match &path.location {
-                Location::System(system) => self.keep_system_path(system, path),
-                Location::Home(home) => self.keep_home_path(home, path.file),
-            }
-        }
-        let id = service.preset_id().to_owned();
-        if !self.persistence.presets.contains(&id) {
-            self.persistence.presets.push(id);
-        }
-    }
-
-    fn keep_system_path(&mut self, system: &str, path: &PresetPath) {
-        if self.keeps(system) {
-            return;
-        }
-        if path.file {
-            self.persistence.files.push(system.to_owned());
-        } else {
-            self.persistence.directories.push(PersistentDirectory {
-                path: system.to_owned(),
-                user: path.user.clone(),
-                group: path.group.clone(),
-                mode: path.mode.map(|mode| format!("{mode:04o}")),
-            });
-        }
-    }
-
-    /// Adds a home entry for every named user whose home is erased at boot;
-    /// a home on a subvolume keeps it already. (A user still being typed
-    /// in the wizard has no valid name yet and gets none.)
-    fn keep_home_path(&mut self, home: &str, file: bool) {
-        let names: Vec<String> = self
-            .users
-            .iter()
-            .map(|user| user.name.clone())
-            .filter(|name| is_valid_account_name(name))
-            .filter(|name| !self.keeps(&format!("/home/{name}")))
-            .collect();
-        for name in names {
-            let index = match self
-                .persistence
-                .users
-                .iter()
-                .position(|entry| entry.user == name)
-            {
-                Some(index) => index,
-                None => {
-                    self.persistence.users.push(UserPersistence {
-                        user: name,
-                        directories: Vec::new(),
-                        files: Vec::new(),
-                    });
-                    self.persistence.users.len() - 1
-                }
-            };
-            let entry = &mut self.persistence.users[index];
-            let kept = entry.files.iter().any(|kept| kept == home)
-                || entry
-                    .directories
-                    .iter()
-                    .any(|directory| is_inside(home, &directory.path));
-            if kept {
-                continue;
-            }
-            if file {
-                entry.files.push(home.to_owned());
-            } else {
-                entry.directories.push(PersistentDirectory::new(home));
-            }
-        }
+        crate::catalogue::keep_preset(self, service.preset());
     }
 }
 
