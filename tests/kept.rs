@@ -2,7 +2,7 @@
 //! The demo installed system and what `keepsake::kept` says about it.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use keepsake::catalogue::Catalogue;
@@ -162,7 +162,7 @@ fn a_new_password_hash_replaces_the_file_with_mode_0600() {
     let view = demo.view();
     assert_eq!(password_file(&view, "alice").unwrap(), demo.password_file);
     assert!(matches!(
-        password_file(&view, "bob"),
+        password_file(&view, "root"),
         Err(PasswordError::NoPasswordFile { .. })
     ));
     let host = view.host_path(&demo.password_file);
@@ -177,11 +177,48 @@ fn a_new_password_hash_replaces_the_file_with_mode_0600() {
         fs::metadata(&host).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let leftovers: Vec<_> = fs::read_dir(host.parent().unwrap())
+    let mut leftovers: Vec<_> = fs::read_dir(host.parent().unwrap())
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, ["alice"], "no temporary file is left");
+    leftovers.sort();
+    assert_eq!(leftovers, ["alice", "bob"], "no temporary file is left");
+}
+
+#[test]
+fn accounts_are_those_of_the_configuration_with_or_without_entries() {
+    use keepsake::kept::{PasswordError, accounts};
+    let (_dir, demo) = demo();
+    let listed: Vec<(String, Option<PathBuf>)> = accounts(&demo.view())
+        .into_iter()
+        .map(|account| (account.name, account.password_file.ok()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("root".to_owned(), None),
+            (
+                "alice".to_owned(),
+                Some(PathBuf::from("/persist/passwords/alice"))
+            ),
+            (
+                "bob".to_owned(),
+                Some(PathBuf::from("/persist/passwords/bob"))
+            ),
+        ]
+    );
+    let users = demo.root.join("etc/nixos/users.nix");
+    let text = fs::read_to_string(&users).unwrap();
+    fs::write(
+        &users,
+        text.replace("mutableUsers = false", "mutableUsers = true"),
+    )
+    .unwrap();
+    assert!(
+        accounts(&demo.view())
+            .iter()
+            .all(|account| matches!(account.password_file, Err(PasswordError::MutableUsers)))
+    );
 }
 
 #[test]

@@ -650,6 +650,23 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
         .child_by_name("accounts")
         .and_downcast::<KsAccountsPage>()
         .ok_or_else(|| Stuck("no accounts page".to_owned()))?;
+    tally.check(
+        driver.find("account:bob").is_some() && driver.find("change-password:bob").is_some(),
+        "bob, declared in the configuration but keeping nothing, can change his password",
+    );
+    let no_file = keepsake::kept::PasswordError::NoPasswordFile {
+        user: "root".to_owned(),
+    }
+    .message();
+    tally.check(
+        driver.find("account:root").is_some_and(|row| {
+            row.downcast::<adw::ActionRow>()
+                .ok()
+                .and_then(|row| row.subtitle())
+                .is_some_and(|s| s.contains(no_file.as_str()))
+        }) && driver.find("change-password:root").is_none(),
+        "root, without a hashedPasswordFile, gets a sentence instead of Change Password…",
+    );
     driver.click("change-password:alice").await?;
     let dialog: adw::AlertDialog = driver.wait_for_dialog("the password dialog").await?;
     let entry = |name: &str| {

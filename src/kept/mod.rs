@@ -16,7 +16,7 @@
 //!   stored path;
 //! * the storage roots: [`Protected::new`], [`find_orphans`]; deleting
 //!   goes through `keepsake-helper delete-orphan` ([`DeleteOrphanInput`]);
-//! * accounts: [`password_file`] to offer the change,
+//! * accounts: [`accounts`] to list them and offer the change,
 //!   `keepsake-helper set-password` ([`SetPasswordInput::to_json`]) to make
 //!   it, [`password_takes_effect`] to say when it counts;
 //! * Lost at Next Reboot: [`scan_lost`], [`lost_candidates`],
@@ -47,7 +47,8 @@ pub use self::installed::{SystemKind, system_kind};
 pub use self::lost::{Lost, lost_candidates, scan_lost};
 pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
 pub use self::password::{
-    PasswordError, password_file, password_takes_effect, set_password, write_hash_file,
+    Account, PasswordError, accounts, password_file, password_takes_effect, set_password,
+    write_hash_file,
 };
 pub use self::size::allocated_bytes;
 pub use self::status::{Activity, EntryStatus, KnownPath, entry_statuses, known_path};
