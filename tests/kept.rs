@@ -359,3 +359,39 @@ fn the_apply_request_of_the_helper_reads_the_file_and_its_baseline() {
             .contains("nowhere.nix")
     );
 }
+
+#[test]
+fn the_demo_without_persistence_gets_a_new_module_only_as_shown() {
+    use keepsake::kept::{CreateModuleInput, TaskEvent, run_create_module};
+    use keepsake::nix::persistence_edit::{LocateError, plan_new_module_for_system};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = DemoSystem::create_without_persistence(dir.path()).unwrap();
+    assert!(matches!(
+        find_persistence_file(&demo.root),
+        Err(LocateError::NotFound { .. })
+    ));
+    let plan = plan_new_module_for_system(&demo.root, "/persist").unwrap();
+    let stale = CreateModuleInput {
+        storage: "/persist".to_owned(),
+        diff: "not the diff shown".to_owned(),
+    };
+    assert!(matches!(
+        run_create_module(&stale, &demo.view()),
+        TaskEvent::Refused { .. }
+    ));
+    assert!(!demo.config_file.exists(), "a stale diff writes nothing");
+    let input = CreateModuleInput {
+        storage: "/persist".to_owned(),
+        diff: plan.diff(),
+    };
+    let done = run_create_module(&input, &demo.view());
+    assert!(
+        matches!(&done, TaskEvent::Done { message } if message.contains("/etc/nixos/persistence.nix")),
+        "{done:?}"
+    );
+    assert_eq!(find_persistence_file(&demo.root).unwrap(), demo.config_file);
+    assert!(matches!(
+        run_create_module(&input, &demo.view()),
+        TaskEvent::Refused { .. }
+    ));
+}

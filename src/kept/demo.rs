@@ -294,6 +294,23 @@ impl DemoSystem {
         })
     }
 
+    /// [`DemoSystem::create`] as it stands before anything was kept: no
+    /// `persistence.nix` (so [`DemoSystem::config_file`] does not exist)
+    /// and no import of it, for the editor's offer to create one.
+    /// `KEEPSAKE_DEMO_PERSISTENCE=none keepsake --demo --edit` shows it.
+    pub fn create_without_persistence(dir: &Path) -> io::Result<DemoSystem> {
+        let demo = Self::create(dir)?;
+        fs::remove_file(&demo.config_file)?;
+        write(
+            &demo.root,
+            "etc/nixos/configuration.nix",
+            CONFIGURATION
+                .replace("    ./persistence.nix\n", "")
+                .as_bytes(),
+        )?;
+        Ok(demo)
+    }
+
     /// The demo system for the functions of [`crate::kept`].
     pub fn view(&self) -> SystemView {
         SystemView::new(&self.root, self.mountinfo.as_bytes())

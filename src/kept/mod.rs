@@ -21,6 +21,8 @@
 //!   it, [`password_takes_effect`] to say when it counts;
 //! * Lost at Next Reboot: [`scan_lost`], [`lost_candidates`],
 //!   [`Lost::headline`], [`Lost::entry`], [`IgnoredPaths`];
+//! * no persistence yet: `keepsake-helper create-module`
+//!   ([`CreateModuleInput`], [`run_create_module`]);
 //! * applying: `keepsake-helper apply` ([`ApplyInput`], events
 //!   [`EditorEvent`]) started with [`editor_helper_command`] and
 //!   [`HelperProcess::start`](crate::install::HelperProcess::start).
@@ -38,9 +40,9 @@ mod view;
 
 pub use self::demo::DemoSystem;
 pub use self::helper::{
-    ActivationInput, ApplyInput, ConflictInput, DeleteOrphanInput, EditorEvent, EditorMode,
-    SetPasswordInput, TaskEvent, apply_request, editor_helper_command, run_delete_orphan,
-    run_set_password,
+    ActivationInput, ApplyInput, ConflictInput, CreateModuleInput, DeleteOrphanInput, EditorEvent,
+    EditorMode, SetPasswordInput, TaskEvent, apply_request, editor_helper_command,
+    run_create_module, run_delete_orphan, run_set_password,
 };
 pub use self::ignored::IgnoredPaths;
 pub use self::installed::{SystemKind, system_kind};
