@@ -244,7 +244,20 @@ fn enabled_services_whose_data_is_not_kept_are_named_with_their_size() {
     let (_dir, demo) = demo();
     let view = demo.view();
     let catalogue = Catalogue::builtin().unwrap();
-    let report = scan_lost(&view, document(&demo).persistence(), &catalogue).unwrap();
+    let progress = keepsake::scan::ScanProgress::default();
+    let report = scan_lost(&view, document(&demo).persistence(), &catalogue, &progress).unwrap();
+    assert_eq!(
+        progress.files(),
+        report.candidates.iter().map(|c| c.files).sum::<u64>(),
+        "the progress counted every file of the candidates once"
+    );
+    assert!(progress.bytes() >= report.candidates.iter().map(|c| c.bytes).sum::<u64>());
+    let cancelled = keepsake::scan::ScanProgress::default();
+    cancelled.cancel();
+    assert!(matches!(
+        scan_lost(&view, document(&demo).persistence(), &catalogue, &cancelled),
+        Err(keepsake::scan::ScanError::Cancelled)
+    ));
     let mut ignored = IgnoredPaths::default();
     ignored.ignore(Path::new("/home/alice/.cache"));
     let lost = lost_candidates(&report, &catalogue, &view, &ignored);
@@ -291,7 +304,13 @@ fn keeping_a_lost_candidate_is_an_entry_the_document_takes() {
     let view = demo.view();
     let catalogue = Catalogue::builtin().unwrap();
     let document = document(&demo);
-    let report = scan_lost(&view, document.persistence(), &catalogue).unwrap();
+    let report = scan_lost(
+        &view,
+        document.persistence(),
+        &catalogue,
+        &keepsake::scan::ScanProgress::default(),
+    )
+    .unwrap();
     let lost = lost_candidates(&report, &catalogue, &view, &IgnoredPaths::default());
     let entry_for = |path: &str| {
         lost.iter()

@@ -331,6 +331,20 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         !lost.is_scanning()
     })
     .await?;
+    let looked_at = driver
+        .find("scan-progress")
+        .and_downcast::<gtk::Label>()
+        .map(|label| label.label().to_string())
+        .unwrap_or_default();
+    let files: u64 = looked_at
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|digits| !digits.is_empty())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0);
+    tally.check(
+        files > 5 && looked_at.contains("MB"),
+        &format!("the scan counts the files and bytes it looked at ({looked_at})"),
+    );
     wait_until("Docker's data in the lost list", WIDGETS_DEADLINE, || {
         driver.find("lost:/var/lib/docker").is_some()
     })
