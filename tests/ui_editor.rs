@@ -716,6 +716,34 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
         after.starts_with("$y$") && !after.contains("looking glass"),
         "alice's password file holds a new yescrypt hash, not the password",
     );
+    // A short toast title fits 360 px; the whole sentence is behind Details.
+    let details_label = gettextrs::gettext("_Details");
+    let mut details = None;
+    wait_until("a toast with Details", WIDGETS_DEADLINE, || {
+        details = find_where(driver.window.upcast_ref(), &|widget| {
+            widget
+                .downcast_ref::<gtk::Button>()
+                .is_some_and(|button| button.label().is_some_and(|l| l == details_label))
+        })
+        .and_downcast::<gtk::Button>();
+        details.is_some()
+    })
+    .await?;
+    driver.screenshots("12-toast").await?;
+    details
+        .ok_or_else(|| Stuck("the Details button went away".to_owned()))?
+        .emit_clicked();
+    let shown: adw::AlertDialog = driver.wait_for_dialog("the toast's details").await?;
+    // Toasts queue: the one shown may still be the deleted orphan's.
+    tally.check(
+        shown.body().contains("alice") || shown.body().contains("/persist/var/lib/postgresql"),
+        &format!(
+            "Details shows the whole sentence the toast title shortens ({})",
+            shown.body()
+        ),
+    );
+    shown.force_close();
+    settle().await;
     Ok(())
 }
 

@@ -220,15 +220,18 @@ impl KsAccountsPage {
         )
         .await;
         imp.busy.set(false);
-        let message = match outcome {
-            Ok(()) => gettext_f(
-                "The password of {user} was changed; it is used from the next activation or boot",
-                &[("user", user)],
+        let (title, details) = match outcome {
+            Ok(()) => (
+                gettext("Password changed"),
+                gettext_f(
+                    "The password of {user} was changed; it is used from the next activation or boot",
+                    &[("user", user)],
+                ),
             ),
-            Err(problem) => problem,
+            Err(problem) => (gettext("Password not changed"), problem),
         };
         if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-            window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
+            window.add_toast_with_details(&title, &details);
         }
     }
 }

@@ -319,21 +319,27 @@ impl KsLostPage {
         let entry = model
             .catalogue()
             .and_then(|catalogue| lost.entry(&model.view(), &catalogue, None));
-        let message = match entry {
-            None => gettext_f(
-                "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
-                &[("path", &shown)],
-            ),
-            Some(entry) => match model.edit(|state| state.add(entry)) {
-                Ok(_) => gettext_f(
-                    "{path} will be kept once the changes are applied",
+        let (title, details) = match entry {
+            None => (
+                gettext("Cannot be kept"),
+                gettext_f(
+                    "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
                     &[("path", &shown)],
                 ),
-                Err(error) => error.message(),
+            ),
+            Some(entry) => match model.edit(|state| state.add(entry)) {
+                Ok(_) => (
+                    gettext("Kept once applied"),
+                    gettext_f(
+                        "{path} will be kept once the changes are applied",
+                        &[("path", &shown)],
+                    ),
+                ),
+                Err(error) => (gettext("Cannot be kept"), error.message()),
             },
         };
         if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-            window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
+            window.add_toast_with_details(&title, &details);
         }
     }
 
@@ -343,7 +349,7 @@ impl KsLostPage {
         };
         if let Err(problem) = model.ignore(path) {
             if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-                window.add_toast(adw::Toast::new(&glib::markup_escape_text(&problem)));
+                window.add_toast_with_details(&gettext("Ignore not remembered"), &problem);
             }
         }
         self.show_candidates();

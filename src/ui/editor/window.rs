@@ -114,9 +114,10 @@ mod imp {
                 .as_ref()
                 .is_some_and(KsApplyDialog::is_running);
             if applying {
-                obj.add_toast(adw::Toast::new(&gettext(
-                    "Keepsake closes once the changes are applied or put back",
-                )));
+                obj.add_toast_with_details(
+                    &gettext("Still applying"),
+                    &gettext("Keepsake closes once the changes are applied or put back"),
+                );
                 return glib::Propagation::Stop;
             }
             let pending = obj.model().map_or(0, |model| model.n_changes());
@@ -222,9 +223,10 @@ impl KsEditorWindow {
             }
             Err(OpenError::NoPersistence { .. }) => {
                 self.action_set_enabled("editor.create-module", true);
-                self.add_toast(adw::Toast::new(&gettext(
-                    "The new file is not imported; look at configuration.nix",
-                )));
+                self.add_toast_with_details(
+                    &gettext("Not imported"),
+                    &gettext("The new file is not imported; look at configuration.nix"),
+                );
             }
         }
     }
