@@ -47,6 +47,10 @@ mod imp {
         #[template_child]
         pub(super) view_stack: TemplateChild<adw::ViewStack>,
         #[template_child]
+        pub(super) view_switcher: TemplateChild<adw::ViewSwitcher>,
+        #[template_child]
+        pub(super) switcher_bar: TemplateChild<adw::ViewSwitcherBar>,
+        #[template_child]
         pub(super) error_page: TemplateChild<adw::StatusPage>,
         #[template_child]
         pub(super) kept_page: TemplateChild<KsKeptPage>,
@@ -150,6 +154,8 @@ impl KsEditorWindow {
         let window: Self = glib::Object::builder().property("application", app).build();
         let imp = window.imp();
         window.action_set_enabled("editor.create-module", false);
+        // The pages' switchers only once there are pages to switch.
+        window.show_switchers(false);
         match opened {
             Ok(model) => window.edit(model),
             Err(OpenError::NoPersistence {
@@ -170,6 +176,12 @@ impl KsEditorWindow {
             }
         }
         window
+    }
+
+    fn show_switchers(&self, shown: bool) {
+        let imp = self.imp();
+        imp.view_switcher.set_visible(shown);
+        imp.switcher_bar.set_visible(shown);
     }
 
     fn is_demo(&self) -> bool {
@@ -193,6 +205,7 @@ impl KsEditorWindow {
         ));
         imp.model.set(model).expect("a window edits one model");
         imp.content_stack.set_visible_child_name("editor");
+        self.show_switchers(true);
         self.action_set_enabled("editor.add", true);
         self.update_banner();
     }
