@@ -809,6 +809,18 @@ async fn drive_without_persistence(
             && std::fs::read_to_string(&file).is_ok_and(|text| text.contains("/persist")),
         "the new persistence.nix is written and opened in the editor",
     );
+    let none_yet = gettextrs::gettext(
+        "System paths. None yet: add them with Add…, or with Keep in Lost at Next Reboot.",
+    );
+    tally.check(
+        find_where(window.upcast_ref(), &|widget| {
+            widget
+                .downcast_ref::<adw::PreferencesGroup>()
+                .is_some_and(|group| group.description().is_some_and(|d| d == none_yet))
+        })
+        .is_some(),
+        "the empty storage root says how to add the first entry",
+    );
     shots(window, tally, &format!("{prefix}00-created")).await?;
     Ok(())
 }

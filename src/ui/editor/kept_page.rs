@@ -114,6 +114,10 @@ impl KsKeptPage {
                     .title(glib::markup_escape_text(root))
                     .description(if storage.enable == Some(false) {
                         gettext("System paths. This storage root is disabled, so nothing here is kept.")
+                    } else if storage.entries.iter().next().is_none() {
+                        gettext(
+                            "System paths. None yet: add them with Add…, or with Keep in Lost at Next Reboot.",
+                        )
                     } else {
                         gettext("System paths")
                     })
