@@ -224,3 +224,44 @@ fn apply_takes_the_edited_text_from_the_gui() {
         "the live data of the new entry was copied to storage"
     );
 }
+
+#[test]
+fn create_module_writes_the_shown_plan_and_nothing_else() {
+    use keepsake::kept::CreateModuleInput;
+    use keepsake::nix::persistence_edit::plan_new_module_for_system;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = DemoSystem::create_without_persistence(dir.path()).unwrap();
+    let configuration = demo.root.join("etc/nixos/configuration.nix");
+    let before = fs::read_to_string(&configuration).unwrap();
+    let stale = CreateModuleInput {
+        storage: "/persist".to_owned(),
+        diff: String::new(),
+    };
+    let refused = helper(
+        "create-module",
+        &demo.root,
+        &serde_json::to_string(&stale).unwrap(),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(matches!(task(&refused), TaskEvent::Refused { .. }));
+    assert_eq!(fs::read_to_string(&configuration).unwrap(), before);
+    assert!(!demo.config_file.exists());
+
+    let plan = plan_new_module_for_system(&demo.root, "/persist").unwrap();
+    let input = CreateModuleInput {
+        storage: "/persist".to_owned(),
+        diff: plan.diff(),
+    };
+    let created = helper(
+        "create-module",
+        &demo.root,
+        &serde_json::to_string(&input).unwrap(),
+    );
+    assert_eq!(created.status.code(), Some(0));
+    assert!(matches!(task(&created), TaskEvent::Done { .. }));
+    assert_eq!(fs::read_to_string(&demo.config_file).unwrap(), plan.text);
+    assert_eq!(
+        fs::read_to_string(&configuration).unwrap(),
+        plan.importer_after
+    );
+}

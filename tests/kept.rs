@@ -2,7 +2,7 @@
 //! The demo installed system and what `keepsake::kept` says about it.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use keepsake::catalogue::Catalogue;
@@ -162,7 +162,7 @@ fn a_new_password_hash_replaces_the_file_with_mode_0600() {
     let view = demo.view();
     assert_eq!(password_file(&view, "alice").unwrap(), demo.password_file);
     assert!(matches!(
-        password_file(&view, "bob"),
+        password_file(&view, "root"),
         Err(PasswordError::NoPasswordFile { .. })
     ));
     let host = view.host_path(&demo.password_file);
@@ -177,11 +177,48 @@ fn a_new_password_hash_replaces_the_file_with_mode_0600() {
         fs::metadata(&host).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let leftovers: Vec<_> = fs::read_dir(host.parent().unwrap())
+    let mut leftovers: Vec<_> = fs::read_dir(host.parent().unwrap())
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, ["alice"], "no temporary file is left");
+    leftovers.sort();
+    assert_eq!(leftovers, ["alice", "bob"], "no temporary file is left");
+}
+
+#[test]
+fn accounts_are_those_of_the_configuration_with_or_without_entries() {
+    use keepsake::kept::{PasswordError, accounts};
+    let (_dir, demo) = demo();
+    let listed: Vec<(String, Option<PathBuf>)> = accounts(&demo.view())
+        .into_iter()
+        .map(|account| (account.name, account.password_file.ok()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("root".to_owned(), None),
+            (
+                "alice".to_owned(),
+                Some(PathBuf::from("/persist/passwords/alice"))
+            ),
+            (
+                "bob".to_owned(),
+                Some(PathBuf::from("/persist/passwords/bob"))
+            ),
+        ]
+    );
+    let users = demo.root.join("etc/nixos/users.nix");
+    let text = fs::read_to_string(&users).unwrap();
+    fs::write(
+        &users,
+        text.replace("mutableUsers = false", "mutableUsers = true"),
+    )
+    .unwrap();
+    assert!(
+        accounts(&demo.view())
+            .iter()
+            .all(|account| matches!(account.password_file, Err(PasswordError::MutableUsers)))
+    );
 }
 
 #[test]
@@ -207,7 +244,20 @@ fn enabled_services_whose_data_is_not_kept_are_named_with_their_size() {
     let (_dir, demo) = demo();
     let view = demo.view();
     let catalogue = Catalogue::builtin().unwrap();
-    let report = scan_lost(&view, document(&demo).persistence(), &catalogue).unwrap();
+    let progress = keepsake::scan::ScanProgress::default();
+    let report = scan_lost(&view, document(&demo).persistence(), &catalogue, &progress).unwrap();
+    assert_eq!(
+        progress.files(),
+        report.candidates.iter().map(|c| c.files).sum::<u64>(),
+        "the progress counted every file of the candidates once"
+    );
+    assert!(progress.bytes() >= report.candidates.iter().map(|c| c.bytes).sum::<u64>());
+    let cancelled = keepsake::scan::ScanProgress::default();
+    cancelled.cancel();
+    assert!(matches!(
+        scan_lost(&view, document(&demo).persistence(), &catalogue, &cancelled),
+        Err(keepsake::scan::ScanError::Cancelled)
+    ));
     let mut ignored = IgnoredPaths::default();
     ignored.ignore(Path::new("/home/alice/.cache"));
     let lost = lost_candidates(&report, &catalogue, &view, &ignored);
@@ -254,7 +304,13 @@ fn keeping_a_lost_candidate_is_an_entry_the_document_takes() {
     let view = demo.view();
     let catalogue = Catalogue::builtin().unwrap();
     let document = document(&demo);
-    let report = scan_lost(&view, document.persistence(), &catalogue).unwrap();
+    let report = scan_lost(
+        &view,
+        document.persistence(),
+        &catalogue,
+        &keepsake::scan::ScanProgress::default(),
+    )
+    .unwrap();
     let lost = lost_candidates(&report, &catalogue, &view, &IgnoredPaths::default());
     let entry_for = |path: &str| {
         lost.iter()
@@ -321,4 +377,40 @@ fn the_apply_request_of_the_helper_reads_the_file_and_its_baseline() {
             .unwrap_err()
             .contains("nowhere.nix")
     );
+}
+
+#[test]
+fn the_demo_without_persistence_gets_a_new_module_only_as_shown() {
+    use keepsake::kept::{CreateModuleInput, TaskEvent, run_create_module};
+    use keepsake::nix::persistence_edit::{LocateError, plan_new_module_for_system};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = DemoSystem::create_without_persistence(dir.path()).unwrap();
+    assert!(matches!(
+        find_persistence_file(&demo.root),
+        Err(LocateError::NotFound { .. })
+    ));
+    let plan = plan_new_module_for_system(&demo.root, "/persist").unwrap();
+    let stale = CreateModuleInput {
+        storage: "/persist".to_owned(),
+        diff: "not the diff shown".to_owned(),
+    };
+    assert!(matches!(
+        run_create_module(&stale, &demo.view()),
+        TaskEvent::Refused { .. }
+    ));
+    assert!(!demo.config_file.exists(), "a stale diff writes nothing");
+    let input = CreateModuleInput {
+        storage: "/persist".to_owned(),
+        diff: plan.diff(),
+    };
+    let done = run_create_module(&input, &demo.view());
+    assert!(
+        matches!(&done, TaskEvent::Done { message } if message.contains("/etc/nixos/persistence.nix")),
+        "{done:?}"
+    );
+    assert_eq!(find_persistence_file(&demo.root).unwrap(), demo.config_file);
+    assert!(matches!(
+        run_create_module(&input, &demo.view()),
+        TaskEvent::Refused { .. }
+    ));
 }

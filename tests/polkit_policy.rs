@@ -10,11 +10,12 @@ const POLICY: &str = "data/io.github.keepsake.Keepsake.policy.in";
 const INSTALL_ACTION: &str = "io.github.keepsake.Keepsake.install";
 /// The helper's modes, each picked by pkexec from argv1, so that the
 /// authentication dialog shows the message of what is about to happen.
-const MODE_ACTIONS: [(&str, &str); 4] = [
+const MODE_ACTIONS: [(&str, &str); 5] = [
     (INSTALL_ACTION, "install"),
     ("io.github.keepsake.Keepsake.apply", "apply"),
     ("io.github.keepsake.Keepsake.delete-orphan", "delete-orphan"),
     ("io.github.keepsake.Keepsake.set-password", "set-password"),
+    ("io.github.keepsake.Keepsake.create-module", "create-module"),
 ];
 const DEFAULTS: [&str; 3] = ["allow_any", "allow_inactive", "allow_active"];
 

@@ -3,7 +3,8 @@
 //! through its real widgets: the kept list, Lost at Next Reboot (Keep and
 //! Ignore), Add…, remove and its undo toast, the review diff, a simulated
 //! apply that succeeds, Orphans and their confirmed deletion, a password
-//! change, and an apply whose `nixos-rebuild test` fails. Saves a
+//! change, and an apply whose `nixos-rebuild test` fails; in a second run,
+//! the demo system without persistence and "Create persistence.nix…". Saves a
 //! screenshot of each state at normal width and at 360 px under
 //! `target/screenshots/editor-*`, then runs itself again in Hebrew (right to
 //! left).
@@ -29,12 +30,14 @@ use keepsake::ui::editor::{
 use keepsake::ui::{KsApplication, prepare, save_png};
 
 const RTL_CHILD: &str = "KEEPSAKE_UI_TEST_RTL";
+/// Set in the child run of the demo system without persistence.
+const EMPTY_CHILD: &str = "KEEPSAKE_UI_TEST_NO_PERSISTENCE";
 
 /// Deadlines, generous because CI machines are slow and shared: they only
 /// turn a hang into a failure that says what never happened.
 const WIDGETS_DEADLINE: Duration = Duration::from_secs(20);
 const WORK_DEADLINE: Duration = Duration::from_secs(120);
-const RTL_RUN_DEADLINE: Duration = Duration::from_secs(600);
+const CHILD_RUN_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Why the drive stopped before its last step.
 #[derive(Debug)]
@@ -328,6 +331,20 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         !lost.is_scanning()
     })
     .await?;
+    let looked_at = driver
+        .find("scan-progress")
+        .and_downcast::<gtk::Label>()
+        .map(|label| label.label().to_string())
+        .unwrap_or_default();
+    let files: u64 = looked_at
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|digits| !digits.is_empty())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0);
+    tally.check(
+        files > 5 && looked_at.contains("MB"),
+        &format!("the scan counts the files and bytes it looked at ({looked_at})"),
+    );
     wait_until("Docker's data in the lost list", WIDGETS_DEADLINE, || {
         driver.find("lost:/var/lib/docker").is_some()
     })
@@ -650,6 +667,23 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
         .child_by_name("accounts")
         .and_downcast::<KsAccountsPage>()
         .ok_or_else(|| Stuck("no accounts page".to_owned()))?;
+    tally.check(
+        driver.find("account:bob").is_some() && driver.find("change-password:bob").is_some(),
+        "bob, declared in the configuration but keeping nothing, can change his password",
+    );
+    let no_file = keepsake::kept::PasswordError::NoPasswordFile {
+        user: "root".to_owned(),
+    }
+    .message();
+    tally.check(
+        driver.find("account:root").is_some_and(|row| {
+            row.downcast::<adw::ActionRow>()
+                .ok()
+                .and_then(|row| row.subtitle())
+                .is_some_and(|s| s.contains(no_file.as_str()))
+        }) && driver.find("change-password:root").is_none(),
+        "root, without a hashedPasswordFile, gets a sentence instead of Change Password…",
+    );
     driver.click("change-password:alice").await?;
     let dialog: adw::AlertDialog = driver.wait_for_dialog("the password dialog").await?;
     let entry = |name: &str| {
@@ -682,6 +716,138 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
         after.starts_with("$y$") && !after.contains("looking glass"),
         "alice's password file holds a new yescrypt hash, not the password",
     );
+    // A short toast title fits 360 px; the whole sentence is behind Details.
+    let details_label = gettextrs::gettext("_Details");
+    let mut details = None;
+    wait_until("a toast with Details", WIDGETS_DEADLINE, || {
+        details = find_where(driver.window.upcast_ref(), &|widget| {
+            widget
+                .downcast_ref::<gtk::Button>()
+                .is_some_and(|button| button.label().is_some_and(|l| l == details_label))
+        })
+        .and_downcast::<gtk::Button>();
+        details.is_some()
+    })
+    .await?;
+    driver.screenshots("12-toast").await?;
+    details
+        .ok_or_else(|| Stuck("the Details button went away".to_owned()))?
+        .emit_clicked();
+    let shown: adw::AlertDialog = driver.wait_for_dialog("the toast's details").await?;
+    // Toasts queue: the one shown may still be the deleted orphan's.
+    tally.check(
+        shown.body().contains("alice") || shown.body().contains("/persist/var/lib/postgresql"),
+        &format!(
+            "Details shows the whole sentence the toast title shortens ({})",
+            shown.body()
+        ),
+    );
+    shown.force_close();
+    settle().await;
+    Ok(())
+}
+
+/// The demo system before anything is kept
+/// (`KEEPSAKE_DEMO_PERSISTENCE=none`): the empty state offers to create
+/// `persistence.nix`, shows the diff, and then the editor.
+async fn drive_without_persistence(
+    window: &KsEditorWindow,
+    tally: &Tally,
+    prefix: &'static str,
+) -> Result<(), Stuck> {
+    settle().await;
+    let empty = find_in(window.upcast_ref(), "no-persistence")
+        .ok_or_else(|| Stuck("no empty state without persistence".to_owned()))?;
+    tally.check(
+        empty.is_drawable() && window.model().is_none(),
+        "without persistence the editor shows the empty state, not an error",
+    );
+    shots(window, tally, &format!("{prefix}00-no-persistence")).await?;
+    WidgetExt::activate_action(window, "editor.create-module", None)
+        .map_err(|_| Stuck("no editor.create-module action".to_owned()))?;
+    wait_until("the diff of the new module", WIDGETS_DEADLINE, || {
+        window.visible_dialog().is_some()
+    })
+    .await?;
+    let dialog = window
+        .visible_dialog()
+        .and_downcast::<adw::AlertDialog>()
+        .ok_or_else(|| Stuck("the diff is not an alert dialog".to_owned()))?;
+    let diff = find_in(dialog.upcast_ref(), "create-module-diff")
+        .and_downcast::<gtk::TextView>()
+        .map(|view| {
+            let buffer = view.buffer();
+            buffer
+                .text(&buffer.start_iter(), &buffer.end_iter(), false)
+                .to_string()
+        })
+        .unwrap_or_default();
+    tally.check(
+        diff.contains("+  environment.persistence.\"/persist\"")
+            && diff
+                .lines()
+                .any(|l| l.starts_with('+') && l.contains("./persistence.nix")),
+        "the dialog shows the new file and its import as a diff",
+    );
+    settle().await;
+    shots(window, tally, &format!("{prefix}00-create-module")).await?;
+    dialog.emit_by_name::<()>("response", &[&"create"]);
+    dialog.force_close();
+    wait_until(
+        "the editor after creating persistence.nix",
+        WORK_DEADLINE,
+        || {
+            window.model().is_some()
+                && find_in(window.upcast_ref(), "add-entry").is_some_and(|w| w.is_drawable())
+        },
+    )
+    .await?;
+    let model = window.model().ok_or_else(|| Stuck("no model".to_owned()))?;
+    let file = model.with_state(|state| state.file().to_owned());
+    tally.check(
+        file.ends_with("etc/nixos/persistence.nix")
+            && std::fs::read_to_string(&file).is_ok_and(|text| text.contains("/persist")),
+        "the new persistence.nix is written and opened in the editor",
+    );
+    let none_yet = gettextrs::gettext(
+        "System paths. None yet: add them with Add…, or with Keep in Lost at Next Reboot.",
+    );
+    tally.check(
+        find_where(window.upcast_ref(), &|widget| {
+            widget
+                .downcast_ref::<adw::PreferencesGroup>()
+                .is_some_and(|group| group.description().is_some_and(|d| d == none_yet))
+        })
+        .is_some(),
+        "the empty storage root says how to add the first entry",
+    );
+    shots(window, tally, &format!("{prefix}00-created")).await?;
+    Ok(())
+}
+
+/// [`Driver::screenshots`] for a window without a driver.
+async fn shots(window: &KsEditorWindow, tally: &Tally, name: &str) -> Result<(), Stuck> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for (width, suffix) in [(960, "wide"), (360, "narrow")] {
+        window.set_default_size(width, 720);
+        wait_until(
+            &format!("the window to become {width} px wide for {name}"),
+            WIDGETS_DEADLINE,
+            || (window.width() - width).abs() <= 10,
+        )
+        .await?;
+        settle().await;
+        let path = dir.join(format!("editor-{name}-{suffix}.png"));
+        let saved = wait_until(
+            &format!("{} to be drawn", path.display()),
+            WIDGETS_DEADLINE,
+            || save_png(window.upcast_ref(), &path).is_ok(),
+        )
+        .await;
+        tally.check(saved.is_ok(), &format!("screenshot {}", path.display()));
+    }
+    window.set_default_size(960, 720);
+    settle().await;
     Ok(())
 }
 
@@ -709,6 +875,16 @@ fn run_editor(prefix: &'static str) -> Rc<Tally> {
             let app = app.clone();
             let tally = tally.clone();
             glib::spawn_future_local(async move {
+                if std::env::var_os(EMPTY_CHILD).is_some() {
+                    let outcome = drive_without_persistence(&window, &tally, prefix).await;
+                    tally.check(
+                        outcome.is_ok(),
+                        &format!("the drive without persistence reached its last step {outcome:?}"),
+                    );
+                    tally.reached_end.set(outcome.is_ok());
+                    app.quit();
+                    return;
+                }
                 let Some(model) = window.model() else {
                     tally.check(false, "the demo system opens in the editor");
                     app.quit();
@@ -738,29 +914,28 @@ fn run_editor(prefix: &'static str) -> Rc<Tally> {
     tally
 }
 
-/// Runs this test again in Hebrew, in a child process with a deadline.
-fn run_in_hebrew() -> Result<(), String> {
-    let mut child = Command::new(std::env::current_exe().map_err(|error| error.to_string())?)
-        .env(RTL_CHILD, "1")
-        .env("LANG", "he_IL.UTF-8")
-        .env("LANGUAGE", "he")
+/// Runs this test again in a child process with `env`, with a deadline.
+fn run_child(what: &str, env: &[(&str, &str)]) -> Result<(), String> {
+    let mut command = Command::new(std::env::current_exe().map_err(|error| error.to_string())?);
+    command.envs(env.iter().copied());
+    let mut child = command
         .spawn()
-        .map_err(|error| format!("could not start the Hebrew run: {error}"))?;
-    let deadline = Instant::now() + RTL_RUN_DEADLINE;
+        .map_err(|error| format!("could not start the {what} run: {error}"))?;
+    let deadline = Instant::now() + CHILD_RUN_DEADLINE;
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(format!("the Hebrew run ended with {status}")),
+            Ok(Some(status)) => return Err(format!("the {what} run ended with {status}")),
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
-                    "gave up after {} s waiting for the Hebrew run to end",
-                    RTL_RUN_DEADLINE.as_secs()
+                    "gave up after {} s waiting for the {what} run to end",
+                    CHILD_RUN_DEADLINE.as_secs()
                 ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(error) => return Err(format!("could not wait for the Hebrew run: {error}")),
+            Err(error) => return Err(format!("could not wait for the {what} run: {error}")),
         }
     }
 }
@@ -769,6 +944,7 @@ fn main() -> ExitCode {
     keepsake::i18n::init();
     prepare();
     let rtl = std::env::var_os(RTL_CHILD).is_some();
+    let empty = std::env::var_os(EMPTY_CHILD).is_some();
     let tally = run_editor(if rtl { "rtl-" } else { "" });
     tally.check(
         tally.reached_end.get(),
@@ -779,8 +955,41 @@ fn main() -> ExitCode {
             gtk::Widget::default_direction() == gtk::TextDirection::Rtl,
             "Hebrew lays the window out right to left",
         );
-    } else {
-        let outcome = run_in_hebrew();
+    } else if !empty {
+        let without = [(EMPTY_CHILD, "1"), ("KEEPSAKE_DEMO_PERSISTENCE", "none")];
+        let hebrew = [
+            (RTL_CHILD, "1"),
+            ("LANG", "he_IL.UTF-8"),
+            ("LANGUAGE", "he"),
+        ];
+        for (what, env) in [
+            ("without persistence", without.to_vec()),
+            (
+                "Hebrew without persistence",
+                [without.as_slice(), hebrew.as_slice()].concat(),
+            ),
+        ] {
+            let outcome = run_child(what, &env);
+            tally.check(
+                outcome.is_ok(),
+                &format!(
+                    "the editor {what} offers to create it{}",
+                    outcome
+                        .as_ref()
+                        .err()
+                        .map(|why| format!(": {why}"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+        let outcome = run_child(
+            "Hebrew",
+            &[
+                (RTL_CHILD, "1"),
+                ("LANG", "he_IL.UTF-8"),
+                ("LANGUAGE", "he"),
+            ],
+        );
         tally.check(
             outcome.is_ok(),
             &format!(

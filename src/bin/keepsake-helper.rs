@@ -12,7 +12,7 @@
 //! matches the policy's install action by its `exec.argv1`.
 //!
 //! The editor's modes are named by the first argument: `apply`,
-//! `delete-orphan`, `set-password` (see [`keepsake::kept::EditorMode`]
+//! `delete-orphan`, `set-password`, `create-module` (see [`keepsake::kept::EditorMode`]
 //! and the input each reads). They take `--root DIR` (the system's `/`,
 //! for tests and a mounted system) and, for `apply`,
 //! `--cancel-when-input-closes`. Exit status: 0 done, 1 refused or failed
@@ -28,8 +28,8 @@ use std::path::PathBuf;
 use keepsake::apply::{self, ApplyEvent};
 use keepsake::install::{self, CancelFlag, Event, InputEnd, InstallOptions, StepId, ToolDirs};
 use keepsake::kept::{
-    ApplyInput, DeleteOrphanInput, EditorMode, SetPasswordInput, SystemView, TaskEvent,
-    apply_request, run_delete_orphan, run_set_password,
+    ApplyInput, CreateModuleInput, DeleteOrphanInput, EditorMode, SetPasswordInput, SystemView,
+    TaskEvent, apply_request, run_create_module, run_delete_orphan, run_set_password,
 };
 use keepsake::plan::Plan;
 
@@ -170,6 +170,10 @@ fn editor_main(mode: EditorMode, args: Vec<String>) -> ExitCode {
         EditorMode::SetPassword => match serde_json::from_str::<SetPasswordInput>(&input) {
             Ok(request) => run_set_password(&request, &view),
             Err(_) => return usage("the input is not {\"user\": …, \"password\": …}"),
+        },
+        EditorMode::CreateModule => match serde_json::from_str::<CreateModuleInput>(&input) {
+            Ok(request) => run_create_module(&request, &view),
+            Err(error) => return usage(&error.to_string()),
         },
     };
     drop(input);

@@ -9,8 +9,10 @@
 //!   `users.nix`; `persistence.nix` has comments, a `users.alice` block,
 //!   an entry written as an attribute set, and a list computed with
 //!   `lib.optionals`, which the editor shows read-only.
-//! * `/persist` with the kept data, `passwords/alice` (alice's
-//!   `hashedPasswordFile`, mode 0600, the password is “demo”), and an
+//! * `users.nix` declaring root (no password file), alice and bob; bob
+//!   keeps nothing, so only the accounts of the configuration list him.
+//! * `/persist` with the kept data, `passwords/alice` and `passwords/bob`
+//!   (their `hashedPasswordFile`, mode 0600, the password is “demo”), and an
 //!   orphan: `/persist/var/lib/postgresql`, kept by an entry removed since.
 //! * Live data nobody keeps: `/var/lib/docker`, with Docker enabled by a
 //!   `wants` link, and Firefox in the system profile with a profile in
@@ -133,6 +135,12 @@ const USERS: &str = r#"# The accounts of this system. Password hashes live in ro
     extraGroups = [ "wheel" "networkmanager" "docker" ];
     hashedPasswordFile = "/persist/passwords/alice";
   };
+
+  users.users.bob = {
+    isNormalUser = true;
+    description = "Bob";
+    hashedPasswordFile = "/persist/passwords/bob";
+  };
 }
 "#;
 
@@ -210,11 +218,11 @@ impl DemoSystem {
             "persist/home/alice/.bash_history",
             "ls\nsudo nixos-rebuild switch\n",
         )?;
-        put("persist/passwords/alice", &format!("{DEMO_HASH}\n"))?;
-        fs::set_permissions(
-            root.join("persist/passwords/alice"),
-            fs::Permissions::from_mode(0o600),
-        )?;
+        for user in ["alice", "bob"] {
+            let file = format!("persist/passwords/{user}");
+            put(&file, &format!("{DEMO_HASH}\n"))?;
+            fs::set_permissions(root.join(file), fs::Permissions::from_mode(0o600))?;
+        }
         fs::set_permissions(
             root.join("persist/home/alice/.ssh"),
             fs::Permissions::from_mode(0o700),
@@ -284,6 +292,23 @@ impl DemoSystem {
             password_file: PathBuf::from("/persist/passwords/alice"),
             mountinfo,
         })
+    }
+
+    /// [`DemoSystem::create`] as it stands before anything was kept: no
+    /// `persistence.nix` (so [`DemoSystem::config_file`] does not exist)
+    /// and no import of it, for the editor's offer to create one.
+    /// `KEEPSAKE_DEMO_PERSISTENCE=none keepsake --demo --edit` shows it.
+    pub fn create_without_persistence(dir: &Path) -> io::Result<DemoSystem> {
+        let demo = Self::create(dir)?;
+        fs::remove_file(&demo.config_file)?;
+        write(
+            &demo.root,
+            "etc/nixos/configuration.nix",
+            CONFIGURATION
+                .replace("    ./persistence.nix\n", "")
+                .as_bytes(),
+        )?;
+        Ok(demo)
     }
 
     /// The demo system for the functions of [`crate::kept`].

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! The editor's modes of `keepsake-helper` (root, through pkexec):
-//! `keepsake-helper apply`, `delete-orphan` and `set-password`. Like the
+//! `keepsake-helper apply`, `delete-orphan`, `set-password` and
+//! `create-module`. Like the
 //! install (the default mode), each reads one JSON value on stdin and
 //! writes JSON lines on stdout; `apply` then also takes the line `cancel`.
 //!
@@ -9,6 +10,9 @@
 //! * `delete-orphan`: input [`DeleteOrphanInput`], one [`TaskEvent`].
 //! * `set-password`: input [`SetPasswordInput`] (the password is on stdin
 //!   only, never in argv or the environment), one [`TaskEvent`].
+//! * `create-module`: input [`CreateModuleInput`], one [`TaskEvent`]: the
+//!   new `persistence.nix` and its import, when no file defines
+//!   `environment.persistence` yet.
 //!
 //! The GUI starts them with [`editor_helper_command`] and
 //! [`HelperProcess::start`](crate::install::HelperProcess::start) with a
@@ -18,6 +22,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use gettextrs::gettext;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -26,7 +31,9 @@ use crate::apply::data_move::human_bytes;
 use crate::apply::{Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline};
 use crate::i18n::gettext_f;
 use crate::install::HelperEvent;
-use crate::nix::persistence_edit::{PersistenceDocument, find_persistence_file};
+use crate::nix::persistence_edit::{
+    PersistenceDocument, find_persistence_file, plan_new_module_for_system,
+};
 use crate::plan::Secret;
 
 /// A mode of `keepsake-helper`, its first argument.
@@ -35,6 +42,7 @@ pub enum EditorMode {
     Apply,
     DeleteOrphan,
     SetPassword,
+    CreateModule,
 }
 
 impl EditorMode {
@@ -43,6 +51,7 @@ impl EditorMode {
             EditorMode::Apply => "apply",
             EditorMode::DeleteOrphan => "delete-orphan",
             EditorMode::SetPassword => "set-password",
+            EditorMode::CreateModule => "create-module",
         }
     }
 
@@ -51,6 +60,7 @@ impl EditorMode {
             EditorMode::Apply,
             EditorMode::DeleteOrphan,
             EditorMode::SetPassword,
+            EditorMode::CreateModule,
         ]
         .into_iter()
         .find(|mode| mode.arg() == arg)
@@ -102,6 +112,15 @@ pub struct DeleteOrphanInput {
     pub config: Option<PathBuf>,
     /// The orphan, as the system sees it.
     pub path: PathBuf,
+}
+
+/// `{"storage": ROOT, "diff": TEXT}`: create `persistence.nix` keeping
+/// things in `storage` and import it from `configuration.nix`, only when
+/// the plan made here is still the `diff` the person confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateModuleInput {
+    pub storage: String,
+    pub diff: String,
 }
 
 /// `{"user": NAME, "password": CLEAR TEXT}`. The password file is the one
@@ -238,6 +257,36 @@ pub fn run_set_password(input: &SetPasswordInput, view: &SystemView) -> TaskEven
                     &[("user", &input.user), ("file", &file.display().to_string()),],
                 ),
                 password_takes_effect()
+            ),
+        },
+        Err(error) => TaskEvent::Refused {
+            message: error.message(),
+        },
+    }
+}
+
+/// `create-module` on the system `view`.
+pub fn run_create_module(input: &CreateModuleInput, view: &SystemView) -> TaskEvent {
+    let plan = match plan_new_module_for_system(&view.root, &input.storage) {
+        Ok(plan) => plan,
+        Err(error) => {
+            return TaskEvent::Refused {
+                message: error.message(),
+            };
+        }
+    };
+    if plan.diff() != input.diff {
+        return TaskEvent::Refused {
+            message: gettext(
+                "The configuration changed after the changes were shown; nothing was written. Look at them again.",
+            ),
+        };
+    }
+    match plan.write() {
+        Ok(()) => TaskEvent::Done {
+            message: gettext_f(
+                "Created {file}; add what this system should keep, then apply.",
+                &[("file", &view.seen_path(&plan.file).display().to_string())],
             ),
         },
         Err(error) => TaskEvent::Refused {

@@ -14,7 +14,7 @@ use crate::catalogue::Location;
 use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::nix::persistence_edit::{EntryKind, NewEntry, Persistence, Target};
-use crate::scan::{self, Candidate, Owner, Report, ScanError, ScanOptions};
+use crate::scan::{self, Candidate, Owner, Report, ScanError, ScanOptions, ScanProgress};
 
 /// One candidate and what the editor says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +141,12 @@ pub fn lost_candidates(
 
 /// Scans the system of `view`: its mount points and what `persistence`
 /// keeps are skipped. This walks the whole root file system: call it off
-/// the main thread.
+/// the main thread, and watch or stop it through `progress`.
 pub fn scan_lost(
     view: &SystemView,
     persistence: &Persistence,
     catalogue: &Catalogue,
+    progress: &ScanProgress,
 ) -> Result<Report, ScanError> {
     let (storage_roots, kept) = persistence.kept_paths();
     let options = ScanOptions {
@@ -155,5 +156,5 @@ pub fn scan_lost(
         storage_roots,
         threads: 0,
     };
-    scan::scan(&options, catalogue)
+    scan::scan_with_progress(&options, catalogue, progress)
 }

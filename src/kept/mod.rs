@@ -16,11 +16,13 @@
 //!   stored path;
 //! * the storage roots: [`Protected::new`], [`find_orphans`]; deleting
 //!   goes through `keepsake-helper delete-orphan` ([`DeleteOrphanInput`]);
-//! * accounts: [`password_file`] to offer the change,
+//! * accounts: [`accounts`] to list them and offer the change,
 //!   `keepsake-helper set-password` ([`SetPasswordInput::to_json`]) to make
 //!   it, [`password_takes_effect`] to say when it counts;
 //! * Lost at Next Reboot: [`scan_lost`], [`lost_candidates`],
 //!   [`Lost::headline`], [`Lost::entry`], [`IgnoredPaths`];
+//! * no persistence yet: `keepsake-helper create-module`
+//!   ([`CreateModuleInput`], [`run_create_module`]);
 //! * applying: `keepsake-helper apply` ([`ApplyInput`], events
 //!   [`EditorEvent`]) started with [`editor_helper_command`] and
 //!   [`HelperProcess::start`](crate::install::HelperProcess::start).
@@ -38,16 +40,17 @@ mod view;
 
 pub use self::demo::DemoSystem;
 pub use self::helper::{
-    ActivationInput, ApplyInput, ConflictInput, DeleteOrphanInput, EditorEvent, EditorMode,
-    SetPasswordInput, TaskEvent, apply_request, editor_helper_command, run_delete_orphan,
-    run_set_password,
+    ActivationInput, ApplyInput, ConflictInput, CreateModuleInput, DeleteOrphanInput, EditorEvent,
+    EditorMode, SetPasswordInput, TaskEvent, apply_request, editor_helper_command,
+    run_create_module, run_delete_orphan, run_set_password,
 };
 pub use self::ignored::IgnoredPaths;
 pub use self::installed::{SystemKind, system_kind};
 pub use self::lost::{Lost, lost_candidates, scan_lost};
 pub use self::orphans::{DeleteError, Orphan, Orphans, Protected, delete_orphan, find_orphans};
 pub use self::password::{
-    PasswordError, password_file, password_takes_effect, set_password, write_hash_file,
+    Account, PasswordError, accounts, password_file, password_takes_effect, set_password,
+    write_hash_file,
 };
 pub use self::size::allocated_bytes;
 pub use self::status::{Activity, EntryStatus, KnownPath, entry_statuses, known_path};

@@ -19,7 +19,9 @@ use gettextrs::gettext;
 
 use super::SystemView;
 use crate::i18n::gettext_f;
-use crate::nix::persistence_edit::{configuration_files, hashed_password_file, literal_setting};
+use crate::nix::persistence_edit::{
+    configuration_files, configured_users, hashed_password_file, literal_setting,
+};
 use crate::plan::{HashError, Password, Secret};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,39 @@ impl PasswordError {
             ),
         }
     }
+}
+
+/// An account the configuration declares, and whether Keepsake can change
+/// its password.
+#[derive(Debug)]
+pub struct Account {
+    pub name: String,
+    /// Its `hashedPasswordFile`, or why Keepsake cannot write one.
+    pub password_file: Result<PathBuf, PasswordError>,
+}
+
+/// Every account the configuration files of `view` declare
+/// (`users.users.<name>`), in the order the files name them, with
+/// [`password_file`] of each.
+pub fn accounts(view: &SystemView) -> Vec<Account> {
+    let mut names: Vec<String> = Vec::new();
+    for file in configuration_files(&view.root) {
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
+        for name in configured_users(&text) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| Account {
+            password_file: password_file(view, &name),
+            name,
+        })
+        .collect()
 }
 
 /// `user`'s password file as the system sees it, such as

@@ -39,6 +39,16 @@ impl SystemView {
         self.root.join(relative)
     }
 
+    /// `path` on this machine (under [`SystemView::root`]) as the system
+    /// sees it: `/etc/nixos/persistence.nix` for
+    /// `<root>/etc/nixos/persistence.nix`.
+    pub fn seen_path(&self, path: impl AsRef<Path>) -> PathBuf {
+        match path.as_ref().strip_prefix(&self.root) {
+            Ok(relative) => Path::new("/").join(relative),
+            Err(_) => path.as_ref().to_owned(),
+        }
+    }
+
     /// The mount points, as the system sees them.
     pub fn mount_points(&self) -> Vec<PathBuf> {
         mount_points(&self.mountinfo)
@@ -71,6 +81,10 @@ mod tests {
         );
         assert_eq!(view.host_path("/var/log"), Path::new("/scratch/var/log"));
         assert_eq!(view.host_path("/"), Path::new("/scratch"));
+        assert_eq!(
+            view.seen_path("/scratch/etc/nixos/persistence.nix"),
+            Path::new("/etc/nixos/persistence.nix")
+        );
         assert_eq!(view.root_fs_type().as_deref(), Some("tmpfs"));
         assert_eq!(SystemView::new("/", "garbage").root_fs_type(), None);
     }

@@ -39,6 +39,7 @@ use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use gettextrs::gettext;
@@ -175,10 +176,58 @@ pub enum ScanError {
     Root { path: String, source: io::Error },
     #[error("the built-in skip list is broken: {0}")]
     Data(String),
+    #[error("the scan was cancelled")]
+    Cancelled,
+}
+
+/// How far a scan has come, for a GUI that polls it while the scan runs
+/// on another thread, and a way to stop it. Counters, so its memory does
+/// not grow with the tree; the walk adds to them once per directory.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    cancelled: AtomicBool,
+}
+
+impl ScanProgress {
+    /// Files looked at so far (directories not counted).
+    pub fn files(&self) -> u64 {
+        self.files.load(Ordering::Relaxed)
+    }
+
+    /// Allocated bytes of everything looked at so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Stops the scan soon: it then ends with [`ScanError::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn add(&self, files: u64, bytes: u64) {
+        self.files.fetch_add(files, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// Walks `options.root` and reports what would be lost at the next boot.
 pub fn scan(options: &ScanOptions, catalogue: &Catalogue) -> Result<Report, ScanError> {
+    scan_with_progress(options, catalogue, &ScanProgress::default())
+}
+
+/// [`scan`], counting in `progress` as it goes and stopping when it is
+/// cancelled.
+pub fn scan_with_progress(
+    options: &ScanOptions,
+    catalogue: &Catalogue,
+    progress: &ScanProgress,
+) -> Result<Report, ScanError> {
     let root = &options.root;
     let read = |path: &str| fs::read(root.join(path.trim_start_matches('/'))).ok();
     let rules = Rules::new(&RuleInputs {
@@ -193,10 +242,13 @@ pub fn scan(options: &ScanOptions, catalogue: &Catalogue) -> Result<Report, Scan
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         threads => threads,
     };
-    let walked = walk::walk(root, &rules, threads).map_err(|source| ScanError::Root {
+    let walked = walk::walk(root, &rules, threads, progress).map_err(|source| ScanError::Root {
         path: escape_bytes(root.as_os_str().as_bytes()),
         source,
     })?;
+    if progress.is_cancelled() {
+        return Err(ScanError::Cancelled);
+    }
     let mut candidates: Vec<Candidate> = walked
         .groups
         .into_iter()

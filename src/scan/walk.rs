@@ -25,7 +25,7 @@ use rustix::fs::{
 use rustix::io::Errno;
 
 use super::rules::{ROOT, Rule, Rules, SkipReason};
-use super::{Area, Note, Problem, Skipped};
+use super::{Area, Note, Problem, ScanProgress, Skipped};
 
 /// More candidates than this are folded into their parents, so a directory
 /// with a million entries in `/etc` cannot make the result grow with it.
@@ -111,6 +111,7 @@ type Local = HashMap<usize, (Arc<Group>, Stats)>;
 
 struct Walker<'a> {
     root: &'a Path,
+    progress: &'a ScanProgress,
     root_dev: (u32, u32),
     rules: &'a Rules,
     queue: Mutex<Queue>,
@@ -128,7 +129,12 @@ struct Walker<'a> {
 
 /// Walks the file system of `root`; an error means `root` itself could not
 /// be examined.
-pub(super) fn walk(root: &Path, rules: &Rules, threads: usize) -> io::Result<Walked> {
+pub(super) fn walk(
+    root: &Path,
+    rules: &Rules,
+    threads: usize,
+    progress: &ScanProgress,
+) -> io::Result<Walked> {
     let stat = statx(CWD, root, AtFlags::empty(), StatxFlags::TYPE)?;
     if FileType::from_raw_mode(u32::from(stat.stx_mode)) != FileType::Directory {
         return Err(io::Error::from(Errno::NOTDIR));
@@ -140,6 +146,7 @@ pub(super) fn walk(root: &Path, rules: &Rules, threads: usize) -> io::Result<Wal
     });
     let walker = Walker {
         root,
+        progress,
         root_dev: (stat.stx_dev_major, stat.stx_dev_minor),
         rules,
         queue: Mutex::new(Queue {
@@ -250,6 +257,9 @@ impl Walker<'_> {
     /// directory when the walk came down from it, `depth` how many levels
     /// this worker has come down.
     fn visit(&self, task: Task, parent: Option<BorrowedFd<'_>>, depth: usize, local: &mut Local) {
+        if self.progress.is_cancelled() {
+            return;
+        }
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let opened = match (parent, task.dir.file_name()) {
             (Some(parent), Some(name)) => openat(parent, name, flags, Mode::empty()),
@@ -264,6 +274,7 @@ impl Walker<'_> {
         let Ok(mut dir) = Dir::new(fd) else { return };
         let mut own = Stats::default();
         let mut subdirs = Vec::new();
+        let (mut seen_files, mut seen_bytes) = (0u64, 0u64);
         while let Some(entry) = dir.read() {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -329,6 +340,8 @@ impl Walker<'_> {
                 }
             };
             stats.add(allocated, u64::from(!is_dir), mtime);
+            seen_files += u64::from(!is_dir);
+            seen_bytes = seen_bytes.saturating_add(allocated);
             if is_dir {
                 subdirs.push(Task {
                     dir: task.dir.join(OsStr::from_bytes(bytes)),
@@ -343,6 +356,7 @@ impl Walker<'_> {
             .or_insert_with(|| (task.group.clone(), Stats::default()))
             .1
             .merge(own);
+        self.progress.add(seen_files, seen_bytes);
         let Ok(fd) = dir.fd() else { return };
         let mut subdirs = subdirs.into_iter();
         while let Some(subdir) = subdirs.next() {

@@ -9,11 +9,16 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::KsWindow;
-use super::editor::{self, KsEditorModel, KsEditorWindow};
+use super::editor::{self, KsEditorModel, KsEditorWindow, OpenError};
 use crate::cli::GuiOptions;
 use crate::config;
 use crate::i18n::gettext_f;
 use crate::kept::{DemoSystem, IgnoredPaths, SystemKind, SystemView, system_kind};
+
+/// `KEEPSAKE_DEMO_PERSISTENCE=none keepsake --demo --edit` starts the demo
+/// system before anything is kept: no file defines `environment.persistence`
+/// and the editor offers to create one. The editor's tests use it.
+const DEMO_PERSISTENCE_VARIABLE: &str = "KEEPSAKE_DEMO_PERSISTENCE";
 
 mod imp {
     use super::*;
@@ -91,13 +96,13 @@ mod imp {
 
         /// The model of the system to edit: this one, or in demo mode a
         /// fake installed system in a scratch directory.
-        fn open_editor(&self) -> Result<KsEditorModel, String> {
+        fn open_editor(&self) -> Result<KsEditorModel, OpenError> {
             if !self.demo.get() {
                 let system = SystemView::running().map_err(|error| {
-                    gettext_f(
+                    OpenError::Problem(gettext_f(
                         "Cannot read the mount table: {error}",
                         &[("error", &error.to_string())],
-                    )
+                    ))
                 })?;
                 return editor::open(
                     self.config.borrow().as_deref(),
@@ -105,21 +110,32 @@ mod imp {
                     IgnoredPaths::default_file(),
                 );
             }
+            let without_persistence =
+                std::env::var_os(DEMO_PERSISTENCE_VARIABLE).is_some_and(|value| value == "none");
             let created = tempfile::Builder::new()
                 .prefix("keepsake-demo-")
                 .tempdir()
-                .and_then(|dir| Ok((DemoSystem::create(&dir.path().join("system"))?, dir)));
+                .and_then(|dir| {
+                    let system = dir.path().join("system");
+                    let demo = if without_persistence {
+                        DemoSystem::create_without_persistence(&system)?
+                    } else {
+                        DemoSystem::create(&system)?
+                    };
+                    Ok((demo, dir))
+                });
             let (demo, dir) = created.map_err(|error| {
-                gettext_f(
+                OpenError::Problem(gettext_f(
                     "Cannot create the demo system: {error}",
                     &[("error", &error.to_string())],
-                )
+                ))
             })?;
             // The demo's choices stay in the demo, not in the person's
             // state directory.
             let ignore_file = dir.path().join("state/ignored.json");
             self.demo_system.replace(Some(dir));
-            editor::open(Some(&demo.config_file), demo.view(), Some(ignore_file))
+            let config = (!without_persistence).then_some(demo.config_file.as_path());
+            editor::open(config, demo.view(), Some(ignore_file))
         }
     }
 

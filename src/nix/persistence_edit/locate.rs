@@ -220,24 +220,7 @@ pub fn literal_setting(text: &str, names: &[&str]) -> Option<serde_json::Value> 
         .descendants()
         .filter_map(ast::AttrpathValue::cast)
         .find_map(|binding| {
-            let mut full = binding.attrpath().and_then(|p| attrpath_names(&p))?;
-            // The names of the bindings around this one.
-            for outer in binding
-                .syntax()
-                .ancestors()
-                .skip(1)
-                .filter_map(ast::AttrpathValue::cast)
-            {
-                let mut outer_names = outer.attrpath().and_then(|p| attrpath_names(&p))?;
-                outer_names.append(&mut full);
-                full = outer_names;
-            }
-            let full: Vec<&str> = full
-                .iter()
-                .map(String::as_str)
-                .skip_while(|name| *name == "config")
-                .collect();
-            if full != names {
+            if full_names(&binding)? != names {
                 return None;
             }
             match binding.value()? {
@@ -247,6 +230,50 @@ pub fn literal_setting(text: &str, names: &[&str]) -> Option<serde_json::Value> 
                 value => syntax::literal_json(&value).ok(),
             }
         })
+}
+
+/// The whole name a binding sets, with the names of the bindings around it
+/// and without a leading `config`: `["users", "users", "alice"]` for
+/// `alice = { … };` inside `users.users = { … };`. `None` when a name is
+/// not a literal.
+fn full_names(binding: &ast::AttrpathValue) -> Option<Vec<String>> {
+    let mut full = binding.attrpath().and_then(|p| attrpath_names(&p))?;
+    for outer in binding
+        .syntax()
+        .ancestors()
+        .skip(1)
+        .filter_map(ast::AttrpathValue::cast)
+    {
+        let mut outer_names = outer.attrpath().and_then(|p| attrpath_names(&p))?;
+        outer_names.append(&mut full);
+        full = outer_names;
+    }
+    let leading = full.iter().take_while(|name| *name == "config").count();
+    full.drain(..leading);
+    Some(full)
+}
+
+/// The accounts `text` declares (`users.users.<name>` set in any of the
+/// forms [`literal_setting`] reads), in source order, each once. Names
+/// that are not literals are left out.
+pub fn configured_users(text: &str) -> Vec<String> {
+    let tree = ast::Root::parse(text).tree();
+    let mut users: Vec<String> = Vec::new();
+    for binding in tree
+        .syntax()
+        .descendants()
+        .filter_map(ast::AttrpathValue::cast)
+    {
+        let Some(names) = full_names(&binding) else {
+            continue;
+        };
+        if let [first, second, user, ..] = names.as_slice() {
+            if first == "users" && second == "users" && !users.contains(user) {
+                users.push(user.clone());
+            }
+        }
+    }
+    users
 }
 
 /// The `hashedPasswordFile` of `user` when `text` writes it as a literal.
@@ -280,6 +307,21 @@ mod tests {
             literal_setting(forms[1], &["users", "mutableUsers"]),
             Some(serde_json::Value::Bool(false))
         );
+    }
+
+    #[test]
+    fn configured_users_are_found_in_every_usual_form() {
+        let text = r#"{ lib, ... }: {
+          users.users.root.hashedPassword = "!";
+          users = { users.alice = { isNormalUser = true; }; };
+          users.users = { bob.hashedPasswordFile = "/persist/passwords/bob"; alice.uid = 1000; };
+          config = lib.mkIf true { users.users.carol = { }; };
+          users.users.${name}.isNormalUser = true;
+          users.groups.wheel = { };
+          users.mutableUsers = false;
+        }"#;
+        assert_eq!(configured_users(text), ["root", "alice", "bob", "carol"]);
+        assert_eq!(configured_users("{ }"), Vec::<String>::new());
     }
 
     #[test]

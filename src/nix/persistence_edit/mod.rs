@@ -25,7 +25,7 @@ pub use self::create::{
     plan_new_module_for_system,
 };
 pub use self::locate::{
-    LocateError, absolute_literals, configuration_files, find_persistence_file,
+    LocateError, absolute_literals, configuration_files, configured_users, find_persistence_file,
     hashed_password_file, literal_setting,
 };
 pub use self::model::{

@@ -13,7 +13,7 @@ use gtk::glib;
 use super::privileged::{self, Privileged};
 use super::{KsEditorModel, KsEditorWindow};
 use crate::i18n::gettext_f;
-use crate::kept::{password_file, password_takes_effect};
+use crate::kept::{Account, accounts, password_file, password_takes_effect};
 use crate::plan::Secret;
 
 mod imp {
@@ -80,7 +80,11 @@ impl KsAccountsPage {
         for row in imp.rows.take() {
             imp.accounts_group.remove(&row);
         }
-        let mut users: Vec<String> = model.with_state(|state| {
+        let view = model.view();
+        // The accounts of the configuration, then anyone else whose files
+        // it keeps (a name it does not declare, such as one made by hand).
+        let mut accounts = accounts(&view);
+        let mut kept_users: Vec<String> = model.with_state(|state| {
             state
                 .persistence()
                 .storages
@@ -88,56 +92,68 @@ impl KsAccountsPage {
                 .flat_map(|storage| storage.users.iter().map(|user| user.name.clone()))
                 .collect()
         });
-        users.sort();
-        users.dedup();
-        let view = model.view();
-        let rows: Vec<adw::ActionRow> = users
-            .iter()
-            .map(|user| {
-                let file = password_file(&view, user);
-                let subtitle = match &file {
-                    Ok(file) => gettext_f(
-                        "Password hash in {file}",
-                        &[("file", &file.display().to_string())],
-                    ),
-                    Err(error) => error.message(),
-                };
-                let row = adw::ActionRow::builder()
-                    .title(glib::markup_escape_text(user))
-                    .subtitle(glib::markup_escape_text(&subtitle))
-                    .name(format!("account:{user}"))
-                    .build();
-                row.add_prefix(&gtk::Image::from_icon_name("avatar-default-symbolic"));
-                let label = gettext_f("Change the password of {user}…", &[("user", user)]);
-                let change = gtk::Button::builder()
-                    .label(gettext("Change Password…"))
-                    .tooltip_text(&label)
-                    .valign(gtk::Align::Center)
-                    .sensitive(file.is_ok())
-                    .name(format!("change-password:{user}"))
-                    .build();
-                change.update_property(&[gtk::accessible::Property::Label(&label)]);
-                let user = user.clone();
-                change.connect_clicked(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self,
-                    move |_| {
-                        let user = user.clone();
-                        glib::spawn_future_local(async move {
-                            page.change_password(&user).await;
-                        });
+        kept_users.sort();
+        kept_users.dedup();
+        for name in kept_users {
+            if !accounts.iter().any(|account| account.name == name) {
+                accounts.push(Account {
+                    password_file: password_file(&view, &name),
+                    name,
+                });
+            }
+        }
+        let rows: Vec<adw::ActionRow> = accounts
+            .into_iter()
+            .map(
+                |Account {
+                     name: user,
+                     password_file: file,
+                 }| {
+                    let subtitle = match &file {
+                        Ok(file) => gettext_f(
+                            "Password hash in {file}",
+                            &[("file", &file.display().to_string())],
+                        ),
+                        Err(error) => error.message(),
+                    };
+                    let row = adw::ActionRow::builder()
+                        .title(glib::markup_escape_text(&user))
+                        .subtitle(glib::markup_escape_text(&subtitle))
+                        .name(format!("account:{user}"))
+                        .build();
+                    row.add_prefix(&gtk::Image::from_icon_name("avatar-default-symbolic"));
+                    if file.is_err() {
+                        return row;
                     }
-                ));
-                row.add_suffix(&change);
-                row
-            })
+                    let label = gettext_f("Change the password of {user}…", &[("user", &user)]);
+                    let change = gtk::Button::builder()
+                        .label(gettext("Change Password…"))
+                        .tooltip_text(&label)
+                        .valign(gtk::Align::Center)
+                        .name(format!("change-password:{user}"))
+                        .build();
+                    change.update_property(&[gtk::accessible::Property::Label(&label)]);
+                    change.connect_clicked(glib::clone!(
+                        #[weak(rename_to = page)]
+                        self,
+                        move |_| {
+                            let user = user.clone();
+                            glib::spawn_future_local(async move {
+                                page.change_password(&user).await;
+                            });
+                        }
+                    ));
+                    row.add_suffix(&change);
+                    row
+                },
+            )
             .collect();
         for row in &rows {
             imp.accounts_group.add(row);
         }
         imp.accounts_group.set_description(
             rows.is_empty()
-                .then(|| gettext("The configuration names no accounts whose files it keeps."))
+                .then(|| gettext("The configuration declares no accounts."))
                 .as_deref(),
         );
         imp.rows.replace(rows);
@@ -204,15 +220,18 @@ impl KsAccountsPage {
         )
         .await;
         imp.busy.set(false);
-        let message = match outcome {
-            Ok(()) => gettext_f(
-                "The password of {user} was changed; it is used from the next activation or boot",
-                &[("user", user)],
+        let (title, details) = match outcome {
+            Ok(()) => (
+                gettext("Password changed"),
+                gettext_f(
+                    "The password of {user} was changed; it is used from the next activation or boot",
+                    &[("user", user)],
+                ),
             ),
-            Err(problem) => problem,
+            Err(problem) => (gettext("Password not changed"), problem),
         };
         if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-            window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
+            window.add_toast_with_details(&title, &details);
         }
     }
 }

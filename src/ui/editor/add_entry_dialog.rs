@@ -176,9 +176,7 @@ impl KsAddEntryDialog {
                 // Where in the file it goes, since that is not always the
                 // obvious list.
                 if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-                    window.add_toast(adw::Toast::new(&glib::markup_escape_text(
-                        &change.describe(),
-                    )));
+                    window.add_toast_with_details(&gettext("Entry added"), &change.describe());
                 }
                 self.close();
             }

@@ -114,6 +114,10 @@ impl KsKeptPage {
                     .title(glib::markup_escape_text(root))
                     .description(if storage.enable == Some(false) {
                         gettext("System paths. This storage root is disabled, so nothing here is kept.")
+                    } else if storage.entries.iter().next().is_none() {
+                        gettext(
+                            "System paths. None yet: add them with Add…, or with Keep in Lost at Next Reboot.",
+                        )
                     } else {
                         gettext("System paths")
                     })
@@ -299,11 +303,10 @@ impl KsKeptPage {
         };
         match model.edit(|state| state.remove(target.clone())) {
             Ok(removal) => {
+                // Short enough for a narrow window next to Undo; the path is
+                // gone from the list right above.
                 let toast = adw::Toast::builder()
-                    .title(glib::markup_escape_text(&gettext_f(
-                        "{path} will no longer be kept; its stored data stays",
-                        &[("path", &target.path)],
-                    )))
+                    .title(gettext("Entry removed"))
                     .button_label(gettext("_Undo"))
                     // Undo only helps right away, so it jumps the queue.
                     .priority(adw::ToastPriority::High)
@@ -315,13 +318,18 @@ impl KsKeptPage {
                     window,
                     move |_| {
                         if let Err(error) = model.edit(|state| state.undo(&removal)) {
-                            window.add_toast(adw::Toast::new(&error.message()));
+                            window.add_toast_with_details(
+                                &gettext("Could not undo"),
+                                &error.message(),
+                            );
                         }
                     }
                 ));
                 window.add_toast(toast);
             }
-            Err(error) => window.add_toast(adw::Toast::new(&error.message())),
+            Err(error) => {
+                window.add_toast_with_details(&gettext("Entry not removed"), &error.message());
+            }
         }
     }
 }

@@ -7,6 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -16,10 +18,13 @@ use gtk::{gio, glib};
 use super::{KsEditorModel, KsEditorWindow};
 use crate::apply::data_move::human_bytes;
 use crate::catalogue::Advice;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, ngettext_f};
 use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
 use crate::nix::persistence_edit::PersistenceDocument;
-use crate::scan::escape_bytes;
+use crate::scan::{ScanProgress, escape_bytes};
+
+/// How often the numbers of a running scan are shown anew.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 mod imp {
     use super::*;
@@ -33,6 +38,11 @@ mod imp {
         pub(super) candidates_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) message_page: TemplateChild<adw::StatusPage>,
+        #[template_child]
+        pub(super) progress_label: TemplateChild<gtk::Label>,
+        /// The running scan's counters, polled for the numbers shown, and
+        /// cancelled when the page goes away.
+        pub(super) progress: RefCell<Option<Arc<ScanProgress>>>,
         pub(super) model: RefCell<Option<KsEditorModel>>,
         pub(super) candidates: RefCell<Vec<Lost>>,
         pub(super) rows: RefCell<Vec<adw::ActionRow>>,
@@ -57,6 +67,9 @@ mod imp {
 
     impl ObjectImpl for KsLostPage {
         fn dispose(&self) {
+            if let Some(progress) = self.progress.take() {
+                progress.cancel();
+            }
             self.dispose_template();
         }
     }
@@ -81,6 +94,21 @@ impl KsLostPage {
         self.scan();
     }
 
+    /// "Looked at 12345 files (3.2 GB)" under the spinner: the digits
+    /// without grouping, which reads right in every locale.
+    fn show_progress(&self, progress: &ScanProgress) {
+        let files = progress.files();
+        self.imp().progress_label.set_label(&ngettext_f(
+            "Looked at {files} file ({size})",
+            "Looked at {files} files ({size})",
+            u32::try_from(files).unwrap_or(u32::MAX),
+            &[
+                ("files", &files.to_string()),
+                ("size", &human_bytes(progress.bytes())),
+            ],
+        ));
+    }
+
     /// Whether a scan runs now.
     pub fn is_scanning(&self) -> bool {
         self.imp().scanning.get()
@@ -95,6 +123,27 @@ impl KsLostPage {
             return;
         }
         imp.stack.set_visible_child_name("scanning");
+        let progress = Arc::new(ScanProgress::default());
+        imp.progress.replace(Some(progress.clone()));
+        self.show_progress(&progress);
+        glib::timeout_add_local(
+            PROGRESS_INTERVAL,
+            glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                #[strong]
+                progress,
+                #[upgrade_or]
+                glib::ControlFlow::Break,
+                move || {
+                    if !page.is_scanning() || progress.is_cancelled() {
+                        return glib::ControlFlow::Break;
+                    }
+                    page.show_progress(&progress);
+                    glib::ControlFlow::Continue
+                }
+            ),
+        );
         let view = model.view();
         let catalogue = model.catalogue();
         // What the file keeps as read, not with pending changes: those are
@@ -111,7 +160,7 @@ impl KsLostPage {
                 let result = gio::spawn_blocking(move || {
                     let catalogue = catalogue
                         .ok_or_else(|| gettext("The built-in catalogue of services is broken."))?;
-                    let report = scan_lost(&view, &applied, &catalogue)
+                    let report = scan_lost(&view, &applied, &catalogue, &progress)
                         .map_err(|error| error.to_string())?;
                     Ok::<_, String>(lost_candidates(
                         &report,
@@ -123,6 +172,11 @@ impl KsLostPage {
                 .await
                 .unwrap_or_else(|_| Err(gettext("The scan stopped unexpectedly.")));
                 page.imp().scanning.set(false);
+                // The last numbers stay under the spinner for the next scan
+                // to start from, and tell tests what was looked at.
+                if let Some(progress) = page.imp().progress.take() {
+                    page.show_progress(&progress);
+                }
                 match result {
                     Ok(candidates) => {
                         page.imp().candidates.replace(candidates);
@@ -265,21 +319,27 @@ impl KsLostPage {
         let entry = model
             .catalogue()
             .and_then(|catalogue| lost.entry(&model.view(), &catalogue, None));
-        let message = match entry {
-            None => gettext_f(
-                "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
-                &[("path", &shown)],
-            ),
-            Some(entry) => match model.edit(|state| state.add(entry)) {
-                Ok(_) => gettext_f(
-                    "{path} will be kept once the changes are applied",
+        let (title, details) = match entry {
+            None => (
+                gettext("Cannot be kept"),
+                gettext_f(
+                    "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
                     &[("path", &shown)],
                 ),
-                Err(error) => error.message(),
+            ),
+            Some(entry) => match model.edit(|state| state.add(entry)) {
+                Ok(_) => (
+                    gettext("Kept once applied"),
+                    gettext_f(
+                        "{path} will be kept once the changes are applied",
+                        &[("path", &shown)],
+                    ),
+                ),
+                Err(error) => (gettext("Cannot be kept"), error.message()),
             },
         };
         if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-            window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
+            window.add_toast_with_details(&title, &details);
         }
     }
 
@@ -289,7 +349,7 @@ impl KsLostPage {
         };
         if let Err(problem) = model.ignore(path) {
             if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-                window.add_toast(adw::Toast::new(&glib::markup_escape_text(&problem)));
+                window.add_toast_with_details(&gettext("Ignore not remembered"), &problem);
             }
         }
         self.show_candidates();

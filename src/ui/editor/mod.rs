@@ -16,6 +16,7 @@ mod accounts_page;
 mod add_entry_dialog;
 mod apply_dialog;
 mod apply_runner;
+mod create_module;
 mod kept_page;
 mod lost_page;
 mod model;
@@ -39,7 +40,7 @@ pub use self::review_dialog::KsReviewDialog;
 pub use self::window::KsEditorWindow;
 use crate::i18n::gettext_f;
 use crate::kept::SystemView;
-use crate::nix::persistence_edit::find_persistence_file;
+use crate::nix::persistence_edit::{LocateError, find_persistence_file};
 
 /// Registers the editor's types before a template names them.
 pub(super) fn register_types() {
@@ -53,28 +54,49 @@ pub(super) fn register_types() {
     KsEditorWindow::ensure_type();
 }
 
+/// Why the editor has no model to edit.
+#[derive(Debug)]
+pub enum OpenError {
+    /// No file defines `environment.persistence`: the editor offers to
+    /// create one on `system`, then opens it with `ignore_file`.
+    NoPersistence {
+        system: SystemView,
+        ignore_file: Option<PathBuf>,
+    },
+    /// A sentence to show.
+    Problem(String),
+}
+
 /// Reads the configuration file `config`, or the one the configuration of
-/// `system` imports, into a model that remembers Ignore in `ignore_file`;
-/// the error is a sentence to show.
+/// `system` imports, into a model that remembers Ignore in `ignore_file`.
 pub fn open(
     config: Option<&Path>,
     system: SystemView,
     ignore_file: Option<PathBuf>,
-) -> Result<KsEditorModel, String> {
+) -> Result<KsEditorModel, OpenError> {
     let file = match config {
         Some(file) => file.to_owned(),
-        None => find_persistence_file(&system.root).map_err(|error| error.message())?,
+        None => match find_persistence_file(&system.root) {
+            Ok(file) => file,
+            Err(LocateError::NotFound { .. }) => {
+                return Err(OpenError::NoPersistence {
+                    system,
+                    ignore_file,
+                });
+            }
+            Err(error) => return Err(OpenError::Problem(error.message())),
+        },
     };
     let text = std::fs::read_to_string(&file).map_err(|error| {
-        gettext_f(
+        OpenError::Problem(gettext_f(
             "Cannot read {file}: {error}",
             &[
                 ("file", &file.display().to_string()),
                 ("error", &error.to_string()),
             ],
-        )
+        ))
     })?;
     let state = EditorState::new(file.clone(), text)
-        .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
+        .map_err(|error| OpenError::Problem(format!("{}: {}", file.display(), error.message())))?;
     Ok(KsEditorModel::new(state, system, ignore_file))
 }

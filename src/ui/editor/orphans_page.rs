@@ -235,12 +235,15 @@ impl KsOrphansPage {
         )
         .await;
         imp.busy.set(false);
-        let message = match outcome {
-            Ok(()) => gettext_f("{path} was deleted", &[("path", &shown)]),
-            Err(problem) => problem,
+        let (title, details) = match outcome {
+            Ok(()) => (
+                gettext("Orphan deleted"),
+                gettext_f("{path} was deleted", &[("path", &shown)]),
+            ),
+            Err(problem) => (gettext("Nothing was deleted"), problem),
         };
         if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
-            window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
+            window.add_toast_with_details(&title, &details);
         }
         self.refresh();
     }

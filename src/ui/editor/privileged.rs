@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! The editor's root-only actions besides apply: deleting an orphan and
-//! writing a password hash. They run in `keepsake-helper` under pkexec, or
+//! The editor's root-only actions besides apply: deleting an orphan,
+//! writing a password hash and creating the persistence module. They run in `keepsake-helper` under pkexec, or
 //! in demo mode directly on the scratch root; both off the main thread.
 
 use std::path::PathBuf;
@@ -13,8 +13,8 @@ use super::apply_runner::helper_path;
 use crate::i18n::gettext_f;
 use crate::install::{HelperExit, HelperMessage, HelperProcess};
 use crate::kept::{
-    DeleteOrphanInput, EditorEvent, EditorMode, Protected, SetPasswordInput, SystemView, TaskEvent,
-    delete_orphan, editor_helper_command, set_password,
+    CreateModuleInput, DeleteOrphanInput, EditorEvent, EditorMode, Protected, SetPasswordInput,
+    SystemView, TaskEvent, delete_orphan, editor_helper_command, run_create_module, set_password,
 };
 use crate::plan::Secret;
 
@@ -31,6 +31,10 @@ pub enum Privileged {
         view: SystemView,
         user: String,
         password: Secret,
+    },
+    CreateModule {
+        view: SystemView,
+        input: CreateModuleInput,
     },
 }
 
@@ -61,6 +65,10 @@ fn run_here(action: Privileged) -> Result<(), String> {
         } => set_password(&view, &user, &password)
             .map(drop)
             .map_err(|error| error.message()),
+        Privileged::CreateModule { view, input } => match run_create_module(&input, &view) {
+            TaskEvent::Done { .. } => Ok(()),
+            TaskEvent::Refused { message } => Err(message),
+        },
     }
 }
 
@@ -85,6 +93,10 @@ async fn run_in_helper(action: Privileged) -> Result<(), String> {
                 password: password.clone(),
             }
             .to_json(),
+        ),
+        Privileged::CreateModule { input, .. } => (
+            EditorMode::CreateModule,
+            Zeroizing::new(serde_json::to_string(input).unwrap_or_default()),
         ),
     };
     drop(action);

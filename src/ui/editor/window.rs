@@ -4,7 +4,7 @@
 //! and apply dialogs it opens.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -13,13 +13,15 @@ use gtk::{gio, glib};
 
 use super::{
     KsAccountsPage, KsApplyDialog, KsEditorModel, KsKeptPage, KsLostPage, KsOrphansPage,
-    KsReviewDialog,
+    KsReviewDialog, OpenError, create_module,
 };
 use crate::apply::{Activation, ConflictChoice, DataMove, Pending};
 use crate::config;
 use crate::i18n::{gettext_f, ngettext_f};
+use crate::kept::SystemView;
 use crate::nix::persistence_edit::PersistenceDocument;
 use crate::ui::KsApplication;
+use crate::ui::editor;
 
 /// `KEEPSAKE_DEMO_REBUILD=fail keepsake --demo --edit` shows a failed apply.
 const DEMO_REBUILD_VARIABLE: &str = "KEEPSAKE_DEMO_REBUILD";
@@ -45,6 +47,10 @@ mod imp {
         #[template_child]
         pub(super) view_stack: TemplateChild<adw::ViewStack>,
         #[template_child]
+        pub(super) view_switcher: TemplateChild<adw::ViewSwitcher>,
+        #[template_child]
+        pub(super) switcher_bar: TemplateChild<adw::ViewSwitcherBar>,
+        #[template_child]
         pub(super) error_page: TemplateChild<adw::StatusPage>,
         #[template_child]
         pub(super) kept_page: TemplateChild<KsKeptPage>,
@@ -55,6 +61,9 @@ mod imp {
         #[template_child]
         pub(super) accounts_page: TemplateChild<KsAccountsPage>,
         pub(super) model: OnceCell<KsEditorModel>,
+        /// Before a file defines `environment.persistence`: the system and
+        /// the Ignore file to open once it is created.
+        pub(super) without_persistence: RefCell<Option<(SystemView, Option<PathBuf>)>>,
         /// The last apply started, to keep the window open while it runs.
         pub(super) apply_dialog: RefCell<Option<KsApplyDialog>>,
         /// The person chose to close although changes were pending.
@@ -74,6 +83,9 @@ mod imp {
             });
             klass.install_action("editor.add", None, |window, _, _| {
                 window.imp().kept_page.show_add_dialog();
+            });
+            klass.install_action_async("editor.create-module", None, |window, _, _| async move {
+                window.create_module().await;
             });
         }
 
@@ -106,9 +118,10 @@ mod imp {
                 .as_ref()
                 .is_some_and(KsApplyDialog::is_running);
             if applying {
-                obj.add_toast(adw::Toast::new(&gettext(
-                    "Keepsake closes once the changes are applied or put back",
-                )));
+                obj.add_toast_with_details(
+                    &gettext("Still applying"),
+                    &gettext("Keepsake closes once the changes are applied or put back"),
+                );
                 return glib::Propagation::Stop;
             }
             let pending = obj.model().map_or(0, |model| model.n_changes());
@@ -137,24 +150,25 @@ glib::wrapper! {
 impl KsEditorWindow {
     /// A window editing `model`, or explaining `problem` when the
     /// configuration could not be read.
-    pub fn new(app: &KsApplication, opened: Result<KsEditorModel, String>) -> Self {
+    pub fn new(app: &KsApplication, opened: Result<KsEditorModel, OpenError>) -> Self {
         let window: Self = glib::Object::builder().property("application", app).build();
         let imp = window.imp();
+        window.action_set_enabled("editor.create-module", false);
+        // The pages' switchers only once there are pages to switch.
+        window.show_switchers(false);
         match opened {
-            Ok(model) => {
-                imp.kept_page.set_model(&model);
-                imp.lost_page.set_model(&model);
-                imp.orphans_page.set_model(&model, app.demo());
-                imp.accounts_page.set_model(&model, app.demo());
-                model.connect_changed(glib::clone!(
-                    #[weak]
-                    window,
-                    move |_| window.update_banner()
-                ));
-                imp.model.set(model).expect("a new window has no model yet");
-                window.update_banner();
+            Ok(model) => window.edit(model),
+            Err(OpenError::NoPersistence {
+                system,
+                ignore_file,
+            }) => {
+                imp.without_persistence.replace(Some((system, ignore_file)));
+                imp.content_stack.set_visible_child_name("empty");
+                window.action_set_enabled("editor.create-module", true);
+                window.action_set_enabled("editor.review", false);
+                window.action_set_enabled("editor.add", false);
             }
-            Err(problem) => {
+            Err(OpenError::Problem(problem)) => {
                 imp.error_page.set_description(Some(&problem));
                 imp.content_stack.set_visible_child_name("error");
                 window.action_set_enabled("editor.review", false);
@@ -162,6 +176,72 @@ impl KsEditorWindow {
             }
         }
         window
+    }
+
+    fn show_switchers(&self, shown: bool) {
+        let imp = self.imp();
+        imp.view_switcher.set_visible(shown);
+        imp.switcher_bar.set_visible(shown);
+    }
+
+    fn is_demo(&self) -> bool {
+        self.application()
+            .and_downcast::<KsApplication>()
+            .is_some_and(|app| app.demo())
+    }
+
+    /// Shows the pages, editing `model`.
+    fn edit(&self, model: KsEditorModel) {
+        let imp = self.imp();
+        let demo = self.is_demo();
+        imp.kept_page.set_model(&model);
+        imp.lost_page.set_model(&model);
+        imp.orphans_page.set_model(&model, demo);
+        imp.accounts_page.set_model(&model, demo);
+        model.connect_changed(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_| window.update_banner()
+        ));
+        imp.model.set(model).expect("a window edits one model");
+        imp.content_stack.set_visible_child_name("editor");
+        self.show_switchers(true);
+        self.action_set_enabled("editor.add", true);
+        self.update_banner();
+    }
+
+    /// "Create persistence.nix…": the diff, then the file, then the editor.
+    async fn create_module(&self) {
+        let Some((system, ignore_file)) = self.imp().without_persistence.borrow().clone() else {
+            return;
+        };
+        self.action_set_enabled("editor.create-module", false);
+        let created = create_module::create(self, &system, self.is_demo()).await;
+        let opened = match created {
+            Ok(false) => {
+                self.action_set_enabled("editor.create-module", true);
+                return;
+            }
+            Ok(true) => editor::open(None, system, ignore_file),
+            Err(problem) => Err(OpenError::Problem(problem)),
+        };
+        match opened {
+            Ok(model) => {
+                self.imp().without_persistence.take();
+                self.edit(model);
+            }
+            Err(OpenError::Problem(problem)) => {
+                self.action_set_enabled("editor.create-module", true);
+                self.add_toast_with_details(&gettext("Nothing was created"), &problem);
+            }
+            Err(OpenError::NoPersistence { .. }) => {
+                self.action_set_enabled("editor.create-module", true);
+                self.add_toast_with_details(
+                    &gettext("Not imported"),
+                    &gettext("The new file is not imported; look at configuration.nix"),
+                );
+            }
+        }
     }
 
     pub fn model(&self) -> Option<KsEditorModel> {
@@ -174,6 +254,28 @@ impl KsEditorWindow {
 
     pub fn add_toast(&self, toast: adw::Toast) {
         self.imp().toast_overlay.add_toast(toast);
+    }
+
+    /// A toast whose `title` is short enough for a narrow window, with a
+    /// Details button that shows all of `details`.
+    pub fn add_toast_with_details(&self, title: &str, details: &str) {
+        let toast = adw::Toast::builder()
+            .title(glib::markup_escape_text(title))
+            .button_label(gettext("_Details"))
+            .timeout(10)
+            .build();
+        let details = details.to_owned();
+        let title = title.to_owned();
+        toast.connect_button_clicked(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_| {
+                let dialog = adw::AlertDialog::new(Some(&title), Some(&details));
+                dialog.add_response("close", &gettext("_Close"));
+                dialog.present(Some(&window));
+            }
+        ));
+        self.add_toast(toast);
     }
 
     fn update_banner(&self) {
