@@ -22,6 +22,7 @@
 //! * [`plan`] — the data model of an installation and its validation.
 
 pub mod apply;
+pub mod atomic_file;
 pub mod catalogue;
 pub mod cli;
 pub mod config;

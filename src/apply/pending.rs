@@ -8,10 +8,12 @@
 //! applied already.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::data_move::{ConflictChoice, DataMove};
+use crate::atomic_file::{self, Owner};
 use crate::nix::persistence_edit::{Entry, EntryKind, Persistence, Rejection, kept_entry};
 
 /// `<file>.keepsake-applied`
@@ -36,21 +38,8 @@ pub fn record_baseline(file: &Path) -> io::Result<()> {
 /// the mode of `file`: it holds the same configuration.
 pub fn write_baseline(file: &Path, text: &str) -> io::Result<()> {
     let baseline = applied_path(file);
-    let mut temporary = baseline.clone().into_os_string();
-    temporary.push(format!(".{}", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    let permissions = fs::metadata(file)?.permissions();
-    let result = (|| {
-        let mut output = fs::File::create(&temporary)?;
-        output.set_permissions(permissions)?;
-        output.write_all(text.as_bytes())?;
-        output.sync_all()?;
-        fs::rename(&temporary, &baseline)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result
+    let mode = fs::metadata(file)?.permissions().mode() & 0o7777;
+    atomic_file::replace(&baseline, text.as_bytes(), mode, Owner::Writer)
 }
 
 /// The baseline's text: the last applied version, or `current` when none

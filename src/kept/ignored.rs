@@ -9,13 +9,14 @@
 //! are kept exactly; a path is ignored when its escaped form is listed.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file::{self, Owner};
 use crate::scan::escape_bytes;
 
 /// The set of ignored candidate paths.
@@ -54,21 +55,9 @@ impl IgnoredPaths {
             .parent()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no directory"))?;
         fs::create_dir_all(directory)?;
-        let mut temporary = file.as_os_str().to_owned();
-        temporary.push(format!(".{}", std::process::id()));
-        let temporary = PathBuf::from(temporary);
-        let result = (|| {
-            let mut output = File::create(&temporary)?;
-            serde_json::to_writer_pretty(&mut output, self)?;
-            output.write_all(b"\n")?;
-            output.sync_all()?;
-            fs::rename(&temporary, file)?;
-            File::open(directory)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        result
+        let mut text = serde_json::to_vec_pretty(self)?;
+        text.push(b'\n');
+        atomic_file::replace(file, &text, 0o644, Owner::Writer)
     }
 
     pub fn ignore(&mut self, path: &Path) {

@@ -10,14 +10,15 @@
 //! switch` (or `test`, or an apply in Keepsake) or the next boot, whichever
 //! comes first; until then the old one works.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use gettextrs::gettext;
 
 use super::SystemView;
+use crate::atomic_file::{self, Owner};
 use crate::i18n::gettext_f;
 use crate::nix::persistence_edit::{
     configuration_files, configured_users, hashed_password_file, literal_setting,
@@ -152,32 +153,12 @@ pub fn write_hash_file(file: &Path, hash: &str) -> io::Result<()> {
             .mode(0o700)
             .create(directory)?;
     }
-    let mut temporary = file.as_os_str().to_owned();
-    temporary.push(format!(".keepsake-{}", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    let result = (|| {
-        let mut output = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)?;
-        output.set_permissions(fs::Permissions::from_mode(0o600))?;
-        if rustix::process::geteuid().is_root() {
-            rustix::fs::fchown(
-                &output,
-                Some(rustix::process::Uid::ROOT),
-                Some(rustix::process::Gid::ROOT),
-            )?;
-        }
-        output.write_all(format!("{hash}\n").as_bytes())?;
-        output.sync_all()?;
-        fs::rename(&temporary, file)?;
-        File::open(directory)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result
+    atomic_file::replace(
+        file,
+        format!("{hash}\n").as_bytes(),
+        0o600,
+        Owner::RootWhenRoot,
+    )
 }
 
 /// When a new password takes effect, for people.
