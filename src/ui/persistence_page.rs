@@ -10,6 +10,7 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use super::{KsNixPreview, KsPlanModel, show_message};
+use crate::i18n::gettext_f;
 use crate::plan::{PersistentDirectory, Plan, UserPersistence};
 
 /// A group of entries that one piece of software needs.
@@ -357,6 +358,9 @@ impl KsPersistencePage {
                 .css_classes(["flat"])
                 .build();
             remove.set_widget_name(&format!("remove:{path}"));
+            // Translators: read by screen readers for the trash button of a kept path; {path} such as “/var/log”.
+            let remove_name = gettext_f("Stop Keeping {path}", &[("path", path)]);
+            remove.update_property(&[gtk::accessible::Property::Label(&remove_name)]);
             let (kind, path_to_remove) = (*kind, path.clone());
             remove.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]

@@ -8,7 +8,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, show_message};
+use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
 use crate::plan::{Password, Secret};
 
 const ADMIN_GROUP: &str = "wheel";
@@ -78,7 +78,19 @@ mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for KsUsersPage {}
+    impl ObjectImpl for KsUsersPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            for row in [
+                &self.password_row,
+                &self.password_repeat_row,
+                &self.root_password_row,
+                &self.root_repeat_row,
+            ] {
+                name_reveal_button(row);
+            }
+        }
+    }
     impl WidgetImpl for KsUsersPage {}
     impl NavigationPageImpl for KsUsersPage {}
 }
