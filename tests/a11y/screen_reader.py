@@ -33,11 +33,15 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 
 import gi
 
 gi.require_version("Atspi", "2.0")
 from gi.repository import Atspi  # noqa: E402
+
+# Its replacement, get_name, is hidden by Accessible.get_name in PyGObject.
+warnings.filterwarnings("ignore", "Atspi.Action.get_action_name is deprecated", DeprecationWarning)
 
 # Deadlines are generous because CI machines are slow and shared; they only
 # turn a hang into a failure that says what never happened.
@@ -167,7 +171,7 @@ def actions(node):
     if action is None:
         return []
     try:
-        return [action.get_name(i) for i in range(action.get_n_actions())]
+        return [action.get_action_name(i) for i in range(action.get_n_actions())]
     except gi.repository.GLib.Error:
         return []
 
