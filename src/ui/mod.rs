@@ -123,9 +123,11 @@ async fn confirm_stop_install(
 
 /// Shows `message` in an inline error label, or hides the label.
 fn show_message(label: &gtk::Label, message: Option<&str>) {
-    // Said once when it appears or changes: someone typing in a field with
-    // a screen reader would not find a label that appeared elsewhere.
-    if let Some(message) = message {
+    // Said once when it appears or changes on the page on screen: someone
+    // typing in a field with a screen reader would not find a label that
+    // appeared elsewhere.
+    let on_screen = label.parent().is_some_and(|parent| parent.is_mapped());
+    if let Some(message) = message.filter(|_| on_screen) {
         if !label.is_visible() || label.label() != message {
             label.announce(message, gtk::AccessibleAnnouncementPriority::Medium);
         }

@@ -38,7 +38,7 @@ import warnings
 import gi
 
 gi.require_version("Atspi", "2.0")
-from gi.repository import Atspi  # noqa: E402
+from gi.repository import Atspi, Gio, GLib  # noqa: E402
 
 # Its replacement, get_name, is hidden by Accessible.get_name in PyGObject.
 warnings.filterwarnings("ignore", "Atspi.Action.get_action_name is deprecated", DeprecationWarning)
@@ -95,7 +95,7 @@ def wait_until(what, limit, done):
 def states(node):
     try:
         return node.get_state_set()
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return Atspi.StateSet.new([])
 
 
@@ -106,7 +106,7 @@ def has(node, state):
 def name_of(node):
     try:
         return node.get_name() or ""
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return ""
 
 
@@ -118,7 +118,7 @@ def description_of(node):
         for relation in node.get_relation_set():
             if relation.get_relation_type() == Atspi.RelationType.DESCRIBED_BY:
                 parts += [name_of(relation.get_target(i)) for i in range(relation.get_n_targets())]
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return ""
     return "\n".join(part for part in parts if part)
 
@@ -126,20 +126,20 @@ def description_of(node):
 def role_of(node):
     try:
         return node.get_role()
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return Atspi.Role.INVALID
 
 
 def children(node):
     try:
         count = node.get_child_count()
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return []
     found = []
     for index in range(count):
         try:
             child = node.get_child_at_index(index)
-        except gi.repository.GLib.Error:
+        except GLib.Error:
             continue
         if child is not None:
             found.append(child)
@@ -166,13 +166,13 @@ def describe(node):
 def actions(node):
     try:
         action = node.get_action_iface()
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return []
     if action is None:
         return []
     try:
         return [action.get_action_name(i) for i in range(action.get_n_actions())]
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return []
 
 
@@ -269,7 +269,7 @@ class Session:
                     # cache fresh are never read: ask the app every time.
                     app.set_cache_mask(Atspi.Cache.NONE)
                     return app
-            except gi.repository.GLib.Error:
+            except GLib.Error:
                 continue
         return None
 
@@ -368,7 +368,7 @@ class Session:
         for _ in range(30):
             try:
                 parent = parent.get_parent()
-            except gi.repository.GLib.Error:
+            except GLib.Error:
                 break
             if parent is None or parent == self.window:
                 break
@@ -445,7 +445,7 @@ def inside_role(node, role):
     for _ in range(8):
         try:
             node = node.get_parent()
-        except gi.repository.GLib.Error:
+        except GLib.Error:
             return False
         if node is None:
             return False
@@ -507,7 +507,7 @@ def fill(session, page):
 def current_text(node):
     try:
         return Atspi.Text.get_text(node, 0, Atspi.Text.get_character_count(node)) or ""
-    except gi.repository.GLib.Error:
+    except GLib.Error:
         return ""
 
 
@@ -571,7 +571,7 @@ def is_below(node, ancestor):
             return True
         try:
             node = node.get_parent()
-        except gi.repository.GLib.Error:
+        except GLib.Error:
             return False
     return False
 
@@ -642,6 +642,23 @@ def run_to_failure(session):
     arrive(session, "Installation Failed")
 
 
+def accessibility_bus_address():
+    """Asks the session bus for the accessibility bus, which starts it."""
+    session_bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+    reply = session_bus.call_sync(
+        "org.a11y.Bus",
+        "/org/a11y/bus",
+        "org.a11y.Bus",
+        "GetAddress",
+        None,
+        GLib.VariantType("(s)"),
+        Gio.DBusCallFlags.NONE,
+        WIDGETS_DEADLINE * 1000,
+        None,
+    )
+    return reply.unpack()[0]
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: screen_reader.py PATH/TO/keepsake", file=sys.stderr)
@@ -651,15 +668,23 @@ def main():
     os.environ["LANGUAGE"] = "en"
     os.environ["LC_ALL"] = "C.UTF-8"
     try:
-        Atspi.init()
-        Atspi.get_desktop(0).get_child_count()
-    except gi.repository.GLib.Error as error:
-        print(f"SKIPPED: the AT-SPI bus cannot start here: {error}", flush=True)
+        address = accessibility_bus_address()
+    except GLib.Error as error:
+        print(
+            f"SKIPPED: the AT-SPI accessibility bus cannot start here: {error.message}",
+            flush=True,
+        )
         return SKIP
+    print(f"accessibility bus: {address}", flush=True)
+    Atspi.init()
     sessions = []
     stuck = None
     for label, run in (("", run_to_done), ("cancelled install: ", run_to_failure)):
-        session = Session(binary, label=label)
+        try:
+            session = Session(binary, label=label)
+        except Stuck as why:
+            stuck = why
+            break
         sessions.append(session)
         try:
             run(session)
