@@ -5,10 +5,12 @@
 //! The layers only depend downwards:
 //!
 //! * [`ui`] — libadwaita widgets (only with the `gui` feature): the install
-//!   wizard.
+//!   wizard, and the persistence editor ([`ui::editor`]).
 //! * [`apply`] — on an installed system: the safe data move and
 //!   `nixos-rebuild` with the previous file restored on failure.
 //! * [`cli`] — the `keepsake` subcommands, without GTK.
+//! * [`kept`] — what an installed system keeps, seen from the running
+//!   system: entry states, orphans, accounts, the demo system.
 //! * [`install`] — the step list and its executor with UDisks and fake
 //!   backends.
 //! * [`disks`] — UDisks2 discovery and the rules that refuse disks in use.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod disks;
 pub mod i18n;
 pub mod install;
+pub mod kept;
 pub mod nix;
 pub mod plan;
 pub mod scan;

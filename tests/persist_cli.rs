@@ -188,3 +188,62 @@ fn exit_codes_say_what_went_wrong() {
         );
     }
 }
+
+#[test]
+fn orphans_of_the_demo_system_are_listed_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = keepsake::kept::DemoSystem::create(dir.path()).unwrap();
+    let root = demo.root.to_str().unwrap();
+    let output = keepsake(&["persist", "orphans", "--root", root, "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["uncertain"], true);
+    let orphans = json["orphans"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{json}");
+    assert_eq!(orphans[0]["path"], "/persist/var/lib/postgresql");
+    assert_eq!(orphans[0]["storage"], "/persist");
+    assert!(orphans[0]["bytes"].as_u64().unwrap() >= 10 << 20);
+    let human = keepsake(&["persist", "orphans", "--root", root]);
+    assert!(text(&human.stdout).contains("/persist/var/lib/postgresql"));
+}
+
+#[test]
+fn init_writes_a_persistence_module_and_imports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let nixos = dir.path().join("etc/nixos");
+    std::fs::create_dir_all(&nixos).unwrap();
+    let configuration = "{ ... }:\n{\n  imports = [ ./hardware-configuration.nix ];\n}\n";
+    std::fs::write(nixos.join("configuration.nix"), configuration).unwrap();
+    let root = dir.path().to_str().unwrap();
+
+    let dry = keepsake(&["persist", "init", "--root", root, "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert!(text(&dry.stdout).contains("+++ "), "{}", text(&dry.stdout));
+    assert!(!nixos.join("persistence.nix").exists());
+
+    let done = keepsake(&[
+        "persist",
+        "init",
+        "--root",
+        root,
+        "--storage",
+        "/nix/persist",
+    ]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert_eq!(
+        std::fs::read_to_string(nixos.join("configuration.nix")).unwrap(),
+        "{ ... }:\n{\n  imports = [ ./hardware-configuration.nix ./persistence.nix ];\n}\n"
+    );
+    let listed = keepsake(&[
+        "persist",
+        "list",
+        "--config",
+        nixos.join("persistence.nix").to_str().unwrap(),
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(json["storages"]["/nix/persist"].is_object(), "{json}");
+
+    let again = keepsake(&["persist", "init", "--root", root]);
+    assert_eq!(again.status.code(), Some(1));
+}

@@ -8,6 +8,14 @@ use std::path::Path;
 
 const POLICY: &str = "data/io.github.keepsake.Keepsake.policy.in";
 const INSTALL_ACTION: &str = "io.github.keepsake.Keepsake.install";
+/// The helper's modes, each picked by pkexec from argv1, so that the
+/// authentication dialog shows the message of what is about to happen.
+const MODE_ACTIONS: [(&str, &str); 4] = [
+    (INSTALL_ACTION, "install"),
+    ("io.github.keepsake.Keepsake.apply", "apply"),
+    ("io.github.keepsake.Keepsake.delete-orphan", "delete-orphan"),
+    ("io.github.keepsake.Keepsake.set-password", "set-password"),
+];
 const DEFAULTS: [&str; 3] = ["allow_any", "allow_inactive", "allow_active"];
 
 fn policy() -> String {
@@ -92,11 +100,36 @@ fn every_action_asks_for_the_admin_password_every_time() {
 
 #[test]
 fn a_kept_authorisation_is_caught() {
-    let kept = policy().replace(
+    // Only the first action's: each action is checked on its own.
+    let kept = policy().replacen(
         "<allow_active>auth_admin</allow_active>",
         "<allow_active>auth_admin_keep</allow_active>",
+        1,
     );
     let problems = problems(&kept);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("allow_active is auth_admin_keep"));
+}
+
+#[test]
+fn each_mode_has_its_action_matched_by_argv1() {
+    let xml = policy();
+    for (id, mode) in MODE_ACTIONS {
+        let (_, body) = elements(&xml, "action")
+            .into_iter()
+            .find(|(attributes, _)| attributes.contains(&format!("id=\"{id}\"")))
+            .unwrap_or_else(|| panic!("no action {id}"));
+        assert!(
+            body.contains(&format!(
+                "<annotate key=\"org.freedesktop.policykit.exec.argv1\">{mode}</annotate>"
+            )),
+            "{id} is not picked by argv1 {mode}"
+        );
+        if id != INSTALL_ACTION {
+            assert_eq!(
+                keepsake::kept::EditorMode::from_arg(mode).map(keepsake::kept::EditorMode::arg),
+                Some(mode)
+            );
+        }
+    }
 }

@@ -54,6 +54,8 @@ fn keepsake(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keepsake"))
         .args(args)
         .env("LC_ALL", "C")
+        // Nothing ignored unless a test says so.
+        .env("XDG_STATE_HOME", "/nonexistent/keepsake-test-state")
         .output()
         .unwrap()
 }
@@ -601,6 +603,7 @@ fn json_output_has_the_documented_shape() {
             "bytes",
             "enabled",
             "files",
+            "ignored",
             "newest",
             "owner",
             "owner_kind",
@@ -727,5 +730,49 @@ fn what_the_configuration_keeps_is_not_reported() {
         output.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn ignored_candidates_are_left_out_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    file(&root, "/var/lib/docker/volumes/v/data", 20_000);
+    file(&root, "/srv/www/index.html", 100);
+    let state = dir.path().join("ignored.json");
+    let mut ignored = keepsake::kept::IgnoredPaths::default();
+    ignored.ignore(Path::new("/srv/www"));
+    ignored.save(&state).unwrap();
+    let paths = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "scan".as_ref(),
+            "--root".as_ref(),
+            root.as_os_str(),
+            "--json".as_ref(),
+            "--ignored-file".as_ref(),
+            state.as_os_str(),
+        ];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        let output = keepsake(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["path"].as_str().unwrap().to_owned(), c["ignored"] == true))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(paths(&[]), [("/var/lib/docker".to_owned(), false)]);
+    assert_eq!(
+        paths(&["--show-ignored"]),
+        [
+            ("/var/lib/docker".to_owned(), false),
+            ("/srv/www".to_owned(), true)
+        ]
     );
 }

@@ -173,6 +173,32 @@ impl Driver {
     /// Saves the window at its normal size and at 360 px wide, each once
     /// the window has taken that width.
     async fn screenshots(&self, name: &str) -> Result<(), Stuck> {
+        self.screenshots_scrolled_to(name, None).await
+    }
+
+    /// Scrolls the page so the widget named `name` is at the top.
+    fn scroll_to(&self, name: &str) {
+        let target = self.find(name);
+        let scrolled = target
+            .ancestor(gtk::ScrolledWindow::static_type())
+            .and_downcast::<gtk::ScrolledWindow>()
+            .expect("the widget is in a scrolled window");
+        // The viewport's child moves as a whole; positions in it do not
+        // depend on the current scroll.
+        let content = scrolled
+            .child()
+            .and_downcast::<gtk::Viewport>()
+            .and_then(|viewport| viewport.child())
+            .expect("a scrolled window around a viewport");
+        let top = target
+            .compute_point(&content, &gtk::graphene::Point::new(0.0, 0.0))
+            .expect("the widget is inside the viewport's child");
+        scrolled.vadjustment().set_value(f64::from(top.y()) - 12.0);
+    }
+
+    /// As [`Driver::screenshots`], with the page scrolled to the widget
+    /// named `target` at each width.
+    async fn screenshots_scrolled_to(&self, name: &str, target: Option<&str>) -> Result<(), Stuck> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         for (width, suffix) in [(960, "wide"), (360, "narrow")] {
             self.window.set_default_size(width, 720);
@@ -183,6 +209,11 @@ impl Driver {
                 || (self.window.width() - width).abs() <= 10,
             )
             .await?;
+            if let Some(target) = target {
+                settle().await;
+                self.scroll_to(target);
+                settle().await;
+            }
             let path = dir.join(format!("{}{name}-{suffix}.png", self.prefix));
             // A window with a resize pending (the progress page relabels
             // itself all the time) draws nothing until its next layout.
@@ -414,6 +445,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "removing it makes Next sensitive again",
     );
     driver.screenshots("05-persistence").await?;
+    persistence_presets(driver).await?;
     driver.go_next("system").await?;
 
     // System
@@ -573,6 +605,112 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     closing_the_window_stops_the_install_first(driver, &progress).await
 }
 
+/// The preset rows of the persistence page that are shown.
+fn shown_presets(driver: &Driver) -> Vec<String> {
+    let mut rows = Vec::new();
+    collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);
+    rows.iter()
+        .filter(|row| row.is_visible())
+        .filter_map(|row| {
+            let name = row.widget_name();
+            name.strip_prefix("preset-row:").map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Types `query` into the preset search and waits for the list to follow.
+async fn search_presets(
+    driver: &Driver,
+    query: &str,
+    shown: impl Fn(&[String]) -> bool,
+) -> Result<(), Stuck> {
+    driver.set_text("preset-search", query);
+    wait_until(
+        &format!("the presets to follow the search “{query}”"),
+        WIDGETS_DEADLINE,
+        || shown(&shown_presets(driver)),
+    )
+    .await
+}
+
+/// The catalogue's presets on the persistence page: a short list, a
+/// search by name and path, Keep, and what is kept shown as such.
+async fn persistence_presets(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let model = driver.window.plan_model();
+    let short = shown_presets(driver);
+    tally.check(
+        short.len() == 8 && driver.find("show-all-presets").is_visible(),
+        &format!("the page suggests eight presets and offers the rest: {short:?}"),
+    );
+    tally.check(
+        !short.iter().any(|id| id == "nixos"),
+        "the short list leaves out presets already kept (NixOS' ID maps and configuration)",
+    );
+
+    search_presets(driver, "DOCK", |shown| shown == ["docker"]).await?;
+    tally.check(
+        !driver.find("preset:docker").get_visible()
+            && driver.find("kept:docker").get_visible()
+            && driver.find("preset-row:docker").is_visible(),
+        "Docker, whose directory is a subvolume, is found by name and shown as kept",
+    );
+
+    search_presets(driver, "/var/lib/tail", |shown| shown == ["tailscale"]).await?;
+    tally.check(
+        driver.find("preset:tailscale").is_visible(),
+        "Tailscale is found by its path and can be kept",
+    );
+    driver.click("preset:tailscale").await;
+    tally.check(
+        model.with_plan(|plan| {
+            plan.persistence
+                .directories
+                .iter()
+                .any(|d| d.path == "/var/lib/tailscale")
+                && plan.persistence.presets.iter().any(|id| id == "tailscale")
+        }) && driver.preview().contains("\"/var/lib/tailscale\""),
+        "Keep puts Tailscale's directory and the preset in the plan and the preview",
+    );
+    tally.check(
+        !driver.find("preset:tailscale").get_visible()
+            && driver.find("kept:tailscale").is_visible(),
+        "a kept preset shows as kept",
+    );
+    let mut rows = Vec::new();
+    collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);
+    let reason = gettextrs::gettext(
+        "The node key and login; without it the machine joins the tailnet as a new device.",
+    );
+    tally.check(
+        rows.iter().any(|row| {
+            row.title() == "/var/lib/tailscale"
+                && row.subtitle().as_deref() == Some(reason.as_str())
+        }),
+        "the kept directory is explained with the catalogue's reason",
+    );
+
+    search_presets(driver, "no such program", |shown| shown.is_empty()).await?;
+    tally.check(
+        driver.find("no-preset").is_visible(),
+        "a search without result says so",
+    );
+
+    search_presets(driver, "", |shown| shown.len() == 8).await?;
+    driver
+        .find("show-all-presets")
+        .emit_by_name::<()>("activated", &[]);
+    settle().await;
+    let all = shown_presets(driver);
+    tally.check(
+        all.len() > 40 && !driver.find("show-all-presets").is_visible(),
+        &format!("Show All lists every preset ({} shown)", all.len()),
+    );
+    driver
+        .screenshots_scrolled_to("05-persistence-presets", Some("preset-search"))
+        .await
+}
+
 /// Closing the window while the (simulated) helper runs asks first, then
 /// stops the install and closes only once it has stopped.
 async fn closing_the_window_stops_the_install_first(
@@ -663,6 +801,7 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     let options = GuiOptions {
         demo: true,
         screenshot: None,
+        ..GuiOptions::default()
     };
     let app = KsApplication::new(&options, Instant::now());
     app.set_flags(gio::ApplicationFlags::NON_UNIQUE);

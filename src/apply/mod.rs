@@ -31,7 +31,7 @@ pub use self::data_move::{
 };
 pub use self::event::{ApplyEvent, ApplyStep};
 pub use self::pending::{
-    KeptPath, Pending, applied_path, read_baseline, record_baseline, write_baseline,
+    KeptPath, Pending, applied_path, kept_entries, read_baseline, record_baseline, write_baseline,
 };
 
 /// What follows a successful `nixos-rebuild test`.

@@ -112,6 +112,14 @@ impl KeptPath {
     }
 }
 
+/// Every literal entry of the enabled storage roots, in source order.
+pub fn kept_entries(persistence: &Persistence) -> Vec<KeptPath> {
+    kept_paths(persistence)
+        .into_iter()
+        .map(|(kept, _)| kept)
+        .collect()
+}
+
 /// Every literal entry of the enabled storage roots, with what
 /// [`kept_entry`] says about it.
 fn kept_paths(persistence: &Persistence) -> Vec<(KeptPath, Result<(), Rejection>)> {

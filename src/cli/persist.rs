@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! `keepsake persist list|add|remove|apply`: read and edit what an
+//! `keepsake persist list|add|remove|apply|orphans|init`: read and edit what an
 //! installed system keeps, in the person's own configuration file, and
 //! apply the edits.
 
@@ -10,14 +10,16 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use gettextrs::gettext;
 
+use crate::apply::data_move::human_bytes;
 use crate::apply::{
     self, Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline, record_baseline,
 };
 use crate::i18n::gettext_f;
 use crate::install::{CancelFlag, ToolDirs};
+use crate::kept::{Protected, SystemView, find_orphans};
 use crate::nix::persistence_edit::{
     EditError, EntryKind, EntryLists, LocateError, NewEntry, Persistence, PersistenceDocument,
-    Target, find_persistence_file, write_atomically,
+    Target, find_persistence_file, plan_new_module_for_system, write_atomically,
 };
 
 /// The file cannot be parsed (sysexits' `EX_DATAERR`).
@@ -43,6 +45,41 @@ pub enum PersistCommand {
     /// data of new entries to storage, then `nixos-rebuild test` and
     /// `switch`; a failed test puts the file back as it was.
     Apply(ApplyArgs),
+    /// List data in the storage roots that no entry keeps any more, with
+    /// its size. Nothing is deleted.
+    Orphans(OrphansArgs),
+    /// When no file defines environment.persistence: write a
+    /// persistence.nix next to configuration.nix and import it.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The storage root the new file keeps things in.
+    #[arg(long, value_name = "ROOT", default_value = "/persist")]
+    pub storage: String,
+    /// The directory standing for `/` of the system.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Print the changes as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OrphansArgs {
+    /// The file to read instead of the one `/etc/nixos` imports.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The directory standing for `/` of the system (a mounted system, or
+    /// a test tree).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Print JSON for scripts: `{"uncertain": BOOL, "orphans": [{"path":
+    /// PATH, "storage": ROOT, "bytes": N}]}`, bytes allocated as du counts
+    /// them.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +181,8 @@ pub fn run(args: PersistArgs) -> ExitCode {
         PersistCommand::Add(args) => edit(&args, Operation::Add),
         PersistCommand::Remove(args) => edit(&args, Operation::Remove),
         PersistCommand::Apply(args) => apply_edits(&args),
+        PersistCommand::Orphans(args) => orphans(&args),
+        PersistCommand::Init(args) => init(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,6 +253,84 @@ fn open_in(config: Option<&Path>, root: &Path) -> Result<(PathBuf, PersistenceDo
     })?;
     let document = PersistenceDocument::parse(&text).map_err(|e| Failure::in_file(&file, e))?;
     Ok((file, document))
+}
+
+fn init(args: &InitArgs) -> Result<(), Failure> {
+    match find_persistence_file(&args.root) {
+        Ok(file) => {
+            return Err(Failure::refused(gettext_f(
+                "{file} defines environment.persistence already.",
+                &[("file", &file.display().to_string())],
+            )));
+        }
+        Err(LocateError::NotFound { .. }) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let plan = plan_new_module_for_system(&args.root, &args.storage)
+        .map_err(|error| Failure::refused(error.message()))?;
+    if args.dry_run {
+        let _ = io::stdout().write_all(plan.diff().as_bytes());
+        return Ok(());
+    }
+    plan.write()
+        .map_err(|error| Failure::refused(error.message()))?;
+    println!(
+        "{}",
+        gettext_f(
+            "Wrote {file} and imported it from {importer}.",
+            &[
+                ("file", &plan.file.display().to_string()),
+                ("importer", &plan.importer.display().to_string()),
+            ],
+        )
+    );
+    Ok(())
+}
+
+fn orphans(args: &OrphansArgs) -> Result<(), Failure> {
+    let (_, document) = open_in(args.config.as_deref(), &args.root)?;
+    let view = SystemView::new(&args.root, Vec::new());
+    let protected = Protected::new(document.persistence(), &view);
+    let found = find_orphans(&protected, &view);
+    let output = if args.json {
+        let orphans: Vec<serde_json::Value> = found
+            .orphans
+            .iter()
+            .map(|orphan| {
+                serde_json::json!({
+                    "path": orphan.path.to_string_lossy(),
+                    "storage": orphan.storage.to_string_lossy(),
+                    "bytes": orphan.bytes,
+                })
+            })
+            .collect();
+        format!(
+            "{}\n",
+            serde_json::json!({ "uncertain": found.uncertain, "orphans": orphans })
+        )
+    } else {
+        let mut text = String::new();
+        if found.orphans.is_empty() {
+            text.push_str(&gettext("No orphans: every stored path is kept."));
+            text.push('\n');
+        }
+        for orphan in &found.orphans {
+            text.push_str(&format!(
+                "{}\t{}\n",
+                human_bytes(orphan.bytes),
+                orphan.path.display()
+            ));
+        }
+        if found.uncertain {
+            text.push_str(&gettext(
+                "Some entries are computed, so some of these may be kept after all.",
+            ));
+            text.push('\n');
+        }
+        text
+    };
+    let _ = io::stdout().write_all(output.as_bytes());
+    Ok(())
 }
 
 fn list(args: &ListArgs) -> Result<(), Failure> {

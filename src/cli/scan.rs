@@ -7,13 +7,17 @@
 //! { "root": "/",
 //!   "candidates": [ { "path": "/var/lib/docker", "owner": "Docker",
 //!                     "owner_kind": "preset", "preset": "docker", "enabled": true,
-//!                     "user": null, "bytes": 3200000000, "files": 51234,
+//!                     "user": null, "bytes": 3200000000, "files": 51234, "ignored": false,
 //!                     "newest": "2026-11-25T18:02:35Z", "advice": "keep",
 //!                     "reason": "Images, containers and volumes; …" } ],
 //!   "notes": [ { "path": "/srv/private", "message": "Not scanned, …" } ],
 //!   "skipped": [ { "path": "/nix", "reason": "The Nix store …" } ],
 //!   "unlisted": 0 }
 //! ```
+//!
+//! Candidates the person ignored (the editor's Ignore, or the file of
+//! `--ignored-file`) are left out; with `--show-ignored` they are listed
+//! with `"ignored": true`.
 //!
 //! `owner_kind` is `preset` (a catalogue entry; `preset` is its id and
 //! `enabled` says whether the scanned system enables it), `user` (an entry
@@ -39,6 +43,7 @@ use serde::Serialize;
 use crate::catalogue::{Advice, Catalogue};
 use crate::disks::format_size;
 use crate::i18n::{gettext_f, ngettext_f};
+use crate::kept::IgnoredPaths;
 use crate::nix::persistence_edit::{PersistenceDocument, find_persistence_file};
 use crate::scan::{self, Candidate, Owner, Report, ScanOptions, escape_bytes};
 
@@ -73,6 +78,13 @@ pub struct ScanArgs {
     /// system when not given.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The file of paths chosen to be ignored (default:
+    /// `$XDG_STATE_HOME/keepsake/ignored.json`, as the editor's Ignore).
+    #[arg(long, value_name = "FILE")]
+    pub ignored_file: Option<PathBuf>,
+    /// List ignored candidates too, marked as such.
+    #[arg(long)]
+    pub show_ignored: bool,
     /// Worker threads (default: one per processor).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -122,20 +134,26 @@ pub fn run(args: ScanArgs) -> ExitCode {
         storage_roots,
         threads: args.threads,
     };
-    let report = match scan::scan(&options, &catalogue) {
+    let mut report = match scan::scan(&options, &catalogue) {
         Ok(report) => report,
         Err(scan::ScanError::Data(error)) => return fail(&error, ExitCode::from(EXIT_BROKEN_DATA)),
         Err(error) => return fail(&error.to_string(), ExitCode::FAILURE),
     };
+    let ignored = ignored_paths(args.ignored_file.as_deref());
+    if !args.show_ignored {
+        report
+            .candidates
+            .retain(|candidate| !ignored.is_ignored(&candidate.path));
+    }
     let enabled: HashSet<&str> = catalogue
         .enabled(&args.root)
         .into_iter()
         .map(|preset| preset.id.as_str())
         .collect();
     let written = if args.json {
-        write_json(&args.root, &report, &enabled)
+        write_json(&args.root, &report, &enabled, &ignored)
     } else {
-        write_text(&report, &enabled)
+        write_text(&report, &enabled, &ignored)
     };
     match written {
         Ok(()) => ExitCode::SUCCESS,
@@ -160,6 +178,24 @@ fn kept_by_configuration(
     let document = PersistenceDocument::parse(&text)
         .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
     Ok(document.persistence().kept_paths())
+}
+
+/// The ignored paths of `file` or of the default file; a file that cannot
+/// be read is reported and taken as empty.
+fn ignored_paths(file: Option<&Path>) -> IgnoredPaths {
+    let Some(file) = file.map(Path::to_owned).or_else(IgnoredPaths::default_file) else {
+        return IgnoredPaths::default();
+    };
+    IgnoredPaths::load(&file).unwrap_or_else(|error| {
+        eprintln!(
+            "keepsake scan: {}",
+            gettext_f(
+                "Cannot read the ignored paths in {file} ({error}); nothing is ignored.",
+                &[("file", &text(&file)), ("error", &error.to_string())],
+            )
+        );
+        IgnoredPaths::default()
+    })
 }
 
 fn fail(message: &str, code: ExitCode) -> ExitCode {
@@ -190,6 +226,8 @@ struct JsonCandidate {
     user: Option<String>,
     bytes: u64,
     files: u64,
+    /// Listed with --show-ignored although the person ignored it.
+    ignored: bool,
     newest: Option<String>,
     advice: Advice,
     reason: String,
@@ -214,7 +252,11 @@ fn owner_name(owner: &Owner) -> String {
     }
 }
 
-fn json_candidate(candidate: &Candidate, enabled: &HashSet<&str>) -> JsonCandidate {
+fn json_candidate(
+    candidate: &Candidate,
+    enabled: &HashSet<&str>,
+    ignored: &IgnoredPaths,
+) -> JsonCandidate {
     let (owner_kind, preset) = match &candidate.owner {
         Owner::Preset { id, .. } => ("preset", Some(id.clone())),
         Owner::User(_) => ("user", None),
@@ -232,6 +274,7 @@ fn json_candidate(candidate: &Candidate, enabled: &HashSet<&str>) -> JsonCandida
             .map(|user| escape_bytes(user.as_bytes())),
         bytes: candidate.bytes,
         files: candidate.files,
+        ignored: ignored.is_ignored(&candidate.path),
         newest: candidate
             .newest
             .map(|newest| newest.to_rfc3339_opts(SecondsFormat::Secs, true)),
@@ -240,13 +283,18 @@ fn json_candidate(candidate: &Candidate, enabled: &HashSet<&str>) -> JsonCandida
     }
 }
 
-fn write_json(root: &Path, report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
+fn write_json(
+    root: &Path,
+    report: &Report,
+    enabled: &HashSet<&str>,
+    ignored: &IgnoredPaths,
+) -> io::Result<()> {
     let json = JsonReport {
         root: text(root),
         candidates: report
             .candidates
             .iter()
-            .map(|candidate| json_candidate(candidate, enabled))
+            .map(|candidate| json_candidate(candidate, enabled, ignored))
             .collect(),
         notes: report
             .notes
@@ -279,7 +327,7 @@ fn advice_word(advice: Advice) -> String {
     }
 }
 
-fn write_text(report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
+fn write_text(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if report.candidates.is_empty() {
         writeln!(
@@ -295,6 +343,11 @@ fn write_text(report: &Report, enabled: &HashSet<&str>) -> io::Result<()> {
                 gettext_f("{name}, enabled", &[("name", name)])
             }
             owner => owner_name(owner),
+        };
+        let owner = if ignored.is_ignored(&candidate.path) {
+            gettext_f("{owner}, ignored", &[("owner", &owner)])
+        } else {
+            owner
         };
         writeln!(
             out,

@@ -24,10 +24,23 @@ use crate::i18n::gettext_f;
 const PKEXEC_DISMISSED: i32 = 126;
 const PKEXEC_NOT_AUTHORISED: i32 = 127;
 
+/// An event line of the helper's JSON-lines protocol: the installer's
+/// [`Event`], or the editor's [`EditorEvent`](crate::kept::EditorEvent).
+pub trait HelperEvent: Sized + Send + 'static {
+    /// `None` when the line is not an event.
+    fn from_line(line: &str) -> Option<Self>;
+}
+
+impl HelperEvent for Event {
+    fn from_line(line: &str) -> Option<Self> {
+        Event::from_json_line(line).ok()
+    }
+}
+
 /// What the helper reports, in order; [`HelperMessage::Exited`] is last.
 #[derive(Debug, Clone, PartialEq)]
-pub enum HelperMessage {
-    Event(Event),
+pub enum HelperMessage<E = Event> {
+    Event(E),
     /// A line that is not an event (pkexec's or the helper's own words).
     Output(String),
     Exited(HelperExit),
@@ -64,10 +77,10 @@ impl HelperProcess {
     /// Starts `command` (program and arguments), writes `input` to its
     /// stdin and sends what it reports to `messages`. Returns once the
     /// process runs; an error means it could not be started.
-    pub fn start(
+    pub fn start<E: HelperEvent>(
         command: &[OsString],
         input: Zeroizing<String>,
-        messages: async_channel::Sender<HelperMessage>,
+        messages: async_channel::Sender<HelperMessage<E>>,
     ) -> io::Result<Self> {
         let (program, args) = command
             .split_first()
@@ -91,7 +104,7 @@ impl HelperProcess {
             if let Some(pipe) = guard.as_mut() {
                 if let Err(error) = pipe.write_all(input.as_bytes()).and_then(|()| pipe.flush()) {
                     let _ = writer_messages.send_blocking(HelperMessage::Output(gettext_f(
-                        "Could not give the plan to the installer: {problem}",
+                        "Could not give its input to the helper: {problem}",
                         &[("problem", &error.to_string())],
                     )));
                 }
@@ -112,9 +125,9 @@ impl HelperProcess {
         thread::spawn(move || {
             if let Some(stdout) = stdout {
                 for_each_line(stdout, |line| {
-                    let message = match Event::from_json_line(&line) {
-                        Ok(event) => HelperMessage::Event(event),
-                        Err(_) => HelperMessage::Output(line),
+                    let message = match E::from_line(&line) {
+                        Some(event) => HelperMessage::Event(event),
+                        None => HelperMessage::Output(line),
                     };
                     let _ = messages.send_blocking(message);
                 });
@@ -312,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_an_error_not_a_message() {
-        let (sender, _receiver) = async_channel::unbounded();
+        let (sender, _receiver) = async_channel::unbounded::<HelperMessage>();
         let missing = [OsString::from("/nonexistent/keepsake-pkexec")];
         assert!(HelperProcess::start(&missing, Zeroizing::new(String::new()), sender).is_err());
     }

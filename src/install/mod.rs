@@ -44,7 +44,7 @@ pub use self::fake::FakeBackend;
 pub use self::helper_input::{
     CANCEL_COMMAND, InputEnd, MAX_PLAN_BYTES, PlanInputError, read_plan_json, watch_for_cancel,
 };
-pub use self::helper_process::{HelperExit, HelperMessage, HelperProcess};
+pub use self::helper_process::{HelperEvent, HelperExit, HelperMessage, HelperProcess};
 pub use self::mount_options::split_mount_options;
 pub use self::system::SystemBackend;
 pub(crate) use self::system::run_streaming;

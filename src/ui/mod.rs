@@ -19,11 +19,13 @@
 //!         ├── KsProgressPage
 //!         ├── KsDonePage
 //!         └── KsFailedPage
+//! KsEditorWindow (on an installed system, or `--edit`): see [`editor`]
 //! ```
 
 mod application;
 mod disk_page;
 mod done_page;
+pub mod editor;
 mod encryption_page;
 mod failed_page;
 mod layout_page;
@@ -102,6 +104,7 @@ fn register_types() {
     KsDonePage::ensure_type();
     KsFailedPage::ensure_type();
     KsWindow::ensure_type();
+    editor::register_types();
 }
 
 /// Asks whether to stop the running install, with "Keep Installing" as the
@@ -169,4 +172,30 @@ fn name_reveal_button(row: &adw::PasswordEntryRow) {
         pending.extend(widget.first_child());
         pending.extend(widget.next_sibling());
     }
+}
+
+/// Gives `buffer` the Adwaita source style matching the light or dark
+/// appearance, now and whenever it changes.
+fn follow_dark_scheme(buffer: &sourceview5::Buffer) {
+    use sourceview5::prelude::*;
+
+    let style_manager = adw::StyleManager::default();
+    let follow_dark = glib::clone!(
+        #[weak]
+        buffer,
+        move |style_manager: &adw::StyleManager| {
+            let scheme = if style_manager.is_dark() {
+                "Adwaita-dark"
+            } else {
+                "Adwaita"
+            };
+            buffer.set_style_scheme(
+                sourceview5::StyleSchemeManager::default()
+                    .scheme(scheme)
+                    .as_ref(),
+            );
+        }
+    );
+    follow_dark(&style_manager);
+    style_manager.connect_dark_notify(follow_dark);
 }

@@ -2,7 +2,7 @@
 //! Page 5: the directories and files impermanence keeps, system-wide and in
 //! the administrator's home, with presets for common software.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -10,81 +10,72 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use super::{KsNixPreview, KsPlanModel, show_message};
+use crate::catalogue::{Advice, Catalogue, Location, Preset, is_preset_kept, keep_preset};
 use crate::i18n::gettext_f;
 use crate::plan::{PersistentDirectory, Plan, UserPersistence};
 
-/// A group of entries that one piece of software needs.
+/// How many presets the page lists before "Show All": enough for the usual
+/// services, few enough to keep the page short at 360 px.
+const SHORT_LIST: usize = 8;
+
+/// A catalogue preset's row and what the search matches it by.
 #[derive(Debug)]
-struct Preset {
-    id: &'static str,
-    title: String,
-    directories: &'static [&'static str],
-    files: &'static [&'static str],
+struct PresetRow {
+    preset: Preset,
+    row: adw::ActionRow,
+    keep_button: gtk::Button,
+    kept_label: gtk::Label,
+    /// The plan keeps all of the preset's paths.
+    kept: Cell<bool>,
+    /// The translated and original names, the identifier and the paths,
+    /// in lower case.
+    haystack: String,
 }
 
-fn presets() -> [Preset; 6] {
-    [
-        Preset {
-            id: "ssh-host-keys",
-            title: gettext("SSH host keys (RSA)"),
-            directories: &[],
-            files: &["/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub"],
-        },
-        Preset {
-            id: "printing",
-            title: gettext("Printers"),
-            directories: &["/var/lib/cups"],
-            files: &[],
-        },
-        Preset {
-            id: "fingerprints",
-            title: gettext("Fingerprint readers"),
-            directories: &["/var/lib/fprint"],
-            files: &[],
-        },
-        Preset {
-            id: "systemd",
-            title: gettext("Timers, backlight and other systemd state"),
-            directories: &["/var/lib/systemd/timers", "/var/lib/systemd/backlight"],
-            files: &[],
-        },
-        Preset {
-            id: "clock",
-            title: gettext("Hardware clock drift"),
-            directories: &[],
-            files: &["/etc/adjtime"],
-        },
-        Preset {
-            id: "tailscale",
-            title: gettext("Tailscale"),
-            directories: &["/var/lib/tailscale"],
-            files: &[],
-        },
-    ]
-}
-
-/// What an entry keeps, in a few words.
-fn explanation(path: &str) -> String {
+/// What an entry keeps, in a few words: the catalogue's reason when it
+/// lists the path.
+fn explanation(catalogue: Option<&Catalogue>, kind: EntryKind, path: &str) -> String {
+    let location = match kind {
+        EntryKind::HomeDirectory | EntryKind::HomeFile => Location::Home(path.to_owned()),
+        EntryKind::Directory | EntryKind::File => Location::System(path.to_owned()),
+    };
+    // Names and reasons come from data/presets, extracted for translation
+    // by build-aux/extract-data-strings.
+    if let Some(reason) = catalogue.and_then(|catalogue| catalogue.reason(&location)) {
+        return gettext(reason);
+    }
     match path {
         "/var/log" => gettext("System logs, to find out what went wrong"),
-        "/var/lib/nixos" => gettext("User and group IDs, so files keep their owners"),
-        "/var/lib/bluetooth" => gettext("Paired Bluetooth devices"),
         "/var/lib/systemd" => gettext("Timers, random seed and other systemd state"),
-        "/var/lib/systemd/coredump" => gettext("Crash reports"),
-        "/var/lib/systemd/timers" => gettext("When timers last ran"),
-        "/var/lib/systemd/backlight" => gettext("Screen brightness"),
-        "/etc/NetworkManager/system-connections" => {
-            gettext("Wi-Fi passwords and network connections")
-        }
-        "/etc/machine-id" => gettext("This computer's identity for logs and services"),
         "/etc/adjtime" => gettext("How the hardware clock drifts"),
-        "/var/lib/cups" => gettext("Printers and print queues"),
-        "/var/lib/fprint" => gettext("Enrolled fingerprints"),
-        "/var/lib/tailscale" => gettext("Tailscale's login and keys"),
         path if path.starts_with("/etc/ssh/ssh_host_") => {
             gettext("The SSH host key, so clients keep trusting this computer")
         }
         _ => gettext("Kept as you listed it"),
+    }
+}
+
+/// The row's subtitle: why the preset matters, in the words of its most
+/// important path, then every path it keeps. The other paths' reasons show
+/// on their entries once kept; all of them here made rows of a dozen lines.
+fn preset_subtitle(preset: &Preset) -> String {
+    let main = preset
+        .paths
+        .iter()
+        .find(|path| path.advice == Advice::Keep)
+        .or_else(|| preset.wanted_paths().next());
+    let reason = main.map(|path| gettext(&path.reason)).unwrap_or_default();
+    let paths: Vec<String> = preset
+        .wanted_paths()
+        .map(|path| shown_location(&path.location))
+        .collect();
+    format!("{reason}\n{}", paths.join(", "))
+}
+
+fn shown_location(location: &Location) -> String {
+    match location {
+        Location::System(path) => path.clone(),
+        Location::Home(path) => format!("~/{path}"),
     }
 }
 
@@ -94,6 +85,8 @@ enum EntryKind {
     Directory,
     File,
     HomeDirectory,
+    /// A file in the home, such as `.bash_history` from a preset.
+    HomeFile,
 }
 
 mod imp {
@@ -120,7 +113,13 @@ mod imp {
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
         #[template_child]
+        pub(super) preset_search: TemplateChild<gtk::SearchEntry>,
+        #[template_child]
         pub(super) preset_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) no_preset_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) show_all_row: TemplateChild<adw::ButtonRow>,
         #[template_child]
         pub(super) preview: TemplateChild<KsNixPreview>,
         #[template_child]
@@ -129,7 +128,12 @@ mod imp {
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// The entry rows shown, with their kind and path.
         pub(super) entry_rows: RefCell<Vec<(EntryKind, String, adw::ActionRow)>>,
-        pub(super) preset_rows: RefCell<Vec<(Preset, adw::ActionRow)>>,
+        /// The built-in catalogue; `None` only if it failed to parse, which
+        /// its tests rule out.
+        pub(super) catalogue: RefCell<Option<Catalogue>>,
+        pub(super) preset_rows: RefCell<Vec<PresetRow>>,
+        /// "Show All" was chosen: every preset is listed, not the first few.
+        pub(super) show_all: Cell<bool>,
     }
 
     impl KsPersistencePage {
@@ -242,39 +246,140 @@ impl KsPersistencePage {
         }
     }
 
+    #[template_callback]
+    fn on_preset_search_changed(&self) {
+        self.filter_presets();
+    }
+
+    #[template_callback]
+    fn on_show_all_presets(&self) {
+        self.imp().show_all.set(true);
+        self.filter_presets();
+    }
+
     fn build_presets(&self) {
         let imp = self.imp();
+        let catalogue = match Catalogue::builtin() {
+            Ok(catalogue) => catalogue,
+            Err(error) => {
+                glib::g_warning!("keepsake", "the preset catalogue is unreadable: {error}");
+                imp.show_all_row.set_visible(false);
+                return;
+            }
+        };
+        let group = &imp.preset_group;
+        // The presets go before these two rows.
+        group.remove(&*imp.no_preset_row);
+        group.remove(&*imp.show_all_row);
         let mut rows = Vec::new();
-        for preset in presets() {
-            let entries: Vec<&str> = preset
-                .directories
-                .iter()
-                .chain(preset.files)
-                .copied()
-                .collect();
+        for preset in catalogue.offered() {
+            let name = gettext(&preset.name);
             let row = adw::ActionRow::builder()
-                .title(glib::markup_escape_text(&preset.title))
-                .subtitle(glib::markup_escape_text(&entries.join(", ")))
+                .title(glib::markup_escape_text(&name))
+                .subtitle(glib::markup_escape_text(&preset_subtitle(preset)))
                 .build();
-            let add = gtk::Button::builder()
-                .icon_name("list-add-symbolic")
-                .tooltip_text(gettext("Keep These"))
+            row.set_widget_name(&format!("preset-row:{}", preset.id));
+            let keep_button = gtk::Button::builder()
+                .label(gettext("Keep"))
                 .valign(gtk::Align::Center)
-                .css_classes(["flat"])
                 .build();
-            add.set_widget_name(&format!("preset:{}", preset.id));
-            let (id, directories, files) = (preset.id, preset.directories, preset.files);
-            add.connect_clicked(glib::clone!(
+            keep_button.set_widget_name(&format!("preset:{}", preset.id));
+            // Translators: what screen readers say for a preset's Keep button; {name} is a program or service, such as “Docker”.
+            let keep_label = gettext_f("Keep the files of {name}", &[("name", &name)]);
+            keep_button.update_property(&[gtk::accessible::Property::Label(&keep_label)]);
+            let id = preset.id.clone();
+            keep_button.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                move |_| page.update(|plan| apply_preset(plan, id, directories, files))
+                move |_| page.keep(&id)
             ));
-            row.add_suffix(&add);
-            row.set_activatable_widget(Some(&add));
-            imp.preset_group.add(&row);
-            rows.push((preset, row));
+            let kept_label = gtk::Label::builder()
+                .label(gettext("Kept"))
+                .valign(gtk::Align::Center)
+                .css_classes(["dim-label"])
+                .visible(false)
+                .build();
+            kept_label.set_widget_name(&format!("kept:{}", preset.id));
+            row.add_suffix(&keep_button);
+            row.add_suffix(&kept_label);
+            row.set_activatable_widget(Some(&keep_button));
+            group.add(&row);
+            let haystack = std::iter::once(name)
+                .chain([preset.name.clone(), preset.id.clone()])
+                .chain(
+                    preset
+                        .wanted_paths()
+                        .map(|path| shown_location(&path.location)),
+                )
+                .collect::<Vec<_>>()
+                .join("\n")
+                .to_lowercase();
+            rows.push(PresetRow {
+                preset: preset.clone(),
+                row,
+                keep_button,
+                kept_label,
+                kept: Cell::new(false),
+                haystack,
+            });
         }
+        group.add(&*imp.no_preset_row);
+        group.add(&*imp.show_all_row);
         imp.preset_rows.replace(rows);
+        imp.catalogue.replace(Some(catalogue));
+        self.filter_presets();
+    }
+
+    fn keep(&self, id: &str) {
+        let imp = self.imp();
+        let Some(index) = imp
+            .preset_rows
+            .borrow()
+            .iter()
+            .position(|row| row.preset.id == id)
+        else {
+            return;
+        };
+        let preset = imp.preset_rows.borrow()[index].preset.clone();
+        self.update(|plan| keep_preset(plan, &preset));
+        // The button is gone now; a keyboard user goes on with the next
+        // preset instead of losing the focus.
+        let rows = imp.preset_rows.borrow();
+        let next = rows[index..]
+            .iter()
+            .chain(&rows[..index])
+            .find(|row| row.row.get_visible() && !row.kept.get());
+        match next {
+            Some(row) => row.keep_button.grab_focus(),
+            None => imp.preset_search.grab_focus(),
+        };
+    }
+
+    /// Shows the presets that match the search; without one, the first
+    /// few still to keep, or all of them after "Show All".
+    fn filter_presets(&self) {
+        let imp = self.imp();
+        let query = imp.preset_search.text().trim().to_lowercase();
+        let searching = !query.is_empty();
+        let show_all = searching || imp.show_all.get();
+        let mut shown = 0;
+        let mut hidden = false;
+        for row in imp.preset_rows.borrow().iter() {
+            let kept = row.kept.get();
+            let visible = if searching {
+                row.haystack.contains(&query)
+            } else if show_all {
+                true
+            } else {
+                // The short list suggests what is left to keep.
+                !kept && shown < SHORT_LIST
+            };
+            hidden |= !visible && !searching;
+            shown += usize::from(visible);
+            row.row.set_visible(visible);
+        }
+        imp.no_preset_row.set_visible(searching && shown == 0);
+        imp.show_all_row.set_visible(!show_all && hidden);
     }
 
     fn sync(&self) {
@@ -295,9 +400,11 @@ impl KsPersistencePage {
         if !same_rows {
             self.rebuild_rows(&wanted);
         }
-        for ((_, path, row), (_, _, field)) in imp.entry_rows.borrow().iter().zip(&wanted) {
+        for ((kind, path, row), (_, _, field)) in imp.entry_rows.borrow().iter().zip(&wanted) {
             let problem = model.problem(field);
-            let subtitle = problem.clone().unwrap_or_else(|| explanation(path));
+            let subtitle = problem
+                .clone()
+                .unwrap_or_else(|| explanation(imp.catalogue.borrow().as_ref(), *kind, path));
             if row.subtitle().as_deref() != Some(subtitle.as_str()) {
                 row.set_subtitle(&glib::markup_escape_text(&subtitle));
             }
@@ -320,18 +427,14 @@ impl KsPersistencePage {
                 )
             }));
             imp.add_home_group.set_visible(!home_is_subvolume);
-            for (preset, row) in imp.preset_rows.borrow().iter() {
-                let present = preset
-                    .directories
-                    .iter()
-                    .all(|path| plan.persistence.directories.iter().any(|d| d.path == *path))
-                    && preset
-                        .files
-                        .iter()
-                        .all(|path| plan.persistence.files.iter().any(|f| f == path));
-                row.set_visible(!present);
+            for row in imp.preset_rows.borrow().iter() {
+                let kept = is_preset_kept(plan, &row.preset);
+                row.kept.set(kept);
+                row.keep_button.set_visible(!kept);
+                row.kept_label.set_visible(kept);
             }
         });
+        self.filter_presets();
         let general = model
             .problem("persistence.path")
             .or_else(|| model.problem("persistence"));
@@ -380,7 +483,7 @@ impl KsPersistencePage {
         match kind {
             EntryKind::Directory => imp.directory_group.get(),
             EntryKind::File => imp.file_group.get(),
-            EntryKind::HomeDirectory => imp.home_group.get(),
+            EntryKind::HomeDirectory | EntryKind::HomeFile => imp.home_group.get(),
         }
     }
 }
@@ -413,16 +516,25 @@ fn shown_entries(plan: &Plan) -> Vec<(EntryKind, String, String)> {
         .enumerate()
         .filter(|(_, home)| Some(home.user.as_str()) == owner)
         .flat_map(|(user_index, home)| {
-            home.directories
-                .iter()
-                .enumerate()
-                .map(move |(index, entry)| {
+            let field = format!("persistence.users[{user_index}]");
+            let directories = home.directories.iter().enumerate().map({
+                let field = field.clone();
+                move |(index, entry)| {
                     (
                         EntryKind::HomeDirectory,
                         entry.path.clone(),
-                        format!("persistence.users[{user_index}].directories[{index}]"),
+                        format!("{field}.directories[{index}]"),
                     )
-                })
+                }
+            });
+            let files = home.files.iter().enumerate().map(move |(index, path)| {
+                (
+                    EntryKind::HomeFile,
+                    path.clone(),
+                    format!("{field}.files[{index}]"),
+                )
+            });
+            directories.chain(files)
         });
     directories.chain(files).chain(home).collect()
 }
@@ -432,37 +544,20 @@ fn remove_entry(plan: &mut Plan, kind: EntryKind, path: &str) {
     match kind {
         EntryKind::Directory => persistence.directories.retain(|entry| entry.path != path),
         EntryKind::File => persistence.files.retain(|file| file != path),
-        EntryKind::HomeDirectory => {
+        EntryKind::HomeDirectory | EntryKind::HomeFile => {
             let owner = plan.users.first().map(|user| user.name.clone());
             for home in &mut persistence.users {
                 if Some(&home.user) == owner.as_ref() {
-                    home.directories.retain(|entry| entry.path != path);
+                    if kind == EntryKind::HomeFile {
+                        home.files.retain(|file| file != path);
+                    } else {
+                        home.directories.retain(|entry| entry.path != path);
+                    }
                 }
             }
             persistence
                 .users
                 .retain(|home| !home.directories.is_empty() || !home.files.is_empty());
         }
-    }
-}
-
-fn apply_preset(plan: &mut Plan, id: &str, directories: &[&str], files: &[&str]) {
-    let persistence = &mut plan.persistence;
-    for path in directories {
-        if !persistence
-            .directories
-            .iter()
-            .any(|entry| entry.path == *path)
-        {
-            persistence.directories.push(PersistentDirectory::new(path));
-        }
-    }
-    for path in files {
-        if !persistence.files.iter().any(|file| file == path) {
-            persistence.files.push((*path).to_owned());
-        }
-    }
-    if !persistence.presets.iter().any(|preset| preset == id) {
-        persistence.presets.push(id.to_owned());
     }
 }

@@ -152,3 +152,166 @@ fn plain_path(item: &ast::Expr) -> Option<ImportedPath> {
         _ => None,
     }
 }
+
+/// Every file reachable through `imports` (and a flake's `modules`) from
+/// `/etc/nixos/configuration.nix` and `/etc/nixos/flake.nix` of the system
+/// whose `/` is `root`, in the order they are found; files that cannot be
+/// read are left out.
+pub fn configuration_files(root: &Path) -> Vec<PathBuf> {
+    let nixos = root.join("etc/nixos");
+    let mut pending = vec![nixos.join("flake.nix"), nixos.join("configuration.nix")];
+    let mut visited = BTreeSet::new();
+    let mut files = Vec::new();
+    while let Some(file) = pending.pop() {
+        let file = if file.is_dir() {
+            file.join("default.nix")
+        } else {
+            file
+        };
+        // `modules/../a.nix` is `a.nix`.
+        let canonical = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        if !visited.insert(canonical) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let directory = file.parent().unwrap_or(Path::new("/")).to_owned();
+        let tree = ast::Root::parse(&text).tree();
+        let imported: Vec<PathBuf> = module_paths(tree.syntax())
+            .into_iter()
+            .map(|imported| match imported {
+                ImportedPath::Relative(relative) => directory.join(relative),
+                ImportedPath::Absolute(absolute) => root.join(absolute.trim_start_matches('/')),
+            })
+            .collect();
+        // A stack: the first import is visited next.
+        pending.extend(imported.into_iter().rev());
+        files.push(file);
+    }
+    files
+}
+
+/// Every absolute path written as a literal in `text`: plain strings
+/// starting with `/` and path literals such as `/persist/keys`.
+pub fn absolute_literals(text: &str) -> Vec<String> {
+    let tree = ast::Root::parse(text).tree();
+    tree.syntax()
+        .descendants()
+        .filter_map(|node| match node.kind() {
+            SyntaxKind::NODE_STRING => syntax::literal_str(&ast::Str::cast(node)?).ok(),
+            SyntaxKind::NODE_PATH_ABS if node.children().next().is_none() => {
+                Some(node.text().to_string())
+            }
+            _ => None,
+        })
+        .filter(|path| path.starts_with('/'))
+        .collect()
+}
+
+/// The value of the setting `names` (such as `["users", "mutableUsers"]`)
+/// when `text` writes it as a literal, in any of the usual forms
+/// (`users.users.alice.hashedPasswordFile = …;`, nested
+/// `users = { users.alice = { … }; };`, under `config = …` or
+/// `lib.mkIf`). Path literals are returned as strings.
+pub fn literal_setting(text: &str, names: &[&str]) -> Option<serde_json::Value> {
+    let tree = ast::Root::parse(text).tree();
+    tree.syntax()
+        .descendants()
+        .filter_map(ast::AttrpathValue::cast)
+        .find_map(|binding| {
+            let mut full = binding.attrpath().and_then(|p| attrpath_names(&p))?;
+            // The names of the bindings around this one.
+            for outer in binding
+                .syntax()
+                .ancestors()
+                .skip(1)
+                .filter_map(ast::AttrpathValue::cast)
+            {
+                let mut outer_names = outer.attrpath().and_then(|p| attrpath_names(&p))?;
+                outer_names.append(&mut full);
+                full = outer_names;
+            }
+            let full: Vec<&str> = full
+                .iter()
+                .map(String::as_str)
+                .skip_while(|name| *name == "config")
+                .collect();
+            if full != names {
+                return None;
+            }
+            match binding.value()? {
+                ast::Expr::PathAbs(path) if path.syntax().children().next().is_none() => {
+                    Some(serde_json::Value::String(path.syntax().text().to_string()))
+                }
+                value => syntax::literal_json(&value).ok(),
+            }
+        })
+}
+
+/// The `hashedPasswordFile` of `user` when `text` writes it as a literal.
+pub fn hashed_password_file(text: &str, user: &str) -> Option<String> {
+    literal_setting(text, &["users", "users", user, "hashedPasswordFile"])
+        .and_then(|value| value.as_str().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_files_are_found_in_every_usual_form() {
+        let forms = [
+            r#"{ users.users.alice.hashedPasswordFile = "/persist/passwords/alice"; }"#,
+            r#"{ users = { mutableUsers = false; users.alice = { hashedPasswordFile = "/persist/passwords/alice"; }; }; }"#,
+            r#"{ lib, ... }: { config = lib.mkIf true { users.users.alice.hashedPasswordFile = /persist/passwords/alice; }; }"#,
+        ];
+        for text in forms {
+            assert_eq!(
+                hashed_password_file(text, "alice").as_deref(),
+                Some("/persist/passwords/alice"),
+                "{text}"
+            );
+            assert_eq!(hashed_password_file(text, "bob"), None);
+        }
+        let computed = r#"{ config, ... }: { users.users.alice.hashedPasswordFile = config.sops.secrets.alice.path; }"#;
+        assert_eq!(hashed_password_file(computed, "alice"), None);
+        assert_eq!(
+            literal_setting(forms[1], &["users", "mutableUsers"]),
+            Some(serde_json::Value::Bool(false))
+        );
+    }
+
+    #[test]
+    fn absolute_literals_are_strings_and_paths() {
+        let text = r#"{ a = "/persist/keys"; b = /etc/x; c = "rel"; d = "${x}/y"; }"#;
+        assert_eq!(absolute_literals(text), ["/persist/keys", "/etc/x"]);
+    }
+
+    #[test]
+    fn every_imported_file_is_listed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let nixos = dir.path().join("etc/nixos");
+        std::fs::create_dir_all(nixos.join("modules")).unwrap();
+        std::fs::write(
+            nixos.join("configuration.nix"),
+            "{ imports = [ ./a.nix ./modules ./a.nix ]; }",
+        )
+        .unwrap();
+        std::fs::write(nixos.join("a.nix"), "{ }").unwrap();
+        std::fs::write(
+            nixos.join("modules/default.nix"),
+            "{ imports = [ ../a.nix ]; }",
+        )
+        .unwrap();
+        let files = configuration_files(dir.path());
+        assert_eq!(
+            files,
+            [
+                nixos.join("configuration.nix"),
+                nixos.join("a.nix"),
+                nixos.join("modules/default.nix"),
+            ]
+        );
+    }
+}
