@@ -303,6 +303,10 @@ impl KsPersistencePage {
             row.add_suffix(&keep_button);
             row.add_suffix(&kept_label);
             row.set_activatable_widget(Some(&keep_button));
+            // The row labels its activatable widget with its title (and a
+            // button is labelled by its label child), which would name this
+            // button just “Docker”: say what it does.
+            keep_button.reset_relation(gtk::AccessibleRelation::LabelledBy);
             group.add(&row);
             let haystack = std::iter::once(name)
                 .chain([preset.name.clone(), preset.id.clone()])

@@ -13,12 +13,13 @@ key presses, and on every page walks the accessible tree, failing on:
 * a page whose Next (or its last step's button) Tab cannot reach;
 * a page that arrives without the focus on one of its own controls.
 
-A second run cancels an install to check the failure page too.
+A second run cancels an install to check the stop dialog and the failure
+page too; a third starts the persistence editor (`keepsake --demo --edit`)
+and walks each of its views, chosen with the keyboard.
 
 The walker is reusable: `Session.check_view(name, root)` runs every tree
 check on any accessible, and `Session.tab_reaches(node, what)` the keyboard
-check, so the editor (`keepsake --demo --edit`) needs one more call once it
-exists: start a Session with "--edit" and call check_view on its window.
+check; a new window is one more run function like run_editor.
 
 Run it inside the build root under Xvfb and a D-Bus session (the session bus
 starts the accessibility bus on demand):
@@ -56,8 +57,25 @@ SKIP = 77
 
 KEY_TAB = 0xFF09
 KEY_RETURN = 0xFF0D
+KEY_LEFT = 0xFF51
+KEY_RIGHT = 0xFF53
 
-ICON_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-symbolic$|^[a-z]+(-[a-z]+)+$")
+SYMBOLIC_ICON_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-symbolic$")
+ICON_DIRS = ("/usr/share/icons", "/usr/share/pixmaps")
+
+
+def is_icon_name(name):
+    """True for "go-previous-symbolic", or for a name an installed icon has
+    ("user-trash"): what GTK says for a button whose only child is an icon."""
+    if SYMBOLIC_ICON_NAME.match(name):
+        return True
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", name):
+        return False
+    for top in ICON_DIRS:
+        for folder, _, files in os.walk(top):
+            if f"{name}.svg" in files or f"{name}.png" in files:
+                return True
+    return False
 
 # Roles a person acts on; two of them with one name on one page are told
 # apart only by their position, which a screen reader does not say.
@@ -319,9 +337,6 @@ class Session:
                 return node
         return None
 
-    def find_named(self, root, role, name):
-        return self.find(root, lambda n: role_of(n) == role and name_of(n) == name)
-
     def focused(self):
         return self.find(self.window, lambda n: has(n, Atspi.StateType.FOCUSED))
 
@@ -341,7 +356,7 @@ class Session:
             focusable = has(node, Atspi.StateType.FOCUSABLE)
             if focusable and not name and not passes_focus_on(node):
                 unnamed.append(describe(node) + self.path_of(node) + holding(node))
-            if role in (Atspi.Role.PUSH_BUTTON, Atspi.Role.TOGGLE_BUTTON) and ICON_NAME.match(name):
+            if role in (Atspi.Role.PUSH_BUTTON, Atspi.Role.TOGGLE_BUTTON) and is_icon_name(name):
                 icon_named.append(describe(node) + self.path_of(node))
             if role in INTERACTIVE_ROLES and name and focusable:
                 interactive.setdefault((role, name), []).append(node)
@@ -390,16 +405,22 @@ class Session:
         except Stuck:
             return False
 
-    def focus_by_tab(self, root, role, name):
-        """Tabs to the control of `role` named `name` below `root`."""
-        target = wait_until(
-            f"a {Atspi.Role(role).value_nick} named “{name}”",
-            WIDGETS_DEADLINE,
-            lambda: self.find_named(root, role, name),
+    def tab_to_tab(self, target, what):
+        """Reaches a page tab as in any tab list: Tab stops on the selected
+        tab only, the arrow keys move between tabs."""
+        selected = self.find(
+            self.window,
+            lambda n: role_of(n) == Atspi.Role.PAGE_TAB and has(n, Atspi.StateType.SELECTED),
         )
-        if not self.tab_reaches(target, f"“{name}”"):
-            raise Stuck(f"Tab never reached the {describe(target)}")
-        return target
+        if selected is None or not self.tab_reaches(selected, f"the selected tab, on the way to {what}"):
+            return False
+        for key in (KEY_RIGHT, KEY_LEFT):
+            for _ in range(len(children(selected.get_parent())) + 1):
+                if has(target, Atspi.StateType.FOCUSED):
+                    return True
+                self.keyboard.press(key)
+                time.sleep(0.05)
+        return has(target, Atspi.StateType.FOCUSED)
 
 
 # Containers that hand the focus to what they hold: Tab never stops on them
@@ -659,6 +680,49 @@ def accessibility_bus_address():
     return reply.unpack()[0]
 
 
+# The persistence editor's views, as its view switcher names them.
+EDITOR_VIEWS = ("Kept", "Lost at Next Reboot", "Orphans", "Accounts")
+
+
+def run_editor(session):
+    """The persistence editor (`keepsake --demo --edit`): each view, chosen
+    with the keyboard through its tab, then walked."""
+    focused = wait_until(
+        "the focus on a named control of the editor",
+        WIDGETS_DEADLINE,
+        lambda: (lambda f: f if f is not None and name_of(f) else None)(session.focused()),
+    )
+    session.check(True, f"the editor starts with the focus on {describe(focused)}")
+    for view in EDITOR_VIEWS:
+        tab = wait_until(
+            f"the “{view}” tab of the editor",
+            WIDGETS_DEADLINE,
+            lambda: session.find(
+                session.window,
+                lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) == view,
+            ),
+        )
+        reached = session.tab_to_tab(tab, f"the “{view}” tab")
+        session.check(reached, f"the keyboard (Tab, then arrows) reaches the “{view}” tab")
+        if reached:
+            session.keyboard.press(ord(" "))
+        else:
+            do_action(tab, "click")
+        content = wait_until(
+            f"the “{view}” view on screen",
+            WIDGETS_DEADLINE,
+            lambda: has(tab, Atspi.StateType.SELECTED)
+            and session.find(
+                session.window,
+                lambda n: role_of(n) != Atspi.Role.PAGE_TAB
+                and name_of(n) == view
+                and any(showing(c) for c in children(n)),
+            ),
+        )
+        session.check_view(f"editor view “{view}”", content)
+    session.check_view("editor window (header bar and banners)", session.window)
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: screen_reader.py PATH/TO/keepsake", file=sys.stderr)
@@ -679,9 +743,14 @@ def main():
     Atspi.init()
     sessions = []
     stuck = None
-    for label, run in (("", run_to_done), ("cancelled install: ", run_to_failure)):
+    runs = (
+        ("", (), run_to_done),
+        ("cancelled install: ", (), run_to_failure),
+        ("editor: ", ("--edit",), run_editor),
+    )
+    for label, args, run in runs:
         try:
-            session = Session(binary, label=label)
+            session = Session(binary, extra_args=args, label=label)
         except Stuck as why:
             stuck = why
             break
