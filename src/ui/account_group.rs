@@ -11,7 +11,7 @@ use gettextrs::gettext;
 use gtk::glib;
 use gtk::glib::subclass::Signal;
 
-use super::{KsPlanModel, show_message};
+use super::{KsPlanModel, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::{Password, Secret};
 
@@ -74,6 +74,13 @@ mod imp {
         fn signals() -> &'static [Signal] {
             static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
             SIGNALS.get_or_init(|| vec![Signal::builder("remove-requested").build()])
+        }
+
+        fn constructed(&self) {
+            self.parent_constructed();
+            for row in [&self.password_row, &self.password_repeat_row] {
+                name_reveal_button(row);
+            }
         }
     }
 

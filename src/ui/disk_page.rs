@@ -172,6 +172,8 @@ impl KsDiskPage {
             .plan_model()
             .and_then(|model| model.with_plan(|plan| plan.disk.clone()));
         let mut group_leader: Option<gtk::CheckButton> = None;
+        let mut first_usable: Option<gtk::CheckButton> = None;
+        let mut refused = Vec::new();
         let mut rows = Vec::new();
         for disk in &disks {
             let mut details = vec![format_size(disk.size), disk.device.clone()];
@@ -212,6 +214,9 @@ impl KsDiskPage {
             row.set_widget_name(&format!("disk:{}", disk.device));
             let check = gtk::CheckButton::builder()
                 .valign(gtk::Align::Center)
+                // Said as "dimmed" by a screen reader, not only drawn dimmed
+                // through the row; the row's subtitle says why.
+                .sensitive(disk.is_usable())
                 .build();
             check.set_group(group_leader.as_ref());
             group_leader.get_or_insert_with(|| check.clone());
@@ -228,6 +233,17 @@ impl KsDiskPage {
                 .as_ref()
                 .is_some_and(|chosen| chosen.udisks_object_path == disk.object_path);
             check.set_active(is_chosen && disk.is_usable());
+            if disk.is_usable() {
+                first_usable.get_or_insert_with(|| check.clone());
+            } else {
+                let reasons: Vec<String> = disk
+                    .verdict
+                    .reasons()
+                    .iter()
+                    .map(|reason| reason.message())
+                    .collect();
+                refused.push(format!("{}: {}", disk.display_name(), reasons.join(" ")));
+            }
             let disk_for_choice = disk.clone();
             check.connect_toggled(glib::clone!(
                 #[weak(rename_to = page)]
@@ -242,6 +258,24 @@ impl KsDiskPage {
             rows.push(row);
         }
         imp.rows.replace(rows);
+        if self.is_mapped() {
+            // The dimmed rows say why only on screen.
+            if !refused.is_empty() {
+                self.announce(
+                    &refused.join("\n"),
+                    gtk::AccessibleAnnouncementPriority::Medium,
+                );
+            }
+            // The page arrives before its disks, with the focus on the
+            // empty list: once they are listed, put it on the first one
+            // that can be chosen, unless it is on a control already.
+            let focus = self.root().and_then(|root| root.focus());
+            let focus_elsewhere = focus
+                .is_none_or(|focus| focus.is::<gtk::ScrolledWindow>() || !focus.is_ancestor(self));
+            if let Some(check) = first_usable.filter(|_| focus_elsewhere) {
+                check.grab_focus();
+            }
+        }
         let chosen_still_usable = chosen.as_ref().is_some_and(|chosen| {
             disks
                 .iter()

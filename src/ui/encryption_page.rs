@@ -8,7 +8,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gdk, glib};
 
-use super::{KsNixPreview, KsPlanModel, show_message};
+use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
 use crate::plan::Secret;
 
 mod imp {
@@ -74,6 +74,8 @@ mod imp {
     impl ObjectImpl for KsEncryptionPage {
         fn constructed(&self) {
             self.parent_constructed();
+            name_reveal_button(&self.passphrase_row);
+            name_reveal_button(&self.repeat_row);
             let keyboard = gdk::Display::default()
                 .and_then(|display| display.default_seat())
                 .and_then(|seat| seat.keyboard());

@@ -50,6 +50,12 @@ mod imp {
         /// the navigation view has placed its own focus.
         fn shown(&self) {
             self.parent_shown();
+            // The focus goes to Try Again, whose name does not say what
+            // went wrong.
+            if let Some(message) = self.status_page.description() {
+                self.obj()
+                    .announce(&message, gtk::AccessibleAnnouncementPriority::High);
+            }
             let button = self.try_again_button.get();
             let label = self.disk_state_label.get();
             glib::idle_add_local_once(move || {

@@ -134,8 +134,52 @@ async fn confirm_stop_install(
 
 /// Shows `message` in an inline error label, or hides the label.
 fn show_message(label: &gtk::Label, message: Option<&str>) {
+    // Said once when it appears or changes on the page on screen: someone
+    // typing in a field with a screen reader would not find a label that
+    // appeared elsewhere.
+    let on_screen = label.parent().is_some_and(|parent| parent.is_mapped());
+    if let Some(message) = message.filter(|_| on_screen) {
+        if !label.is_visible() || label.label() != message {
+            label.announce(message, gtk::AccessibleAnnouncementPriority::Medium);
+        }
+    }
     label.set_label(message.unwrap_or_default());
     label.set_visible(message.is_some());
+}
+
+/// AdwPasswordEntryRow calls its reveal button “Show Password” in every
+/// row, so a screen reader cannot tell which field it reveals: name it
+/// after its row, again whenever the row turns it into “Hide”.
+fn name_reveal_button(row: &adw::PasswordEntryRow) {
+    let field = row.title().replace('_', "");
+    let mut pending: Vec<gtk::Widget> = row.first_child().into_iter().collect();
+    while let Some(widget) = pending.pop() {
+        if let Some(button) = widget.downcast_ref::<gtk::Button>().filter(|button| {
+            button
+                .icon_name()
+                .is_some_and(|icon| icon.starts_with("view-"))
+        }) {
+            let rename = move |button: &gtk::Button| {
+                let hides = button
+                    .icon_name()
+                    .is_some_and(|icon| icon.contains("conceal"));
+                let name = if hides {
+                    // Translators: the accessible name of the eye button in a password field while its text is shown; {field} is the field's title, such as “Repeat Passphrase”.
+                    crate::i18n::gettext_f("Hide {field}", &[("field", &field)])
+                } else {
+                    // Translators: the accessible name of the eye button in a password field while its text is hidden; {field} is the field's title, such as “Repeat Passphrase”.
+                    crate::i18n::gettext_f("Show {field}", &[("field", &field)])
+                };
+                button.update_property(&[gtk::accessible::Property::Label(&name)]);
+            };
+            rename(button);
+            button.connect_icon_name_notify(rename.clone());
+            button.connect_tooltip_text_notify(rename);
+            return;
+        }
+        pending.extend(widget.first_child());
+        pending.extend(widget.next_sibling());
+    }
 }
 
 /// Gives `buffer` the Adwaita source style matching the light or dark

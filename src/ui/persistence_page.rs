@@ -303,6 +303,10 @@ impl KsPersistencePage {
             row.add_suffix(&keep_button);
             row.add_suffix(&kept_label);
             row.set_activatable_widget(Some(&keep_button));
+            // The row labels its activatable widget with its title (and a
+            // button is labelled by its label child), which would name this
+            // button just “Docker”: say what it does.
+            keep_button.reset_relation(gtk::AccessibleRelation::LabelledBy);
             group.add(&row);
             let haystack = std::iter::once(name)
                 .chain([preset.name.clone(), preset.id.clone()])
@@ -461,6 +465,9 @@ impl KsPersistencePage {
                 .css_classes(["flat"])
                 .build();
             remove.set_widget_name(&format!("remove:{path}"));
+            // Translators: read by screen readers for the trash button of a kept path; {path} such as “/var/log”.
+            let remove_name = gettext_f("Stop Keeping {path}", &[("path", path)]);
+            remove.update_property(&[gtk::accessible::Property::Label(&remove_name)]);
             let (kind, path_to_remove) = (*kind, path.clone());
             remove.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]

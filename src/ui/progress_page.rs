@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
+use gtk::accessible::Property;
 use gtk::glib::subclass::Signal;
 use gtk::{gio, glib};
 
@@ -118,17 +119,23 @@ mod imp {
                     .title(glib::markup_escape_text(&step.title()))
                     .build();
                 let state = gtk::Stack::builder().valign(gtk::Align::Center).build();
-                state.add_named(
-                    &gtk::Image::from_icon_name("content-loading-symbolic"),
-                    Some("waiting"),
-                );
-                state.add_named(&adw::Spinner::new(), Some("running"));
-                state.add_named(
-                    &gtk::Image::from_icon_name("object-select-symbolic"),
-                    Some("done"),
-                );
+                // Each state is said by name, not only drawn as an icon
+                // (the failed one in red).
+                let waiting = gtk::Image::from_icon_name("content-loading-symbolic");
+                // Translators: the state of an installation step that has not started, read by screen readers.
+                waiting.update_property(&[Property::Label(&gettext("Waiting"))]);
+                state.add_named(&waiting, Some("waiting"));
+                let running = adw::Spinner::new();
+                // Translators: the state of the installation step under way, read by screen readers.
+                running.update_property(&[Property::Label(&gettext("Running"))]);
+                state.add_named(&running, Some("running"));
+                let done = gtk::Image::from_icon_name("object-select-symbolic");
+                done.update_property(&[Property::Label(&gettext("Done"))]);
+                state.add_named(&done, Some("done"));
                 let failed = gtk::Image::from_icon_name("dialog-error-symbolic");
                 failed.add_css_class("error");
+                // Translators: the state of an installation step that failed or was cancelled, read by screen readers.
+                failed.update_property(&[Property::Label(&gettext("Failed"))]);
                 state.add_named(&failed, Some("failed"));
                 row.add_prefix(&state);
                 self.step_group.add(&row);
@@ -322,20 +329,25 @@ impl KsProgressPage {
             Event::Started { step, title, .. } => {
                 self.set_step(step, StepState::Running);
                 // Translators: {title} is the name of an installation step, such as “Partitioning the disk”.
-                imp.progress_bar.set_text(Some(&gettext_f(
+                let text = gettext_f(
                     "Step {number} of {total}: {title}",
                     &[
                         ("number", &step.number().to_string()),
                         ("total", &StepId::ALL.len().to_string()),
                         ("title", &title),
                     ],
-                )));
+                );
+                imp.progress_bar.set_text(Some(&text));
+                self.announce(&text, gtk::AccessibleAnnouncementPriority::Medium);
                 self.set_fraction(step, 0.0);
             }
             Event::Progress { step, fraction } => self.set_fraction(step, fraction),
             Event::Log { line, .. } => self.append_log(&line),
             Event::Finished { step, .. } => {
                 self.set_step(step, StepState::Done);
+                // Translators: said by screen readers when an installation step ends; {title} such as “Partitioning the disk”.
+                let text = gettext_f("Finished: {title}", &[("title", &step.title())]);
+                self.announce(&text, gtk::AccessibleAnnouncementPriority::Medium);
                 self.set_fraction(step, 1.0);
             }
             Event::Failed {
@@ -344,6 +356,7 @@ impl KsProgressPage {
                 detail,
             } => {
                 self.set_step(step, StepState::Failed);
+                self.announce(&message, gtk::AccessibleAnnouncementPriority::High);
                 self.append_log(&format!("{message} {detail}"));
                 imp.failure.replace(Some(message));
             }

@@ -9,6 +9,7 @@ use adw::subclass::prelude::*;
 use gtk::glib;
 
 use super::{KsPlanModel, show_message};
+use crate::i18n::gettext_f;
 use crate::plan::FieldPath;
 
 mod imp {
@@ -25,6 +26,8 @@ mod imp {
         pub(super) options_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) remove_button: TemplateChild<gtk::Button>,
         pub(super) plan_model: OnceCell<KsPlanModel>,
         /// The position in `Plan::subvolumes`.
         pub(super) index: Cell<usize>,
@@ -103,6 +106,13 @@ impl KsSubvolumeRow {
         }
         imp.syncing.set(false);
         self.set_title(&glib::markup_escape_text(&subvolume.mount_point));
+        // The expander row is a focusable list item of its own, around its
+        // header row: screen readers need its name too.
+        self.update_property(&[gtk::accessible::Property::Label(&subvolume.mount_point)]);
+        // Translators: read by screen readers for the trash button of a subvolume; {name} is its name, such as “home”.
+        let remove_name = gettext_f("Remove Subvolume {name}", &[("name", &subvolume.name)]);
+        imp.remove_button
+            .update_property(&[gtk::accessible::Property::Label(&remove_name)]);
         self.set_subtitle(&glib::markup_escape_text(&format!(
             "subvol={} · {}",
             subvolume.name, options

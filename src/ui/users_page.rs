@@ -10,7 +10,7 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use super::account_group::agreed_password;
-use super::{KsAccountGroup, KsNixPreview, KsPlanModel, show_message};
+use super::{KsAccountGroup, KsNixPreview, KsPlanModel, name_reveal_button, show_message};
 use crate::plan::User;
 
 mod imp {
@@ -69,7 +69,14 @@ mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for KsUsersPage {}
+    impl ObjectImpl for KsUsersPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            for row in [&self.root_password_row, &self.root_repeat_row] {
+                name_reveal_button(row);
+            }
+        }
+    }
     impl WidgetImpl for KsUsersPage {}
     impl NavigationPageImpl for KsUsersPage {}
 }

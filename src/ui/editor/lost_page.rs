@@ -285,6 +285,9 @@ impl KsLostPage {
             .name(format!("keep:{path}"))
             .build();
         keep.update_property(&[gtk::accessible::Property::Label(&keep_label)]);
+        // A button is labelled by its label child, which wins over the
+        // name above and would call every row's button just “Keep”.
+        keep.reset_relation(gtk::AccessibleRelation::LabelledBy);
         let ignore_label = gettext_f("Ignore {path}", &[("path", &path)]);
         let ignore = gtk::Button::builder()
             .label(gettext("Ignore"))
@@ -292,6 +295,7 @@ impl KsLostPage {
             .name(format!("ignore:{path}"))
             .build();
         ignore.update_property(&[gtk::accessible::Property::Label(&ignore_label)]);
+        ignore.reset_relation(gtk::AccessibleRelation::LabelledBy);
         ignore.add_css_class("flat");
         let target = candidate.path.clone();
         let kept = lost.clone();

@@ -1,0 +1,779 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Looks at Keepsake as a screen reader does, through the AT-SPI bus.
+
+Starts `keepsake --demo` (with accessibility on), drives the install wizard
+from the welcome page to the done page with AT-SPI actions and synthesized
+key presses, and on every page walks the accessible tree, failing on:
+
+* a focusable node without a name;
+* a push button named only by an icon name ("go-previous-symbolic");
+* two interactive nodes of the same role and name on one page that do
+  different things (two "Remove" buttons for two different rows);
+* a page whose Next (or its last step's button) Tab cannot reach;
+* a page that arrives without the focus on one of its own controls.
+
+A second run cancels an install to check the stop dialog and the failure
+page too; a third starts the persistence editor (`keepsake --demo --edit`)
+and walks each of its views, chosen with the keyboard.
+
+The walker is reusable: `Session.check_view(name, root)` runs every tree
+check on any accessible, and `Session.tab_reaches(node, what)` the keyboard
+check; a new window is one more run function like run_editor.
+
+Run it inside the build root under Xvfb and a D-Bus session (the session bus
+starts the accessibility bus on demand):
+    xvfb-run -a dbus-run-session -- python3 tests/a11y/screen_reader.py target/debug/keepsake
+It prints one line per check and exits 1 if any failed, 77 (skip) only if
+the accessibility bus cannot start at all.
+"""
+
+import ctypes
+import os
+import re
+import subprocess
+import sys
+import time
+import warnings
+
+import gi
+
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi, Gio, GLib  # noqa: E402
+
+# Its replacement, get_name, is hidden by Accessible.get_name in PyGObject.
+warnings.filterwarnings("ignore", "Atspi.Action.get_action_name is deprecated", DeprecationWarning)
+
+# Deadlines are generous because CI machines are slow and shared; they only
+# turn a hang into a failure that says what never happened.
+APP_DEADLINE = 60
+WIDGETS_DEADLINE = 20
+INSTALL_DEADLINE = 300
+# More than any page has focusable controls: a Tab cycle longer than this
+# means the focus is trapped somewhere.
+MAX_TABS = 150
+
+SKIP = 77
+
+KEY_TAB = 0xFF09
+KEY_RETURN = 0xFF0D
+KEY_LEFT = 0xFF51
+KEY_RIGHT = 0xFF53
+
+SYMBOLIC_ICON_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-symbolic$")
+ICON_DIRS = ("/usr/share/icons", "/usr/share/pixmaps")
+
+
+def is_icon_name(name):
+    """True for "go-previous-symbolic", or for a name an installed icon has
+    ("user-trash"): what GTK says for a button whose only child is an icon."""
+    if SYMBOLIC_ICON_NAME.match(name):
+        return True
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", name):
+        return False
+    for top in ICON_DIRS:
+        for folder, _, files in os.walk(top):
+            if f"{name}.svg" in files or f"{name}.png" in files:
+                return True
+    return False
+
+# Roles a person acts on; two of them with one name on one page are told
+# apart only by their position, which a screen reader does not say.
+INTERACTIVE_ROLES = {
+    Atspi.Role.PUSH_BUTTON,
+    Atspi.Role.TOGGLE_BUTTON,
+    Atspi.Role.CHECK_BOX,
+    Atspi.Role.RADIO_BUTTON,
+    Atspi.Role.SWITCH if hasattr(Atspi.Role, "SWITCH") else Atspi.Role.TOGGLE_BUTTON,
+    Atspi.Role.ENTRY,
+    Atspi.Role.PASSWORD_TEXT,
+    Atspi.Role.SPIN_BUTTON,
+    Atspi.Role.COMBO_BOX,
+    Atspi.Role.LINK,
+    Atspi.Role.MENU_ITEM,
+    Atspi.Role.SLIDER,
+}
+
+
+class Stuck(Exception):
+    """A wait ran past its deadline; the message names what it waited for."""
+
+
+def wait_until(what, limit, done):
+    deadline = time.monotonic() + limit
+    while True:
+        result = done()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise Stuck(f"gave up after {limit} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def states(node):
+    try:
+        return node.get_state_set()
+    except GLib.Error:
+        return Atspi.StateSet.new([])
+
+
+def has(node, state):
+    return states(node).contains(state)
+
+
+def name_of(node):
+    try:
+        return node.get_name() or ""
+    except GLib.Error:
+        return ""
+
+
+def description_of(node):
+    """What a screen reader reads after the name: the description, or the
+    text of the nodes it is described by (GTK 4 leaves the former empty)."""
+    try:
+        parts = [node.get_description() or ""]
+        for relation in node.get_relation_set():
+            if relation.get_relation_type() == Atspi.RelationType.DESCRIBED_BY:
+                parts += [name_of(relation.get_target(i)) for i in range(relation.get_n_targets())]
+    except GLib.Error:
+        return ""
+    return "\n".join(part for part in parts if part)
+
+
+def role_of(node):
+    try:
+        return node.get_role()
+    except GLib.Error:
+        return Atspi.Role.INVALID
+
+
+def children(node):
+    try:
+        count = node.get_child_count()
+    except GLib.Error:
+        return []
+    found = []
+    for index in range(count):
+        try:
+            child = node.get_child_at_index(index)
+        except GLib.Error:
+            continue
+        if child is not None:
+            found.append(child)
+    return found
+
+
+def showing(node):
+    return has(node, Atspi.StateType.SHOWING) and has(node, Atspi.StateType.VISIBLE)
+
+
+def walk(node, depth=0):
+    """Every showing node below `node` (included), depth first, with its depth."""
+    yield node, depth
+    for child in children(node):
+        if showing(child):
+            yield from walk(child, depth + 1)
+
+
+def describe(node):
+    role = node.get_role_name() if node is not None else "?"
+    return f"{role} “{name_of(node)}”"
+
+
+def actions(node):
+    try:
+        action = node.get_action_iface()
+    except GLib.Error:
+        return []
+    if action is None:
+        return []
+    try:
+        return [action.get_action_name(i) for i in range(action.get_n_actions())]
+    except GLib.Error:
+        return []
+
+
+def do_action(node, wanted=None):
+    action = node.get_action_iface()
+    names = actions(node)
+    index = names.index(wanted) if wanted in names else 0
+    action.do_action(index)
+
+
+class Keyboard:
+    """Key presses through the X server's XTEST extension, as if typed on
+    the keyboard. (AT-SPI's own key synthesis reaches no GTK 4 window under
+    Xvfb.)"""
+
+    def __init__(self):
+        self.x11 = ctypes.CDLL("libX11.so.6")
+        self.xtest = ctypes.CDLL("libXtst.so.6")
+        self.x11.XOpenDisplay.restype = ctypes.c_void_p
+        self.x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        self.x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+        self.x11.XFlush.argtypes = [ctypes.c_void_p]
+        self.xtest.XTestFakeKeyEvent.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_ulong,
+        ]
+        self.display = self.x11.XOpenDisplay(None)
+        if not self.display:
+            raise Stuck(f"cannot open the X display {os.environ.get('DISPLAY')!r} to type on")
+
+    def press(self, keysym):
+        code = self.x11.XKeysymToKeycode(self.display, keysym)
+        if code == 0:
+            raise Stuck(f"the X keyboard has no key for keysym {keysym:#x}")
+        self.xtest.XTestFakeKeyEvent(self.display, code, True, 0)
+        self.xtest.XTestFakeKeyEvent(self.display, code, False, 0)
+        self.x11.XFlush(self.display)
+
+    def type(self, text):
+        # Latin-1 keysyms equal their characters; only keys without Shift
+        # on the default (US) layout, so no modifier is needed.
+        if not re.fullmatch(r"[a-z0-9 .-]*", text):
+            raise ValueError(f"type() types lower-case letters, digits, space, . and - only: {text!r}")
+        for char in text:
+            self.press(ord(char))
+            time.sleep(0.01)
+
+
+class Session:
+    """One running `keepsake --demo` and its tally of checks."""
+
+    def __init__(self, binary, extra_args=(), label=""):
+        self.label = label
+        self.passed = 0
+        self.failed = 0
+        self.nodes_checked = 0
+        self.views_checked = []
+        self.keyboard = Keyboard()
+        env = dict(os.environ)
+        # Other GUI tests turn accessibility off; this one is about it.
+        env.pop("GTK_A11Y", None)
+        env.pop("NO_AT_BRIDGE", None)
+        env["GDK_BACKEND"] = "x11"
+        self.process = subprocess.Popen(
+            [binary, "--demo", *extra_args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sys.stderr,
+        )
+        self.app = wait_until(
+            f"keepsake (pid {self.process.pid}) on the accessibility bus",
+            APP_DEADLINE,
+            self._find_app,
+        )
+        self.window = wait_until(
+            "the Keepsake window in the accessible tree",
+            APP_DEADLINE,
+            lambda: next(
+                (c for c in children(self.app) if role_of(c) == Atspi.Role.FRAME and showing(c)),
+                None,
+            ),
+        )
+
+    def _find_app(self):
+        if self.process.poll() is not None:
+            raise Stuck(f"keepsake exited with status {self.process.returncode} before it appeared")
+        desktop = Atspi.get_desktop(0)
+        for app in children(desktop):
+            try:
+                if app.get_process_id() == self.process.pid:
+                    # Without a main loop here, the events that would keep a
+                    # cache fresh are never read: ask the app every time.
+                    app.set_cache_mask(Atspi.Cache.NONE)
+                    return app
+            except GLib.Error:
+                continue
+        return None
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=WIDGETS_DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+            print(f"ok: {self.label}{what}", flush=True)
+        else:
+            self.failed += 1
+            print(f"FAILED: {self.label}{what}", flush=True)
+        return ok
+
+    # The visible page ----------------------------------------------------
+
+    def page(self):
+        """The navigation page on screen. GTK names each AdwNavigationPage by
+        its title and gives the navigation view its `navigation.pop` action:
+        the page is the view's showing child."""
+        view = self.find(self.window, lambda n: "navigation.pop" in actions(n))
+        if view is None:
+            return None
+        return next((c for c in children(view) if showing(c)), None)
+
+    def page_title(self):
+        page = self.page()
+        return name_of(page) if page is not None else ""
+
+    def wait_for_page(self, title, limit=WIDGETS_DEADLINE):
+        return wait_until(
+            f"the “{title}” page (on “{self.page_title()}”)",
+            limit,
+            lambda: self.page() if self.page_title() == title else None,
+        )
+
+    def find(self, root, predicate):
+        for node, _ in walk(root):
+            if predicate(node):
+                return node
+        return None
+
+    def focused(self):
+        return self.find(self.window, lambda n: has(n, Atspi.StateType.FOCUSED))
+
+    # The checks ----------------------------------------------------------
+
+    def check_view(self, view, root):
+        """Every tree check on the showing nodes below `root`."""
+        nodes = list(walk(root))
+        self.nodes_checked += len(nodes)
+        self.views_checked.append(view)
+        unnamed = []
+        icon_named = []
+        interactive = {}
+        for node, _ in nodes:
+            role = role_of(node)
+            name = name_of(node).strip()
+            focusable = has(node, Atspi.StateType.FOCUSABLE)
+            if focusable and not name and not passes_focus_on(node):
+                unnamed.append(describe(node) + self.path_of(node) + holding(node))
+            if role in (Atspi.Role.PUSH_BUTTON, Atspi.Role.TOGGLE_BUTTON) and is_icon_name(name):
+                icon_named.append(describe(node) + self.path_of(node))
+            if role in INTERACTIVE_ROLES and name and focusable:
+                interactive.setdefault((role, name), []).append(node)
+        duplicated = [
+            f"{len(found)} × {found[0].get_role_name()} “{name}”"
+            + "".join(self.path_of(node) for node in found)
+            for (role, name), found in interactive.items()
+            if len(outermost(found)) > 1
+        ]
+        print(f"   {view}: {len(nodes)} showing nodes", flush=True)
+        self.check(not unnamed, f"{view}: every focusable node has a name" + listing(unnamed))
+        self.check(
+            not icon_named, f"{view}: no button is named by an icon name" + listing(icon_named)
+        )
+        self.check(
+            not duplicated,
+            f"{view}: no two controls share a role and a name" + listing(duplicated),
+        )
+
+    def path_of(self, node):
+        """Where a node is, for a failure message: its named ancestors."""
+        names = []
+        parent = node
+        for _ in range(30):
+            try:
+                parent = parent.get_parent()
+            except GLib.Error:
+                break
+            if parent is None or parent == self.window:
+                break
+            if name_of(parent):
+                names.append(name_of(parent))
+        return f" (in {' › '.join(reversed(names))})" if names else ""
+
+    def tab_reaches(self, target, what):
+        """Presses Tab, as a keyboard-only user would, until `target` has the
+        focus; false after MAX_TABS presses."""
+        for _ in range(MAX_TABS):
+            if has(target, Atspi.StateType.FOCUSED):
+                return True
+            self.keyboard.press(KEY_TAB)
+            time.sleep(0.05)
+        try:
+            wait_until(f"Tab to reach {what}", 2, lambda: has(target, Atspi.StateType.FOCUSED))
+            return True
+        except Stuck:
+            return False
+
+    def tab_to_tab(self, target, what):
+        """Reaches a page tab as in any tab list: Tab stops on the selected
+        tab only, the arrow keys move between tabs."""
+        selected = self.find(
+            self.window,
+            lambda n: role_of(n) == Atspi.Role.PAGE_TAB and has(n, Atspi.StateType.SELECTED),
+        )
+        if selected is None or not self.tab_reaches(selected, f"the selected tab, on the way to {what}"):
+            return False
+        for key in (KEY_RIGHT, KEY_LEFT):
+            for _ in range(len(children(selected.get_parent())) + 1):
+                if has(target, Atspi.StateType.FOCUSED):
+                    return True
+                self.keyboard.press(key)
+                time.sleep(0.05)
+        return has(target, Atspi.StateType.FOCUSED)
+
+
+# Containers that hand the focus to what they hold: Tab never stops on them
+# while they hold something focusable, so they need no name of their own.
+CONTAINER_ROLES = {
+    Atspi.Role.SCROLL_PANE,
+    Atspi.Role.LIST,
+    Atspi.Role.LIST_BOX,
+    Atspi.Role.PANEL,
+    Atspi.Role.FILLER,
+    Atspi.Role.GROUPING,
+    Atspi.Role.VIEWPORT,
+}
+
+
+def passes_focus_on(node):
+    """True for a node Tab does not stop on: a container that holds
+    something focusable, or the shown value of a combo box (the combo box
+    takes the focus and has the name)."""
+    if role_of(node) == Atspi.Role.LIST_ITEM and inside_role(node, Atspi.Role.COMBO_BOX):
+        return True
+    # AdwAlertDialog scrolls its body in a GtkScrolledWindow, which GTK
+    # (>= 4.14) gives the generic role, and a generic node's name is never
+    # exported: no app can name it. The dialog's description is that body.
+    if role_of(node) == Atspi.Role.SCROLL_PANE and (
+        inside_role(node, Atspi.Role.ALERT) or inside_role(node, Atspi.Role.DIALOG)
+    ):
+        return True
+    if role_of(node) not in CONTAINER_ROLES:
+        return False
+    return any(
+        has(inner, Atspi.StateType.FOCUSABLE) for inner, depth in walk(node) if depth > 0
+    )
+
+
+def holding(node):
+    """What a node holds, to tell which widget it is in a failure message."""
+    inner = [f"{describe(n)} {actions(n)}" for n, depth in walk(node) if 0 < depth <= 3]
+    return f", holding: {'; '.join(inner[:8])}" if inner else ""
+
+
+def inside_role(node, role):
+    for _ in range(8):
+        try:
+            node = node.get_parent()
+        except GLib.Error:
+            return False
+        if node is None:
+            return False
+        if role_of(node) == role and name_of(node):
+            return True
+    return False
+
+
+def outermost(nodes):
+    """`nodes` without those inside another of them: a switch row and the
+    switch it holds are one control with one action."""
+    return [node for node in nodes if not any(other != node and is_below(node, other) for other in nodes)]
+
+
+def listing(items):
+    return "".join(f"\n      {item}" for item in items[:20]) if items else ""
+
+
+# Driving the wizard ------------------------------------------------------
+
+# What the walker types into the fields that hold Next back, by their
+# accessible name (the test runs in English).
+FIELDS = {
+    "Passphrase": "correct horse battery staple",
+    "Repeat Passphrase": "correct horse battery staple",
+    "Host Name": "keepsake-test",
+    "Full Name": "ada lovelace",
+    "Password": "analytical engine",
+    "Repeat Password": "analytical engine",
+}
+# The review asks to type the disk's name, which its field's name quotes.
+CONFIRM = re.compile(r"^Type “([^”]+)” to Confirm")
+TEXT_ROLES = {Atspi.Role.ENTRY, Atspi.Role.PASSWORD_TEXT, Atspi.Role.TEXT}
+DEMO_DISK = "nvme0n1"
+
+
+def fill(session, page):
+    """Types into every empty field of FIELDS (and the review's
+    confirmation) on `page`, reaching each with Tab as a keyboard user does."""
+    wanted = dict(FIELDS)
+    for node, _ in walk(page):
+        confirm = CONFIRM.match(name_of(node))
+        if confirm and role_of(node) in TEXT_ROLES:
+            wanted[name_of(node)] = confirm.group(1)
+    for name, text in wanted.items():
+        field = session.find(page, lambda n: role_of(n) in TEXT_ROLES and name_of(n) == name)
+        if field is None or current_text(field):
+            continue
+        if not session.tab_reaches(field, f"the “{name}” field"):
+            raise Stuck(f"Tab never reached the “{name}” field")
+        session.keyboard.type(text)
+        wait_until(
+            f"“{name}” to hold what was typed",
+            WIDGETS_DEADLINE,
+            lambda: len(current_text(field)) == len(text),
+        )
+
+
+def current_text(node):
+    try:
+        return Atspi.Text.get_text(node, 0, Atspi.Text.get_character_count(node)) or ""
+    except GLib.Error:
+        return ""
+
+
+def press_button(session, page, name, what):
+    """Tabs to the button `name` and presses Return on it; checks that Tab
+    reaches it."""
+    button = wait_until(
+        f"a sensitive “{name}” button on {what}",
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            page,
+            lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON
+            and name_of(n) == name
+            and has(n, Atspi.StateType.SENSITIVE),
+        ),
+    )
+    reached = session.tab_reaches(button, f"“{name}” on {what}")
+    session.check(reached, f"{what}: the keyboard (Tab) reaches “{name}”")
+    if reached:
+        session.keyboard.press(KEY_RETURN)
+    else:
+        do_action(button, "click")
+
+
+def arrive(session, title):
+    """Waits for the page titled `title`, checks where the focus went and
+    walks its tree."""
+    page = session.wait_for_page(title)
+
+    def focus_on_control():
+        focused = session.focused()
+        return (
+            focused is not None
+            and is_below(focused, page)
+            and bool(name_of(focused))
+            and role_of(focused) not in CONTAINER_ROLES
+        )
+
+    try:
+        wait_until(
+            f"the focus on a named control of the “{title}” page",
+            WIDGETS_DEADLINE,
+            focus_on_control,
+        )
+        arrived = True
+    except Stuck:
+        arrived = False
+    session.check(
+        arrived,
+        f"“{title}”: the focus moves to a control of the page ({describe(session.focused())})",
+    )
+    session.check_view(f"page “{title}”", page)
+    return page
+
+
+def is_below(node, ancestor):
+    for _ in range(60):
+        if node is None:
+            return False
+        if node == ancestor:
+            return True
+        try:
+            node = node.get_parent()
+        except GLib.Error:
+            return False
+    return False
+
+
+def drive_to_review(session):
+    """Welcome to review, pressing Next on each page; returns the review page."""
+    page = arrive(session, "Welcome")
+    press_button(session, page, "Install NixOS", "“Welcome”")
+    page = arrive(session, "Disk")
+    disk = wait_until(
+        f"the demo disk {DEMO_DISK} in the disk list, its device in the description",
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            page,
+            lambda n: role_of(n) == Atspi.Role.RADIO_BUTTON
+            and f"/dev/{DEMO_DISK}" in description_of(n),
+        ),
+    )
+    if not session.tab_reaches(disk, f"the {DEMO_DISK} disk"):
+        raise Stuck(f"Tab never reached the {DEMO_DISK} disk")
+    session.keyboard.press(ord(" "))
+    while True:
+        title = session.page_title()
+        if title == "Review":
+            return session.page()
+        fill(session, page)
+        press_button(session, page, "Next", f"“{title}”")
+        wait_until(
+            f"Next on “{title}” to show another page",
+            WIDGETS_DEADLINE,
+            lambda: session.page_title() not in ("", title),
+        )
+        page = arrive(session, session.page_title())
+
+
+def install(session, page):
+    fill(session, page)
+    press_button(session, page, "Erase Disk and Install", "“Review”")
+    return arrive(session, "Installing")
+
+
+def run_to_done(session):
+    install(session, drive_to_review(session))
+    session.wait_for_page("Installed", INSTALL_DEADLINE)
+    arrive(session, "Installed")
+
+
+def run_to_failure(session):
+    page = install(session, drive_to_review(session))
+    press_button(session, page, "Cancel", "“Installing”")
+    dialog = wait_until(
+        "the dialog that asks whether to stop the install",
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            session.window,
+            lambda n: role_of(n) in (Atspi.Role.ALERT, Atspi.Role.DIALOG) and showing(n),
+        ),
+    )
+    session.check_view("the stop dialog", dialog)
+    stop = session.find(
+        dialog,
+        lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and name_of(n).startswith("Stop"),
+    )
+    if stop is None:
+        raise Stuck("the stop dialog has no Stop button")
+    do_action(stop, "click")
+    session.wait_for_page("Installation Failed", INSTALL_DEADLINE)
+    arrive(session, "Installation Failed")
+
+
+def accessibility_bus_address():
+    """Asks the session bus for the accessibility bus, which starts it."""
+    session_bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+    reply = session_bus.call_sync(
+        "org.a11y.Bus",
+        "/org/a11y/bus",
+        "org.a11y.Bus",
+        "GetAddress",
+        None,
+        GLib.VariantType("(s)"),
+        Gio.DBusCallFlags.NONE,
+        WIDGETS_DEADLINE * 1000,
+        None,
+    )
+    return reply.unpack()[0]
+
+
+# The persistence editor's views, as its view switcher names them.
+EDITOR_VIEWS = ("Kept", "Lost at Next Reboot", "Orphans", "Accounts")
+
+
+def run_editor(session):
+    """The persistence editor (`keepsake --demo --edit`): each view, chosen
+    with the keyboard through its tab, then walked."""
+    focused = wait_until(
+        "the focus on a named control of the editor",
+        WIDGETS_DEADLINE,
+        lambda: (lambda f: f if f is not None and name_of(f) else None)(session.focused()),
+    )
+    session.check(True, f"the editor starts with the focus on {describe(focused)}")
+    for view in EDITOR_VIEWS:
+        tab = wait_until(
+            f"the “{view}” tab of the editor",
+            WIDGETS_DEADLINE,
+            lambda: session.find(
+                session.window,
+                lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) == view,
+            ),
+        )
+        reached = session.tab_to_tab(tab, f"the “{view}” tab")
+        session.check(reached, f"the keyboard (Tab, then arrows) reaches the “{view}” tab")
+        if reached:
+            session.keyboard.press(ord(" "))
+        else:
+            do_action(tab, "click")
+        content = wait_until(
+            f"the “{view}” view on screen",
+            WIDGETS_DEADLINE,
+            lambda: has(tab, Atspi.StateType.SELECTED)
+            and session.find(
+                session.window,
+                lambda n: role_of(n) != Atspi.Role.PAGE_TAB
+                and name_of(n) == view
+                and any(showing(c) for c in children(n)),
+            ),
+        )
+        session.check_view(f"editor view “{view}”", content)
+    session.check_view("editor window (header bar and banners)", session.window)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: screen_reader.py PATH/TO/keepsake", file=sys.stderr)
+        return 2
+    binary = sys.argv[1]
+    # English names: FIELDS and the page titles are matched as text.
+    os.environ["LANGUAGE"] = "en"
+    os.environ["LC_ALL"] = "C.UTF-8"
+    try:
+        address = accessibility_bus_address()
+    except GLib.Error as error:
+        print(
+            f"SKIPPED: the AT-SPI accessibility bus cannot start here: {error.message}",
+            flush=True,
+        )
+        return SKIP
+    print(f"accessibility bus: {address}", flush=True)
+    Atspi.init()
+    sessions = []
+    stuck = None
+    runs = (
+        ("", (), run_to_done),
+        ("cancelled install: ", (), run_to_failure),
+        ("editor: ", ("--edit",), run_editor),
+    )
+    for label, args, run in runs:
+        try:
+            session = Session(binary, extra_args=args, label=label)
+        except Stuck as why:
+            stuck = why
+            break
+        sessions.append(session)
+        try:
+            run(session)
+        except Stuck as why:
+            stuck = why
+        finally:
+            session.close()
+        if stuck is not None:
+            break
+    passed = sum(s.passed for s in sessions)
+    failed = sum(s.failed for s in sessions)
+    nodes = sum(s.nodes_checked for s in sessions)
+    views = sum(len(s.views_checked) for s in sessions)
+    if stuck is not None:
+        print(f"FAILED: the drive stopped: {stuck}", flush=True)
+        failed += 1
+    print(f"{views} views walked, {nodes} accessible nodes checked", flush=True)
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

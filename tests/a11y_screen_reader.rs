@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Looks at the wizard as a screen reader does: runs
+//! `tests/a11y/screen_reader.py`, which starts `keepsake --demo` with
+//! accessibility on, drives it from the welcome page to the done page (and
+//! through a cancelled install to the failure page) and walks the AT-SPI tree
+//! of every page. See the script for what fails it.
+//!
+//! Needs a display and a D-Bus session, whose bus starts the accessibility
+//! bus on demand: CI runs it under `xvfb-run dbus-run-session`. It skips,
+//! saying so loudly, only when the accessibility bus cannot start at all.
+
+use std::path::Path;
+use std::process::Command;
+
+/// What the script exits with when the AT-SPI bus cannot start.
+const SKIPPED: i32 = 77;
+
+#[test]
+fn every_wizard_page_makes_sense_to_a_screen_reader() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("python3")
+        .arg(root.join("tests/a11y/screen_reader.py"))
+        .arg(env!("CARGO_BIN_EXE_keepsake"))
+        .current_dir(root)
+        .status()
+        .expect("python3 runs (the build root has python3-gi and gir1.2-atspi-2.0)");
+    if status.code() == Some(SKIPPED) {
+        eprintln!(
+            "\n*** SKIPPED: the AT-SPI accessibility bus could not start, so the \
+             screen-reader walk of the wizard did not run (see above) ***\n"
+        );
+        return;
+    }
+    assert!(
+        status.success(),
+        "the screen-reader walk of the wizard failed ({status}): see the FAILED lines above"
+    );
+}
