@@ -31,6 +31,7 @@ pub mod install;
 pub mod kept;
 pub mod nix;
 pub mod plan;
+pub mod region;
 pub mod scan;
 #[cfg(feature = "gui")]
 pub mod ui;

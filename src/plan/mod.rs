@@ -238,6 +238,10 @@ pub struct System {
     pub locale: String,
     pub console_keymap: String,
     pub xkb_layout: String,
+    /// xkb variant of the layout, for example `dvorak`; empty for the
+    /// layout's default. The console follows layout and variant.
+    #[serde(default)]
+    pub xkb_variant: String,
     /// `system.stateVersion`, for example `25.11`.
     pub state_version: String,
 }
@@ -346,6 +350,7 @@ impl Plan {
                 locale: "en_US.UTF-8".to_owned(),
                 console_keymap: "us".to_owned(),
                 xkb_layout: "us".to_owned(),
+                xkb_variant: String::new(),
                 state_version: "25.11".to_owned(),
             },
             root_password: None,
