@@ -22,7 +22,7 @@ pub use self::password::{HashError, Password, is_well_formed_hash};
 pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
-pub use self::validate::{FieldPath, Problem, ValidationError};
+pub use self::validate::{FieldPath, Problem, ValidationError, is_known_time_zone};
 // The persistence editor checks added entries with the plan's rules.
 pub(crate) use self::validate::{
     is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,

@@ -11,6 +11,7 @@ use gtk::glib;
 
 use super::{KsNixPreview, KsPlanModel, show_message};
 use crate::i18n::gettext_f;
+use crate::plan::is_known_time_zone;
 use crate::region::time_zone;
 
 const LOCALES: &[&str] = &[
@@ -110,16 +111,18 @@ mod imp {
     impl ObjectImpl for KsSystemPage {
         fn constructed(&self) {
             self.parent_constructed();
-            // Without the system's tz database, the zones the plan accepts.
-            let time_zones =
-                time_zone::read_zones(Path::new(time_zone::TZDATA)).unwrap_or_else(|_| {
-                    let mut zones: Vec<String> = chrono_tz::TZ_VARIANTS
-                        .iter()
-                        .map(|zone| zone.name().to_owned())
-                        .collect();
-                    zones.sort();
-                    zones
-                });
+            // The system's tz database names the places; the plan accepts
+            // the zones of its embedded copy, which may be older.
+            let mut time_zones: Vec<String> =
+                time_zone::read_zones(Path::new(time_zone::TZDATA)).unwrap_or_default();
+            time_zones.retain(|zone| is_known_time_zone(zone));
+            if time_zones.is_empty() {
+                time_zones = chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .map(|zone| zone.name().to_owned())
+                    .collect();
+                time_zones.sort();
+            }
             self.time_zones.replace(time_zones);
             self.locales
                 .replace(LOCALES.iter().map(|&locale| locale.to_owned()).collect());
