@@ -236,6 +236,8 @@ pub struct System {
     pub time_zone: String,
     /// For example `en_US.UTF-8`.
     pub locale: String,
+    /// No longer rendered: the console follows `xkb_layout` and
+    /// `xkb_variant` (`console.useXkbConfig`). Kept so plans of schema 1 load.
     pub console_keymap: String,
     pub xkb_layout: String,
     /// xkb variant of the layout, for example `dvorak`; empty for the
