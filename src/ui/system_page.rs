@@ -192,7 +192,7 @@ impl KsSystemPage {
         let time = glib::DateTime::now(&glib::TimeZone::new(Some(&zone)))
             .and_then(|now| now.format("%R"))
             .ok();
-        let subtitle = time.map(|time| gettext_f("Now {time}", &[("time", time.as_str())]));
+        let subtitle = time.map(|time| gettext_f("Local time {time}", &[("time", time.as_str())]));
         self.imp()
             .time_zone_row
             .set_subtitle(subtitle.as_deref().unwrap_or_default());
