@@ -130,6 +130,7 @@ fn main() {
     let options = GuiOptions {
         demo: true,
         screenshot: None,
+        ..GuiOptions::default()
     };
     let app = KsApplication::new(&options, launched);
     app.set_flags(gio::ApplicationFlags::NON_UNIQUE);

@@ -5,7 +5,7 @@
 //! The layers only depend downwards:
 //!
 //! * [`ui`] — libadwaita widgets (only with the `gui` feature): the install
-//!   wizard.
+//!   wizard, and the persistence editor ([`ui::editor`]).
 //! * [`apply`] — on an installed system: the safe data move and
 //!   `nixos-rebuild` with the previous file restored on failure.
 //! * [`cli`] — the `keepsake` subcommands, without GTK.

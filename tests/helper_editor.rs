@@ -158,3 +158,69 @@ fn the_gui_runner_reads_editor_events_and_the_exit() {
         "{messages:?}"
     );
 }
+
+/// What the GUI sends: the edited text, which the helper applies to the
+/// file it finds itself (as root: stand-ins are honoured only for root, as
+/// the build root runs tests).
+#[test]
+fn apply_takes_the_edited_text_from_the_gui() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use keepsake::install::TOOLS_DIR_VARIABLE;
+    use keepsake::kept::{ActivationInput, ApplyInput};
+
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: applying needs root (the build root runs tests as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let demo = DemoSystem::create(&dir.path().join("system")).unwrap();
+    let tools = dir.path().join("tools");
+    fs::create_dir_all(&tools).unwrap();
+    let rebuild = tools.join("nixos-rebuild");
+    fs::write(&rebuild, "#!/bin/sh\necho \"rebuilt ($1)\"\n").unwrap();
+    fs::set_permissions(&rebuild, fs::Permissions::from_mode(0o755)).unwrap();
+    let before = fs::read_to_string(&demo.config_file).unwrap();
+    let edited = before.replace(
+        "      \"/var/log\"\n",
+        "      \"/var/log\"\n      \"/var/lib/docker\"\n",
+    );
+    assert_ne!(edited, before, "the demo's file lists /var/log");
+    let input = ApplyInput {
+        config: Some(demo.config_file.clone()),
+        activation: ActivationInput::Switch,
+        conflict: None,
+        new_text: Some(edited.clone()),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keepsake-helper"))
+        .args(["apply", "--root", demo.root.to_str().unwrap()])
+        .env(TOOLS_DIR_VARIABLE, &tools)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keepsake-helper starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("\"event\":\"completed\""), "{stdout}");
+    assert_eq!(fs::read_to_string(&demo.config_file).unwrap(), edited);
+    assert!(
+        demo.root
+            .join("persist/var/lib/docker/image/overlay2/repositories.json")
+            .exists(),
+        "the live data of the new entry was copied to storage"
+    );
+}

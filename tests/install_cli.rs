@@ -54,7 +54,15 @@ fn install_has_no_passphrase_argument() {
 
 #[test]
 fn helper_rejects_input_that_is_not_a_plan() {
+    for mode in [&[][..], &["install"][..]] {
+        helper_rejects_input_that_is_not_a_plan_in(mode);
+    }
+}
+
+/// Without arguments and with the `install` mode the GUI names for pkexec.
+fn helper_rejects_input_that_is_not_a_plan_in(mode: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keepsake-helper"))
+        .args(mode)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -67,7 +75,11 @@ fn helper_rejects_input_that_is_not_a_plan() {
         .write_all(b"{\"schema_version\": 1, \"nonsense\": true}")
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(2), "{mode:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("nonsense"),
+        "{mode:?}: the plan was read and refused"
+    );
     assert!(output.stdout.is_empty(), "no event before the plan is read");
 }
 

@@ -88,6 +88,21 @@ fn a_full_run_reports_every_step_in_order() {
             .iter()
             .any(|e| e == "write /run/keepsake/target/persist/passwords/alice 600")
     );
+    // The impermanence copy Keepsake carries goes next to the files that
+    // import it, for the build before erase and on the target.
+    for written in [
+        "mkdir /run/keepsake/target/etc/nixos/impermanence 755",
+        "write /run/keepsake/target/etc/nixos/impermanence/nixos.nix 644",
+        "write /run/keepsake/target/etc/nixos/impermanence/mount-file.bash 755",
+    ] {
+        assert!(backend.journal.iter().any(|e| e == written), "{written}");
+    }
+    assert!(
+        backend.journal.iter().any(|e| e.starts_with("write ")
+            && e.ends_with("/impermanence/nixos.nix 644")
+            && !e.contains("/run/keepsake/target/")),
+        "the build before erase gets the copy too"
+    );
     // Nothing is written before the build before erase finished.
     let build = backend
         .journal

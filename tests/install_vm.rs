@@ -91,7 +91,11 @@ fn run_vm(name: &str, guest_script: &str, disks: &[&str]) -> PathBuf {
     }
     fs::write(
         inputs.join("env.sh"),
-        "KS_KEEPSAKE=\"$KS_SHARE/bin/keepsake\"\nKS_STAND_INS=\"$KS_SHARE/tools\"\n",
+        format!(
+            "KS_KEEPSAKE=\"$KS_SHARE/bin/keepsake\"\nKS_STAND_INS=\"$KS_SHARE/tools\"\n\
+             KS_IMPERMANENCE_SHA256={}\n",
+            keepsake::nix::IMPERMANENCE_SHA256
+        ),
     )
     .unwrap();
     fs::write(

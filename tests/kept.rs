@@ -286,6 +286,7 @@ fn the_apply_request_of_the_helper_reads_the_file_and_its_baseline() {
         config: None,
         activation: ActivationInput::Boot,
         conflict: None,
+        new_text: None,
     };
     let request = apply_request(&input, &demo.root).unwrap();
     assert_eq!(request.file, demo.config_file);
@@ -294,6 +295,23 @@ fn the_apply_request_of_the_helper_reads_the_file_and_its_baseline() {
         "no edit since the last apply"
     );
     assert_eq!(request.activation, keepsake::apply::Activation::Boot);
+    // The GUI's pending edits arrive as text; the file on disk is what a
+    // failed test puts back.
+    let edited = request
+        .new_text
+        .replace("\"/var/log\"", "\"/var/log\"\n      \"/srv\"");
+    let with_text = ApplyInput {
+        new_text: Some(edited.clone()),
+        ..input.clone()
+    };
+    let request = apply_request(&with_text, &demo.root).unwrap();
+    assert_eq!(request.new_text, edited);
+    assert_ne!(request.previous, edited);
+    let broken = ApplyInput {
+        new_text: Some("{ environment.persistence = [".to_owned()),
+        ..input.clone()
+    };
+    assert!(apply_request(&broken, &demo.root).is_err());
     let missing = ApplyInput {
         config: Some(demo.root.join("nowhere.nix")),
         ..input

@@ -243,3 +243,82 @@ fn values_printed_back_are_escaped_and_cut() {
     assert!(stdout.contains("h…"), "{stdout}");
     assert!(!stdout.contains(&"h".repeat(100)), "{stdout}");
 }
+
+#[test]
+fn version_1_and_version_2_plans_are_both_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = keepsake(&["plan", "--example"]);
+    let mut v2: serde_json::Value = serde_json::from_slice(&example.stdout).unwrap();
+    assert_eq!(v2["schema_version"], 2);
+    assert_eq!(v2["desktop"], "gnome");
+
+    let mut v1 = v2.clone();
+    v1["schema_version"] = 1.into();
+    let object = v1.as_object_mut().unwrap();
+    object.remove("desktop");
+    object.remove("services");
+    for (version, plan) in [(1, &v1), (2, &v2)] {
+        let path = write_json(&dir, plan);
+        let check = keepsake(&["check", "--plan", &path]);
+        assert!(
+            check.status.success(),
+            "version {version}: {}",
+            text(&check.stdout)
+        );
+        let render = keepsake(&["render", "--plan", &path, "--print"]);
+        assert!(
+            render.status.success(),
+            "version {version}: {}",
+            text(&render.stderr)
+        );
+        let printed = text(&render.stdout);
+        assert_eq!(
+            printed.contains("services.desktopManager.gnome.enable = true;"),
+            version == 2,
+            "version {version}"
+        );
+    }
+
+    // A service switched on in the file without its state kept.
+    v2["persistence"]["directories"] = serde_json::json!([]);
+    let path = write_json(&dir, &v2);
+    let check = keepsake(&["check", "--plan", &path]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        text(&check.stdout).contains("services[0]: "),
+        "{}",
+        text(&check.stdout)
+    );
+    assert!(text(&check.stdout).contains("/var/lib/bluetooth"));
+
+    v2["schema_version"] = 3.into();
+    let path = write_json(&dir, &v2);
+    let check = keepsake(&["check", "--plan", &path]);
+    assert_ne!(check.status.code(), Some(0));
+    assert!(
+        text(&check.stderr).contains("versions 1 to 2"),
+        "{}",
+        text(&check.stderr)
+    );
+}
+
+#[test]
+fn render_exports_disko_and_writes_the_vendored_impermanence() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_json(&dir, &example_json());
+    let out = dir.path().join("out");
+    let render = keepsake(&[
+        "render",
+        "--plan",
+        &plan,
+        "--out",
+        out.to_str().unwrap(),
+        "--disko",
+    ]);
+    assert!(render.status.success(), "{}", text(&render.stderr));
+    let disko = std::fs::read_to_string(out.join("disko.nix")).unwrap();
+    assert!(disko.contains("disko.devices.disk.main = {"), "{disko}");
+    assert!(out.join("impermanence/nixos.nix").is_file());
+    let printed = keepsake(&["render", "--plan", &plan, "--print"]);
+    assert!(!text(&printed.stdout).contains("disko"));
+}

@@ -347,9 +347,13 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                     xkb_variant: String::new(),
                     state_version: "25.11".to_owned(),
                 },
+                desktop: keepsake::plan::Desktop::None,
+                services: Vec::new(),
                 root_password: root.then(|| Password::Hashed(HASH.to_owned())),
                 users,
                 self_contained: contained,
+                impermanence: keepsake::plan::ImpermanenceSource::Vendored,
+                flake: false,
             }
         },
     )

@@ -433,7 +433,7 @@ fn rules() -> Vec<Rule> {
                     .directories
                     .push(PersistentDirectory::new("/nix/var"))
             },
-            field: "persistence.directories[5]",
+            field: "persistence.directories[6]",
             passes: |p| {
                 p.persistence
                     .directories
@@ -453,7 +453,7 @@ fn rules() -> Vec<Rule> {
                     .directories
                     .push(PersistentDirectory::new("/etc"))
             },
-            field: "persistence.directories[5]",
+            field: "persistence.directories[6]",
             passes: |p| {
                 p.persistence
                     .directories
@@ -467,7 +467,7 @@ fn rules() -> Vec<Rule> {
                     .directories
                     .push(PersistentDirectory::new("/home/alice"))
             },
-            field: "persistence.directories[5]",
+            field: "persistence.directories[6]",
             passes: |p| {
                 p.persistence
                     .directories
@@ -487,7 +487,7 @@ fn rules() -> Vec<Rule> {
                     .directories
                     .push(PersistentDirectory::new("/var/lib/a\nb"))
             },
-            field: "persistence.directories[5]",
+            field: "persistence.directories[6]",
             passes: |p| {
                 p.persistence
                     .directories
@@ -507,7 +507,7 @@ fn rules() -> Vec<Rule> {
                     .directories
                     .push(PersistentDirectory::new("/run"))
             },
-            field: "persistence.directories[5]",
+            field: "persistence.directories[6]",
             passes: |p| {
                 p.persistence
                     .directories
@@ -730,6 +730,35 @@ fn rules() -> Vec<Rule> {
             passes: |p| p.root_password = Some(Password::Hashed("$6$salt$hash".to_owned())),
         },
         Rule {
+            name: "service state not kept",
+            breaks: |p| {
+                p.persistence
+                    .directories
+                    .retain(|d| d.path != "/var/lib/cups");
+            },
+            field: "services[1]",
+            passes: |p| {
+                p.persistence
+                    .directories
+                    .retain(|d| d.path != "/var/lib/cups");
+                p.persistence
+                    .directories
+                    .push(keepsake::plan::PersistentDirectory::new("/var/lib"));
+            },
+        },
+        Rule {
+            name: "flatpak without a desktop",
+            breaks: |p| {
+                p.set_service(keepsake::plan::Service::Flatpak, true);
+                p.desktop = keepsake::plan::Desktop::None;
+            },
+            field: "services[2]",
+            passes: |p| {
+                p.set_service(keepsake::plan::Service::Flatpak, true);
+                p.desktop = keepsake::plan::Desktop::Xfce;
+            },
+        },
+        Rule {
             name: "nobody can administer",
             breaks: |p| p.users[0].groups.clear(),
             field: "users",
@@ -814,4 +843,30 @@ fn messages_name_the_value_and_say_what_to_do() {
     let message = errors[0].problem.message();
     assert!(message.contains("alice"), "{message}");
     assert!(message.contains("Choose another name"), "{message}");
+}
+
+#[test]
+fn a_service_needs_its_state_kept_and_flatpak_a_desktop() {
+    use keepsake::plan::{Desktop, Service};
+    let mut plan = Plan::example();
+    plan.services.push(Service::Docker);
+    plan.services.push(Service::Bluetooth);
+    let errors = plan.validate().unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
+    assert_eq!(fields, ["services[2]", "services[3]"], "{errors:?}");
+    assert!(matches!(
+        &errors[0].problem,
+        Problem::ServiceStateNotKept { path, .. } if path == "/var/lib/docker"
+    ));
+    assert!(matches!(
+        errors[1].problem,
+        Problem::ServiceDuplicate { .. }
+    ));
+
+    let mut plan = Plan::example();
+    plan.set_service(Service::Flatpak, true);
+    assert_eq!(plan.validate(), Ok(()));
+    plan.desktop = Desktop::None;
+    let errors = plan.validate().unwrap_err();
+    assert_eq!(errors[0].problem, Problem::FlatpakWithoutDesktop);
 }

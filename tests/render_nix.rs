@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use keepsake::nix::{self, DiskIds, GeneratedFile};
-use keepsake::plan::Plan;
+use keepsake::plan::{Desktop, ImpermanenceSource, Plan, Service};
 use serde_json::Value;
 
 fn real_ids() -> DiskIds {
@@ -24,6 +24,11 @@ fn plans() -> Vec<(&'static str, Plan)> {
         ("example", Plan::example()),
         ("rich", support::rich_plan()),
         ("ephemeral-home", support::ephemeral_home_plan()),
+        ("fetched-impermanence", {
+            let mut plan = Plan::example();
+            plan.impermanence = ImpermanenceSource::Fetch;
+            plan
+        }),
     ]
 }
 
@@ -114,8 +119,9 @@ fn string_list(value: &Value) -> Vec<String> {
 fn evaluate(plan: &Plan, ids: &DiskIds) -> Value {
     let dir = tempfile::tempdir().unwrap();
     support::write_files(dir.path(), &nix::render(plan, ids).unwrap());
+    support::write_vendored(dir.path());
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
-    support::evaluate_configuration(dir.path())
+    support::evaluate_configuration(dir.path(), &plan.system.state_version)
 }
 
 /// What every generated configuration must say, read back from evaluation.
@@ -125,6 +131,17 @@ fn assert_configuration_is_sound(name: &str, plan: &Plan, config: &Value, ids: &
         Value::Array(Vec::new()),
         "{name}"
     );
+    assert_eq!(config["warnings"], Value::Array(Vec::new()), "{name}");
+    for (user, account) in config["users"].as_object().unwrap() {
+        assert!(
+            account["hashedPassword"].is_string() || account["hashedPasswordFile"].is_string(),
+            "{name}: {user} has neither a password nor a locked state"
+        );
+    }
+    if plan.root_password.is_none() {
+        assert_eq!(config["users"]["root"]["hashedPassword"], "!", "{name}");
+    }
+    assert_desktop_and_services(name, plan, config);
     let file_systems = config["fileSystems"].as_object().unwrap();
 
     let root = &file_systems["/"];
@@ -241,8 +258,8 @@ fn evaluated_values_are_exactly_the_plans() {
         .map(|d| d.path.as_str())
         .collect();
     assert_eq!(directories, expected);
-    assert_eq!(store["directories"][0]["mode"], "0700");
-    assert_eq!(store["directories"][0]["user"], "nobody");
+    assert_eq!(store["directories"][1]["mode"], "0700");
+    assert_eq!(store["directories"][1]["user"], "nobody");
     assert_eq!(string_list(&store["files"]), plan.persistence.files);
     assert_eq!(store["hideMounts"], true);
     assert_eq!(
@@ -281,6 +298,25 @@ fn evaluated_values_are_exactly_the_plans() {
         .hash()
         .unwrap();
     assert_eq!(config["users"]["alice"]["hashedPassword"], hash);
+
+    let mixed = support::mixed_homes_plan();
+    let config = evaluate(&mixed, &real_ids());
+    let store = &config["persistence"]["/persist"];
+    let alice = store["directories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dirPath"] == "/home/alice")
+        .expect("alice's whole home is kept");
+    assert_eq!(
+        (&alice["user"], &alice["mode"]),
+        (&"alice".into(), &"0700".into())
+    );
+    assert_eq!(
+        string_list(&store["users"]["bob"]["directories"]),
+        ["/home/bob/Documents"]
+    );
+    assert!(store["users"].get("carol").is_none());
 }
 
 /// The evaluation really runs impermanence's assertions: a persistent
@@ -302,8 +338,9 @@ fn impermanence_assertions_are_live() {
         .contents
         .replace_range(needed..needed + "    neededForBoot = true;\n".len(), "");
     support::write_files(dir.path(), &files);
+    support::write_vendored(dir.path());
     std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
-    let config = support::evaluate_configuration(dir.path());
+    let config = support::evaluate_configuration(dir.path(), "25.11");
     let failed = config["failedAssertions"].as_array().unwrap();
     assert!(
         failed
@@ -338,4 +375,281 @@ fn pinned_impermanence_hash_is_the_hash_of_the_source() {
 #[test]
 fn pinned_sources_match_their_hashes() {
     support::verify_pinned_sources();
+}
+
+/// The desktop the plan names is on, and no other; exactly the plan's
+/// services are on.
+fn assert_desktop_and_services(name: &str, plan: &Plan, config: &Value) {
+    let desktop = &config["desktop"];
+    let on = |flags: &[&str]| flags.iter().all(|flag| desktop[*flag] == true);
+    let expected: &[&str] = match plan.desktop {
+        Desktop::Gnome => &["gdm", "gnome", "pipewire"],
+        Desktop::Plasma6 => &["sddm", "plasma6", "pipewire"],
+        Desktop::Xfce => &["xserver", "lightdm", "xfce", "pipewire"],
+        Desktop::None => &[],
+    };
+    assert!(on(expected), "{name}: {desktop}");
+    let enabled = desktop
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(flag, value)| **value == true && *flag != "xserver")
+        .count();
+    let expected_enabled = expected.iter().filter(|flag| **flag != "xserver").count();
+    assert_eq!(enabled, expected_enabled, "{name}: {desktop}");
+    for service in Service::ALL {
+        let key = serde_json::to_value(service).unwrap();
+        assert_eq!(
+            config["services"][key.as_str().unwrap()],
+            plan.services.contains(&service),
+            "{name}: {service:?}"
+        );
+    }
+}
+
+/// Every desktop under both supported releases' option names, every
+/// service, with and without encryption, one user, three users, and homes
+/// kept per user.
+fn software_plans() -> Vec<(String, Plan)> {
+    let mut plans = Vec::new();
+    for desktop in Desktop::ALL {
+        for release in ["25.05", "25.11"] {
+            let mut plan = Plan::example();
+            plan.desktop = desktop;
+            plan.system.state_version = release.to_owned();
+            plans.push((format!("{desktop:?}-{release}"), plan));
+        }
+    }
+    for (users, mut plan) in [
+        ("one-user", Plan::example()),
+        ("three-users", support::rich_plan()),
+        ("per-user-home", support::ephemeral_home_plan()),
+        ("mixed-homes", support::mixed_homes_plan()),
+    ] {
+        for service in Service::ALL {
+            plan.set_service(service, true);
+        }
+        for encrypted in [true, false] {
+            plan.encryption.enabled = encrypted;
+            plans.push((
+                format!("all-services-{users}-encrypted-{encrypted}"),
+                plan.clone(),
+            ));
+        }
+    }
+    plans
+}
+
+#[test]
+fn every_desktop_and_service_evaluates_under_its_release() {
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    for (name, plan) in software_plans() {
+        assert_eq!(plan.validate(), Ok(()), "{name}");
+        let config = evaluate(&plan, &real_ids());
+        assert_configuration_is_sound(&name, &plan, &config, &real_ids());
+    }
+}
+
+#[test]
+fn desktop_configurations_match_their_golden_files() {
+    let dir = support::manifest_dir().join("tests/golden/desktops");
+    let update = std::env::var("KEEPSAKE_UPDATE_GOLDEN").as_deref() == Ok("1");
+    for (name, plan) in software_plans() {
+        let files = nix::render(&plan, &real_ids()).unwrap();
+        let path = dir.join(format!("{name}.nix"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &files[0].contents).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        assert_eq!(files[0].contents, expected, "{} differs", path.display());
+    }
+}
+
+/// The harness tells the releases apart: 25.05's GNOME names warn under
+/// 25.11, and 25.11's do not exist in 25.05. So a renderer that ignored
+/// the plan's stateVersion would fail the test above.
+#[test]
+fn a_desktop_option_of_the_wrong_release_is_caught() {
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    let mut plan = Plan::example();
+    plan.system.state_version = "25.05".to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    support::write_files(dir.path(), &nix::render(&plan, &real_ids()).unwrap());
+    support::write_vendored(dir.path());
+    std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
+    let config = support::evaluate_configuration(dir.path(), "25.11");
+    let warnings = config["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|warning| warning
+            .as_str()
+            .unwrap()
+            .contains("services.xserver.desktopManager.gnome.enable")),
+        "{warnings:?}"
+    );
+
+    plan.system.state_version = "25.11".to_owned();
+    support::write_files(dir.path(), &nix::render(&plan, &real_ids()).unwrap());
+    let error = support::try_evaluate_configuration(dir.path(), "25.05").unwrap_err();
+    assert!(
+        error.contains("services.desktopManager") || error.contains("services.displayManager"),
+        "{error}"
+    );
+}
+
+/// What the installer writes into /etc/nixos is exactly the pinned
+/// revision: its Nix hash is the one `fetchTarball` would check.
+#[test]
+fn the_vendored_tree_is_the_pinned_revision() {
+    if !support::tool_available("nix-hash") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    support::write_vendored(dir.path());
+    let output = std::process::Command::new("nix-hash")
+        .args(["--type", "sha256", "--base32"])
+        .arg(dir.path().join(nix::vendored::DIRECTORY))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        nix::IMPERMANENCE_SHA256
+    );
+}
+
+/// The copy in data/ is the pinned test tarball, uncompressed.
+#[test]
+fn the_vendored_tarball_is_the_pinned_tarball() {
+    support::verify_pinned_sources();
+    let output = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(support::nix_sources_dir().join("impermanence-7b1d382.tar.gz"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let vendored =
+        std::fs::read(support::manifest_dir().join("data/impermanence/impermanence-7b1d382.tar"))
+            .unwrap();
+    assert!(
+        output.stdout == vendored,
+        "data/impermanence differs from the pinned tarball"
+    );
+}
+
+/// The optional flake evaluates to the same system as the files: its host
+/// is the plan's, the impermanence input replaces the copy (impermanence
+/// declares its options once), and the desktop and services are the same.
+#[test]
+fn the_flake_output_evaluates_to_the_same_system() {
+    let mut plan = support::rich_plan();
+    plan.flake = true;
+    assert_eq!(plan.validate(), Ok(()));
+    let files = nix::render(&plan, &real_ids()).unwrap();
+    let names: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    assert_eq!(names.last(), Some(&nix::FLAKE_FILE));
+    assert_golden("flake", &files);
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    support::write_files(dir.path(), &files);
+    support::write_vendored(dir.path());
+    std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
+    let config = support::evaluate_flake(dir.path(), "25.11");
+    assert_configuration_is_sound("flake", &plan, &config, &real_ids());
+    assert_eq!(config["flake"]["hosts"], serde_json::json!(["workstation"]));
+    assert_eq!(
+        config["flake"]["inputs"]["nixpkgs"],
+        "github:NixOS/nixpkgs/nixos-25.11"
+    );
+    assert!(
+        config["flake"]["inputs"]["impermanence"]
+            .as_str()
+            .unwrap()
+            .ends_with(nix::IMPERMANENCE_REVISION)
+    );
+
+    plan.impermanence = ImpermanenceSource::Fetch;
+    let errors = plan.validate().unwrap_err();
+    assert_eq!(errors[0].field.as_str(), "flake");
+}
+
+fn evaluate_disko(plan: &Plan) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("disko.nix"), nix::disko::render(plan)).unwrap();
+    support::evaluate_harness(
+        "disko-eval.nix",
+        &["--argstr", "configDir", dir.path().to_str().unwrap()],
+        "disko.nix",
+    )
+}
+
+/// `keepsake render --disko` describes what the installer creates: the
+/// same ESP, LUKS name, subvolumes with their mount points and options,
+/// swap and tmpfs root as storage.nix.
+#[test]
+fn the_disko_export_matches_the_layout() {
+    let rich = support::rich_plan();
+    let plain = support::ephemeral_home_plan();
+    for (name, plan) in [("rich", &rich), ("plain", &plain)] {
+        let golden = support::manifest_dir().join(format!("tests/golden/disko/{name}.nix"));
+        let text = nix::disko::render(plan);
+        if std::env::var("KEEPSAKE_UPDATE_GOLDEN").as_deref() == Ok("1") {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &text).unwrap();
+        }
+        assert_eq!(text, std::fs::read_to_string(&golden).unwrap(), "{name}");
+    }
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    for plan in [&rich, &plain] {
+        let disko = evaluate_disko(plan);
+        assert_eq!(disko["problems"], serde_json::json!([]));
+        assert_eq!(disko["esp"]["size"], format!("{}M", plan.esp.size_mib));
+        assert_eq!(disko["esp"]["type"], "EF00");
+        assert_eq!(disko["esp"]["mountpoint"], "/boot");
+        assert_eq!(
+            string_list(&disko["esp"]["mountOptions"]),
+            ["fmask=0077", "dmask=0077"]
+        );
+        assert_eq!(
+            disko["luksName"],
+            if plan.encryption.enabled {
+                Value::from(plan.encryption.mapped_name.as_str())
+            } else {
+                Value::Null
+            }
+        );
+        let subvolumes = disko["subvolumes"].as_object().unwrap();
+        let created = plan.created_subvolumes();
+        assert_eq!(subvolumes.len(), created.len());
+        for (_, subvolume) in &created {
+            let exported = &subvolumes[&subvolume.name];
+            assert_eq!(exported["mountpoint"], subvolume.mount_point.as_str());
+            assert_eq!(string_list(&exported["mountOptions"]), subvolume.options);
+        }
+        if let Some(swap) = &plan.swap {
+            assert_eq!(
+                subvolumes["swap"]["swap"]["swapfile"],
+                format!("{}G", swap.size_gib)
+            );
+        }
+        assert_eq!(disko["root"]["fsType"], "tmpfs");
+        assert!(string_list(&disko["root"]["mountOptions"]).contains(&"mode=755".to_owned()));
+    }
+
+    // The stand-ins refuse what disko refuses: a LUKS container without a
+    // name, an unknown content type.
+    let broken = nix::disko::render(&rich).replace("type = \"luks\";", "type = \"lvm\";");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("disko.nix"), broken).unwrap();
+    let args = ["--argstr", "configDir", dir.path().to_str().unwrap()];
+    assert!(support::try_evaluate_harness("disko-eval.nix", &args).is_err());
 }

@@ -18,8 +18,11 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::cli::GuiOptions;
+use keepsake::install::preflight;
+use keepsake::plan::{Desktop, Service};
 use keepsake::ui::{
-    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsWindow, prepare, save_png,
+    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsWindow, prepare,
+    save_png,
 };
 
 const RTL_CHILD: &str = "KEEPSAKE_UI_TEST_RTL";
@@ -440,7 +443,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.go_next("persistence").await?;
 
     // Persistence
-    driver.set_text("add-directory", "/var/lib/cups");
+    driver.set_text("add-directory", "/var/lib/libvirt");
     driver
         .find("add-directory")
         .emit_by_name::<()>("apply", &[]);
@@ -450,8 +453,8 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             plan.persistence
                 .directories
                 .iter()
-                .any(|d| d.path == "/var/lib/cups")
-        }) && driver.preview().contains("\"/var/lib/cups\""),
+                .any(|d| d.path == "/var/lib/libvirt")
+        }) && driver.preview().contains("\"/var/lib/libvirt\""),
         "an added directory is in the plan and the preview",
     );
     driver.set_text("add-directory", "var/tmp-stuff");
@@ -517,6 +520,65 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     );
     tally.check(driver.next_sensitive(), "a valid system page allows Next");
     driver.screenshots("06-system").await?;
+    driver.go_next("software").await?;
+
+    // Software
+    let check_of = |name: &str| {
+        let mut checks = Vec::new();
+        collect::<gtk::CheckButton>(&driver.find(name), &mut checks);
+        checks.pop().expect("a desktop row has a radio button")
+    };
+    tally.check(
+        check_of("desktop:gnome").is_active() && !check_of("desktop:plasma6").is_active(),
+        "GNOME is preselected",
+    );
+    tally.check(
+        driver
+            .preview()
+            .contains("services.desktopManager.gnome.enable = true;"),
+        "the preview enables GNOME",
+    );
+    let switch = |name: &str| {
+        driver
+            .find(name)
+            .downcast::<adw::SwitchRow>()
+            .expect("a service is a switch row")
+    };
+    tally.check(
+        switch("service:docker")
+            .subtitle()
+            .is_some_and(|s| s.contains("/var/lib/docker")),
+        "the Docker switch says what it keeps",
+    );
+    switch("service:docker").set_active(true);
+    switch("service:flatpak").set_active(true);
+    settle().await;
+    tally.check(
+        driver
+            .preview()
+            .contains("virtualisation.docker.enable = true;")
+            && model.with_plan(|plan| {
+                plan.services.contains(&Service::Docker) && plan.keeps("/var/lib/docker")
+            }),
+        "switching Docker on enables it; /var/lib/docker is kept (on its subvolume)",
+    );
+    check_of("desktop:none").activate();
+    settle().await;
+    tally.check(
+        driver.label_shown("software-problem-label").is_some() && !driver.next_sensitive(),
+        "Flatpak without a desktop is explained and disables Next",
+    );
+    check_of("desktop:plasma6").activate();
+    settle().await;
+    tally.check(
+        driver.next_sensitive()
+            && driver
+                .preview()
+                .contains("services.desktopManager.plasma6.enable = true;")
+            && !driver.preview().contains("gnome"),
+        "choosing Plasma replaces GNOME in the preview",
+    );
+    driver.screenshots("06b-software").await?;
     driver.go_next("users").await?;
 
     // Users
@@ -541,10 +603,118 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.preview().contains("ada") && !driver.preview().contains("analytical"),
         "the preview names the user and never shows the password",
     );
+    // A second account: not an administrator unless switched on, and not
+    // complete without its password.
+    driver.click("add-account").await;
+    let second = driver.find("account-1");
+    let in_second = |name: &str| {
+        driver
+            .find_in_widget(&second, name)
+            .downcast::<gtk::Editable>()
+            .expect("an editable")
+    };
+    tally.check(
+        !driver.next_sensitive() && model.with_plan(|plan| plan.users.len() == 2),
+        "an added, empty account keeps Next insensitive",
+    );
+    in_second("full-name").set_text("Grace Hopper");
+    settle().await;
+    tally.check(
+        in_second("user-name").text() == "grace",
+        "the second user name is derived from its full name",
+    );
+    let second_admin = driver
+        .find_in_widget(&second, "administrator")
+        .downcast::<adw::SwitchRow>()
+        .unwrap();
+    tally.check(
+        !second_admin.is_active(),
+        "an added account is not an administrator",
+    );
+    in_second("password").set_text("compiler");
+    in_second("password-repeat").set_text("compilers");
+    settle().await;
+    tally.check(
+        !driver.next_sensitive()
+            && driver
+                .find_in_widget(&second, "user-problem-label")
+                .downcast::<gtk::Label>()
+                .unwrap()
+                .is_visible(),
+        "differing passwords of the second account are shown and keep Next insensitive",
+    );
+    let weak_shown = |group: &gtk::Widget| {
+        driver
+            .find_in_widget(group, "password-strength-label")
+            .is_visible()
+    };
+    tally.check(
+        weak_shown(&second) && !weak_shown(&driver.find("account-0")),
+        "an easily guessed password is pointed out, a long one is not",
+    );
+    in_second("password-repeat").set_text("compiler");
+    second_admin.set_active(true);
+    settle().await;
+    tally.check(
+        driver.next_sensitive()
+            && model.with_plan(|plan| {
+                plan.users[1].name == "grace" && plan.users[1].is_administrator()
+            })
+            && driver.preview().contains("users.users.grace"),
+        "a complete second administrator allows Next and is in the preview",
+    );
+    driver.click("add-account").await;
+    let third = driver.find("account-2");
+    driver
+        .find_in_widget(&third, "remove-account")
+        .downcast::<gtk::Button>()
+        .unwrap()
+        .emit_clicked();
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.users.len() == 2)
+            && driver.next_sensitive()
+            && in_second("full-name").text() == "Grace Hopper",
+        "removing the third account keeps the other two as typed",
+    );
     driver.screenshots("07-users").await?;
     driver.go_next("review").await?;
 
-    // Review
+    // Review: the pre-flight group says what this machine lacks, exactly
+    // as the checks find it.
+    let review = driver.page().downcast::<KsReviewPage>().unwrap();
+    wait_until("the pre-flight check to finish", WIDGETS_DEADLINE, || {
+        review.preflight_problems().is_some()
+    })
+    .await?;
+    let live = std::env::var("XDG_CURRENT_DESKTOP")
+        .ok()
+        .and_then(|value| Desktop::from_current_desktop(&value));
+    let expected = preflight::check(
+        std::path::Path::new("/sys"),
+        preflight::power().await,
+        model.with_plan(|plan| preflight::needs_network(plan, live)),
+        gio::NetworkMonitor::default().is_network_available(),
+    );
+    let group = driver.find("preflight");
+    let mut rows = Vec::new();
+    collect::<adw::ActionRow>(&group, &mut rows);
+    let shown: Vec<String> = rows.iter().map(|row| row.title().to_string()).collect();
+    let messages: Vec<String> = expected
+        .iter()
+        .map(|problem| glib::markup_escape_text(&problem.message()).to_string())
+        .collect();
+    tally.check(
+        review.preflight_problems().as_ref() == Some(&expected)
+            && group.is_visible() != expected.is_empty()
+            && shown == messages,
+        &format!("the pre-flight group shows this machine's problems ({expected:?})"),
+    );
+    tally.check(
+        model.with_plan(|plan| preflight::needs_network(plan, live))
+            == (live != Some(Desktop::Plasma6)),
+        "Plasma, unless it is the live session's, is downloaded: the plan needs the network",
+    );
     tally.check(
         !driver.find("install").is_sensitive(),
         "Install waits for the typed confirmation",
@@ -561,11 +731,26 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.find("install").is_sensitive(),
         "the disk's name makes Install sensitive",
     );
-    driver
-        .find("file")
-        .downcast::<adw::ComboRow>()
-        .unwrap()
-        .set_selected(1);
+    let files = driver.find("file").downcast::<adw::ComboRow>().unwrap();
+    let flake = driver.find("flake").downcast::<adw::SwitchRow>().unwrap();
+    tally.check(
+        !flake.is_active() && files.model().unwrap().n_items() == 4,
+        "the flake is off by default and not listed",
+    );
+    flake.set_active(true);
+    settle().await;
+    files.set_selected(4);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.flake)
+            && driver
+                .preview()
+                .contains("nixosConfigurations.keepsake-test"),
+        "the flake switch adds flake.nix, shown in the review",
+    );
+    flake.set_active(false);
+    settle().await;
+    files.set_selected(1);
     settle().await;
     tally.check(
         driver.preview().contains("subvol=docker") && driver.preview().contains("mode=755"),
@@ -601,6 +786,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         progress.log_text().contains("installation finished!"),
         "the log holds nixos-install's output",
+    );
+    tally.check(
+        driver
+            .find("passwords-note")
+            .downcast::<gtk::Label>()
+            .unwrap()
+            .label()
+            .contains("users.mutableUsers = false"),
+        "the done page says how passwords are changed",
     );
     driver.screenshots("10-done").await?;
 
@@ -952,6 +1146,7 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     let options = GuiOptions {
         demo: true,
         screenshot: None,
+        ..GuiOptions::default()
     };
     let app = KsApplication::new(&options, Instant::now());
     app.set_flags(gio::ApplicationFlags::NON_UNIQUE);

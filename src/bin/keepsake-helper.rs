@@ -7,7 +7,9 @@
 //! links GTK.
 //!
 //! Exit status: 0 installed, 1 the install failed or was cancelled (the
-//! events say why and what the disk holds), 2 the input was unusable.
+//! events say why and what the disk holds), 2 the input was unusable. The
+//! GUI names this mode `install` as the first argument, so that pkexec
+//! matches the policy's install action by its `exec.argv1`.
 //!
 //! The editor's modes are named by the first argument: `apply`,
 //! `delete-orphan`, `set-password` (see [`keepsake::kept::EditorMode`]
@@ -31,12 +33,20 @@ use keepsake::kept::{
 };
 use keepsake::plan::Plan;
 
+/// The first argument that selects installing (also the default).
+const INSTALL_MODE: &str = "install";
+
 fn main() -> ExitCode {
     keepsake::i18n::init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(mode) = args.first().and_then(|arg| EditorMode::from_arg(arg)) {
         args.remove(0);
         return editor_main(mode, args);
+    }
+    // The GUI names the mode so that pkexec picks the install action's
+    // message; without a mode the helper installs, as `keepsake install` does.
+    if args.first().map(String::as_str) == Some(INSTALL_MODE) {
+        args.remove(0);
     }
     install_main(args)
 }

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::i18n::gettext_f;
 use crate::nix::{self, DiskIds};
-use crate::plan::{Password, Plan, Secret, shown};
+use crate::plan::{ImpermanenceSource, Password, Plan, Secret, shown};
 
 /// Exit status for input that could not be read at all (sysexits'
 /// `EX_DATAERR`), apart from a readable plan with problems (1).
@@ -60,6 +61,9 @@ pub struct RenderArgs {
     /// Print the files to stdout instead.
     #[arg(long)]
     pub print: bool,
+    /// Also export the disk layout as a disko configuration (disko.nix).
+    #[arg(long)]
+    pub disko: bool,
     /// The ESP's volume ID, once the disk is formatted.
     #[arg(long, value_name = "UUID", requires = "root_uuid")]
     pub esp_uuid: Option<String>,
@@ -122,10 +126,16 @@ pub fn run_render(args: RenderArgs) -> ExitCode {
             DiskIds::placeholders()
         }
     };
-    let files = match nix::render(&plan, &ids) {
+    let mut files = match nix::render(&plan, &ids) {
         Ok(files) => files,
         Err(error) => return fail(&error.to_string(), ExitCode::FAILURE),
     };
+    if args.disko {
+        files.push(nix::GeneratedFile {
+            path: nix::disko::FILE.to_owned(),
+            contents: nix::disko::render(&plan),
+        });
+    }
     match args.out {
         None => {
             let mut text = String::new();
@@ -134,21 +144,23 @@ pub fn run_render(args: RenderArgs) -> ExitCode {
             }
             write_stdout(&text)
         }
-        Some(out) => match write_files(&out, &files, args.force) {
-            Ok(()) => {
-                if !nix::password_files(&plan).unwrap_or_default().is_empty() {
-                    eprintln!(
-                        "{}",
-                        gettext_f(
-                            "Password hashes are not in these files; the installer writes them to {path}.",
-                            &[("path", &format!("{}/passwords/", plan.persistence.path))],
-                        )
-                    );
+        Some(out) => {
+            match write_files(&out, &files, args.force).and_then(|()| write_vendored(&out, &plan)) {
+                Ok(()) => {
+                    if !nix::password_files(&plan).unwrap_or_default().is_empty() {
+                        eprintln!(
+                            "{}",
+                            gettext_f(
+                                "Password hashes are not in these files; the installer writes them to {path}.",
+                                &[("path", &format!("{}/passwords/", plan.persistence.path))],
+                            )
+                        );
+                    }
+                    ExitCode::SUCCESS
                 }
-                ExitCode::SUCCESS
+                Err(message) => fail(&message, ExitCode::FAILURE),
             }
-            Err(message) => fail(&message, ExitCode::FAILURE),
-        },
+        }
     }
 }
 
@@ -171,6 +183,25 @@ fn write_files(out: &Path, files: &[nix::GeneratedFile], force: bool) -> Result<
     for file in files {
         let path = out.join(&file.path);
         fs::write(&path, &file.contents).map_err(|error| format!("{}: {error}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The impermanence copy the files import by path, as the installer
+/// writes it.
+fn write_vendored(out: &Path, plan: &Plan) -> Result<(), String> {
+    if plan.impermanence != ImpermanenceSource::Vendored {
+        return Ok(());
+    }
+    let entries = nix::vendored::entries().map_err(|error| error.to_string())?;
+    for entry in entries {
+        let path = out.join(&entry.path);
+        let describe = |error: io::Error| format!("{}: {error}", path.display());
+        match entry.contents {
+            None => fs::create_dir_all(&path).map_err(describe)?,
+            Some(contents) => fs::write(&path, contents).map_err(describe)?,
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(entry.mode)).map_err(describe)?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::i18n::gettext_f;
 
 use crate::nix::{self, DiskIds};
-use crate::plan::{Plan, Swap};
+use crate::plan::{ImpermanenceSource, Plan, Swap};
 
 use super::backend::{
     Backend, BackendError, CheckedDisk, CreatedPartition, CreatedRoot, DiskRefused, MountRequest,
@@ -302,6 +302,7 @@ impl Run<'_> {
             self.backend
                 .write_file(&dir.join(&file.path), file.contents.as_bytes(), 0o644)?;
         }
+        self.write_vendored(None, dir)?;
         (self.emit)(Event::Progress {
             step,
             fraction: 0.1,
@@ -523,6 +524,7 @@ impl Run<'_> {
             self.backend
                 .write_file(&path, file.contents.as_bytes(), 0o644)?;
         }
+        self.write_vendored(Some(step), &config_dir)?;
         for password_file in &password_files {
             let path = under(&self.options.target, &password_file.path);
             self.log(step, &path.display().to_string());
@@ -534,6 +536,38 @@ impl Run<'_> {
                 password_file.contents.as_bytes(),
                 password_file.mode,
             )?;
+        }
+        Ok(())
+    }
+
+    /// The impermanence source Keepsake carries, into `config_dir`, when
+    /// the plan imports it by path; its hash is checked before the first
+    /// file is written.
+    fn write_vendored(
+        &mut self,
+        step: Option<StepId>,
+        config_dir: &Path,
+    ) -> Result<(), StepFailure> {
+        if self.plan.impermanence != ImpermanenceSource::Vendored {
+            return Ok(());
+        }
+        let entries =
+            nix::vendored::entries().map_err(|error| StepFailure::Explained(error.to_string()))?;
+        if let Some(step) = step {
+            self.log(
+                step,
+                &config_dir
+                    .join(nix::vendored::DIRECTORY)
+                    .display()
+                    .to_string(),
+            );
+        }
+        for entry in &entries {
+            let path = config_dir.join(&entry.path);
+            match entry.contents {
+                None => self.backend.create_dir_all(&path, entry.mode)?,
+                Some(contents) => self.backend.write_file(&path, contents, entry.mode)?,
+            }
         }
         Ok(())
     }

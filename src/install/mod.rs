@@ -26,6 +26,7 @@ mod fake;
 mod helper_input;
 mod helper_process;
 mod mount_options;
+pub mod preflight;
 mod system;
 mod tools;
 mod udisks;

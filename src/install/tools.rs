@@ -80,6 +80,12 @@ impl ToolDirs {
         )
     }
 
+    /// The usual directories below `root`, without stand-ins: the tools of
+    /// a scratch system, such as the editor's demo.
+    pub fn below(root: &Path) -> Self {
+        Self::with_stand_ins(root, None, false)
+    }
+
     /// The live-ISO order below `root` (`/` on a real system), after the
     /// stand-in directory if the caller is root.
     fn with_stand_ins(root: &Path, stand_ins: Option<OsString>, caller_is_root: bool) -> Self {

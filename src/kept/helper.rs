@@ -81,7 +81,7 @@ pub enum ConflictInput {
 }
 
 /// `{"config": PATH|null, "activation": "switch"|"boot",
-/// "conflict": "keep_stored"|"keep_live"|null}`
+/// "conflict": "keep_stored"|"keep_live"|null, "new_text": TEXT|null}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyInput {
     /// The file that defines `environment.persistence`; found from
@@ -89,6 +89,11 @@ pub struct ApplyInput {
     pub config: Option<PathBuf>,
     pub activation: ActivationInput,
     pub conflict: Option<ConflictInput>,
+    /// The edited file to apply (the GUI's pending changes, which it
+    /// cannot write itself); `null` applies the file as it is now. It must
+    /// parse, and goes through the same checks as any apply.
+    #[serde(default)]
+    pub new_text: Option<String>,
 }
 
 /// `{"config": PATH|null, "path": "/persist/…"}`
@@ -174,10 +179,18 @@ fn open(config: Option<&Path>, root: &Path) -> Result<(PathBuf, PersistenceDocum
 pub fn apply_request(input: &ApplyInput, live_root: &Path) -> Result<ApplyRequest, String> {
     let (file, document) = open(input.config.as_deref(), live_root)?;
     let previous = read_baseline(&file, document.text()).map_err(|error| error.to_string())?;
+    let new_text = match &input.new_text {
+        Some(text) => {
+            PersistenceDocument::parse(text)
+                .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
+            text.clone()
+        }
+        None => document.text().to_owned(),
+    };
     Ok(ApplyRequest {
         file,
         previous,
-        new_text: document.text().to_owned(),
+        new_text,
         live_root: live_root.to_owned(),
         conflict: input.conflict.map(|choice| match choice {
             ConflictInput::KeepStored => ConflictChoice::KeepStored,

@@ -4,7 +4,7 @@
 
 use super::header;
 use super::writer::{Attrs, File, Value};
-use crate::plan::Plan;
+use crate::plan::{Desktop, Plan, Service};
 
 pub fn render(plan: &Plan) -> String {
     let system = &plan.system;
@@ -44,8 +44,10 @@ pub fn render(plan: &Plan) -> String {
     }
     body.comment("The console, and so the passphrase prompt at boot, uses the same layout.")
         .set(["console", "useXkbConfig"], true)
-        .blank_line()
-        .comment("The release this system was first installed with; keep it when upgrading.")
+        .blank_line();
+    desktop(&mut body, plan);
+    services(&mut body, plan);
+    body.comment("The release this system was first installed with; keep it when upgrading.")
         .set(["system", "stateVersion"], system.state_version.as_str());
     File {
         header: header(
@@ -57,4 +59,79 @@ pub fn render(plan: &Plan) -> String {
         body,
     }
     .print()
+}
+
+/// GNOME and GDM moved out of `services.xserver` in NixOS 25.11; the older
+/// names still work there, with a warning, but the new ones do not exist
+/// before.
+const GNOME_MOVED_IN: (u32, u32) = (25, 11);
+
+/// `25.11` as `(25, 11)`; a malformed version (refused by validation) as
+/// the newest.
+fn release(version: &str) -> (u32, u32) {
+    version
+        .split_once('.')
+        .and_then(|(year, month)| Some((year.parse().ok()?, month.parse().ok()?)))
+        .unwrap_or((u32::MAX, u32::MAX))
+}
+
+fn desktop(body: &mut Attrs, plan: &Plan) {
+    let moved = release(&plan.system.state_version) >= GNOME_MOVED_IN;
+    match plan.desktop {
+        Desktop::None => return,
+        Desktop::Gnome if moved => {
+            body.comment("The desktop: GNOME with the GDM login screen.")
+                .set(["services", "displayManager", "gdm", "enable"], true)
+                .set(["services", "desktopManager", "gnome", "enable"], true);
+        }
+        Desktop::Gnome => {
+            body.comment("The desktop: GNOME with the GDM login screen (NixOS 25.05 names).")
+                .set(["services", "xserver", "enable"], true)
+                .set(
+                    ["services", "xserver", "displayManager", "gdm", "enable"],
+                    true,
+                )
+                .set(
+                    ["services", "xserver", "desktopManager", "gnome", "enable"],
+                    true,
+                );
+        }
+        Desktop::Plasma6 => {
+            body.comment("The desktop: KDE Plasma 6 with the SDDM login screen.")
+                .set(["services", "displayManager", "sddm", "enable"], true)
+                .set(["services", "desktopManager", "plasma6", "enable"], true);
+        }
+        Desktop::Xfce => {
+            body.comment("The desktop: Xfce on X11 with the LightDM login screen.")
+                .set(["services", "xserver", "enable"], true)
+                .set(
+                    ["services", "xserver", "displayManager", "lightdm", "enable"],
+                    true,
+                )
+                .set(
+                    ["services", "xserver", "desktopManager", "xfce", "enable"],
+                    true,
+                );
+        }
+    }
+    body.blank_line()
+        .comment("Sound through PipeWire, also for ALSA and PulseAudio programs.")
+        .set(["security", "rtkit", "enable"], true)
+        .set(["services", "pipewire", "enable"], true)
+        .set(["services", "pipewire", "alsa", "enable"], true)
+        .set(["services", "pipewire", "pulse", "enable"], true)
+        .blank_line();
+}
+
+fn services(body: &mut Attrs, plan: &Plan) {
+    if plan.services.is_empty() {
+        return;
+    }
+    body.comment("Services; what each keeps is listed in persistence.nix.");
+    for service in Service::ALL {
+        if plan.services.contains(&service) {
+            body.set(service.option(), true);
+        }
+    }
+    body.blank_line();
 }

@@ -6,10 +6,13 @@
 //! reviews is byte for byte what is written.
 
 mod configuration;
+pub mod disko;
+mod flake;
 mod persistence;
 pub mod persistence_edit;
 mod storage;
 mod users;
+pub mod vendored;
 pub mod writer;
 
 use zeroize::Zeroizing;
@@ -78,7 +81,11 @@ pub const RENDERED_FILES: [&str; 4] = [
     "users.nix",
 ];
 
-/// Renders every generated file of `plan`. It does not validate: call
+/// The optional flake, after [`RENDERED_FILES`] when the plan asks for it.
+pub const FLAKE_FILE: &str = "flake.nix";
+
+/// Renders every generated file of `plan`: [`RENDERED_FILES`], then
+/// [`FLAKE_FILE`] if the plan wants it. It does not validate: call
 /// [`Plan::validate`] first, a plan with errors renders to Nix that will not
 /// build.
 pub fn render(plan: &Plan, ids: &DiskIds) -> Result<Vec<GeneratedFile>, RenderError> {
@@ -88,9 +95,11 @@ pub fn render(plan: &Plan, ids: &DiskIds) -> Result<Vec<GeneratedFile>, RenderEr
         persistence::render(plan),
         users::render(plan)?,
     ];
+    let flake = plan.flake.then(|| (FLAKE_FILE, flake::render(plan)));
     Ok(RENDERED_FILES
         .into_iter()
         .zip(contents)
+        .chain(flake)
         .map(|(path, contents)| GeneratedFile {
             path: path.to_owned(),
             contents,

@@ -3,8 +3,9 @@
 //! Keepsake's persistence editor reads this file back.
 
 use super::header;
+use super::vendored;
 use super::writer::{Attrs, File, Value};
-use crate::plan::{PersistentDirectory, Plan};
+use crate::plan::{ImpermanenceSource, PersistentDirectory, Plan};
 
 /// The impermanence revision the generated configuration imports.
 pub const IMPERMANENCE_REVISION: &str = "7b1d382faf603b6d264f58627330f9faa5cba149";
@@ -14,14 +15,26 @@ pub const IMPERMANENCE_URL: &str = "https://github.com/nix-community/impermanenc
 
 pub fn render(plan: &Plan) -> String {
     let persistence = &plan.persistence;
-    let mut fetch = Attrs::new();
-    fetch
-        .set(["url"], IMPERMANENCE_URL)
-        .set(["sha256"], IMPERMANENCE_SHA256);
-    let impermanence = Value::Raw(format!(
-        "builtins.fetchTarball {}",
-        print_inline_attrs(&fetch)
-    ));
+    let (bindings, module) = match plan.impermanence {
+        ImpermanenceSource::Vendored => (
+            Vec::new(),
+            Value::Raw(format!("./{}/nixos.nix", vendored::DIRECTORY)),
+        ),
+        ImpermanenceSource::Fetch => {
+            let mut fetch = Attrs::new();
+            fetch
+                .set(["url"], IMPERMANENCE_URL)
+                .set(["sha256"], IMPERMANENCE_SHA256);
+            let impermanence = Value::Raw(format!(
+                "builtins.fetchTarball {}",
+                print_inline_attrs(&fetch)
+            ));
+            (
+                vec![("impermanence".to_owned(), impermanence)],
+                Value::Raw("\"${impermanence}/nixos.nix\"".to_owned()),
+            )
+        }
+    };
 
     let mut store = Attrs::new();
     store
@@ -43,21 +56,28 @@ pub fn render(plan: &Plan) -> String {
     }
 
     let mut body = Attrs::new();
-    body.set(
-        ["imports"],
-        Value::List(vec![Value::Raw("\"${impermanence}/nixos.nix\"".to_owned())]),
-    )
-    .blank_line()
-    .set(["environment", "persistence", &persistence.path], store);
+    body.set(["imports"], Value::List(vec![module]))
+        .blank_line()
+        .set(["environment", "persistence", &persistence.path], store);
 
     File {
         header: header(
-            "What survives a reboot: everything else on / is wiped.",
+            &match plan.impermanence {
+                ImpermanenceSource::Vendored => format!(
+                    "What survives a reboot: everything else on / is wiped.\n\
+                     The impermanence module is the copy in ./{}, revision\n\
+                     {IMPERMANENCE_REVISION}.",
+                    vendored::DIRECTORY
+                ),
+                ImpermanenceSource::Fetch => {
+                    "What survives a reboot: everything else on / is wiped.".to_owned()
+                }
+            },
             "Add a directory or file to environment.persistence to keep it;\n\
              its data must be copied to the storage root before the next\n\
              boot, or that boot starts it empty.",
         ),
-        bindings: vec![("impermanence".to_owned(), impermanence)],
+        bindings,
         body,
     }
     .print()
@@ -110,8 +130,17 @@ mod tests {
     use crate::nix::writer::string_literal;
 
     #[test]
-    fn impermanence_is_pinned_by_revision_and_hash() {
-        let text = render(&Plan::example());
+    fn impermanence_is_vendored_or_pinned_by_revision_and_hash() {
+        let mut plan = Plan::example();
+        let text = render(&plan);
+        assert!(
+            text.contains("imports = [\n    ./impermanence/nixos.nix\n  ];"),
+            "{text}"
+        );
+        assert!(text.contains(IMPERMANENCE_REVISION));
+        assert!(!text.contains("fetchTarball"));
+        plan.impermanence = ImpermanenceSource::Fetch;
+        let text = render(&plan);
         assert!(text.contains(&string_literal(IMPERMANENCE_URL)));
         assert!(text.contains(IMPERMANENCE_SHA256));
         assert!(IMPERMANENCE_URL.contains(IMPERMANENCE_REVISION));

@@ -10,6 +10,7 @@ mod password;
 mod secret;
 mod secret_shapes;
 mod shown;
+mod software;
 mod validate;
 
 use gettextrs::gettext;
@@ -22,14 +23,18 @@ pub use self::password::{HashError, Password, is_well_formed_hash};
 pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
+pub use self::software::{Desktop, Service};
 pub use self::validate::{FieldPath, Problem, ValidationError, is_known_time_zone};
 // The persistence editor checks added entries with the plan's rules.
 pub(crate) use self::validate::{
     is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
 };
 
-/// The plan format this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The plan format this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest format it reads: version 1 had no desktop and no services,
+/// which is what the defaults of those fields mean.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
@@ -57,6 +62,12 @@ pub struct Plan {
     pub root_tmpfs: RootTmpfs,
     pub persistence: Persistence,
     pub system: System,
+    /// Since version 2; absent in version 1, which installed none.
+    #[serde(default)]
+    pub desktop: Desktop,
+    /// Services switched on, each with its state kept (since version 2).
+    #[serde(default)]
+    pub services: Vec<Service>,
     #[serde(default)]
     pub root_password: Option<Password>,
     pub users: Vec<User>,
@@ -65,6 +76,25 @@ pub struct Plan {
     /// instead of `/persist/passwords/<user>` files.
     #[serde(default)]
     pub self_contained: bool,
+    /// Where the installed configuration gets the impermanence module from.
+    #[serde(default)]
+    pub impermanence: ImpermanenceSource,
+    /// Also write `flake.nix`, for `nixos-rebuild --flake`.
+    #[serde(default)]
+    pub flake: bool,
+}
+
+/// The impermanence module: the copy Keepsake carries, or the same pinned
+/// revision downloaded by Nix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImpermanenceSource {
+    /// Written to `/etc/nixos/impermanence/` and imported by path: the
+    /// install and every rebuild work without a network.
+    #[default]
+    Vendored,
+    /// `builtins.fetchTarball` of the pinned revision, checked by hash.
+    Fetch,
 }
 
 /// The disk as UDisks reports it, with the identity the review page shows and
@@ -260,6 +290,25 @@ pub struct User {
     pub password: Option<Password>,
 }
 
+impl User {
+    /// Members of this group may use sudo.
+    pub const ADMINISTRATOR_GROUP: &'static str = "wheel";
+
+    pub fn is_administrator(&self) -> bool {
+        self.groups
+            .iter()
+            .any(|group| group == Self::ADMINISTRATOR_GROUP)
+    }
+
+    pub fn set_administrator(&mut self, administrator: bool) {
+        self.groups
+            .retain(|group| group != Self::ADMINISTRATOR_GROUP);
+        if administrator {
+            self.groups.insert(0, Self::ADMINISTRATOR_GROUP.to_owned());
+        }
+    }
+}
+
 /// Room for serde's list of the fields it expected besides the quoted
 /// value.
 const SYNTAX_MESSAGE_CHARS: usize = 320;
@@ -274,7 +323,7 @@ pub enum PlanReadError {
         message: String,
     },
     #[error(
-        "this plan has format version {found}, but this Keepsake reads version {SCHEMA_VERSION}"
+        "this plan has format version {found}, but this Keepsake reads versions {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}"
     )]
     UnsupportedSchema { found: u64 },
     /// A password in a shape serde would quote back; the value is a secret,
@@ -300,9 +349,17 @@ fn passphrase_malformed() -> String {
 
 impl Plan {
     /// The recipe's layout on no particular disk: LUKS2, subvolumes `nix`,
-    /// `home`, `persist`, `nixos-config`, a tmpfs root of 25 % of RAM and
-    /// the usual system state persisted.
+    /// `home`, `persist`, `nixos-config`, a tmpfs root of 25 % of RAM, the
+    /// usual system state persisted, and GNOME with Bluetooth and printing.
     pub fn example() -> Plan {
+        let mut plan = Plan::example_without_software();
+        plan.desktop = Desktop::Gnome;
+        plan.set_service(Service::Bluetooth, true);
+        plan.set_service(Service::Printing, true);
+        plan
+    }
+
+    fn example_without_software() -> Plan {
         let subvolume = |name: &str, mount_point: &str| Subvolume {
             name: name.to_owned(),
             mount_point: mount_point.to_owned(),
@@ -355,6 +412,8 @@ impl Plan {
                 xkb_variant: String::new(),
                 state_version: "25.11".to_owned(),
             },
+            desktop: Desktop::None,
+            services: Vec::new(),
             root_password: None,
             users: vec![User {
                 name: "alice".to_owned(),
@@ -363,6 +422,8 @@ impl Plan {
                 password: Some(Password::Hashed(EXAMPLE_PASSWORD_HASH.to_owned())),
             }],
             self_contained: false,
+            impermanence: ImpermanenceSource::Vendored,
+            flake: false,
         }
     }
 
@@ -393,7 +454,9 @@ impl Plan {
         match serde_json::from_str::<Version>(json) {
             Ok(Version {
                 schema_version: Some(found),
-            }) if found != u64::from(SCHEMA_VERSION) => {
+            }) if !(u64::from(OLDEST_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION))
+                .contains(&found) =>
+            {
                 return Err(PlanReadError::UnsupportedSchema { found });
             }
             Err(error) if error.is_syntax() || error.is_eof() => return Err(syntax(error)),
@@ -407,7 +470,16 @@ impl Plan {
             Some(field) => return Err(PlanReadError::PasswordMalformed { field }),
             None => {}
         }
-        serde_json::from_str(json).map_err(syntax)
+        let mut plan: Plan = serde_json::from_str(json).map_err(syntax)?;
+        plan.migrate();
+        Ok(plan)
+    }
+
+    /// Brings a plan of an older format to the current one. Version 1 to 2:
+    /// the fields version 2 added are absent and read as no desktop and no
+    /// services, so the plan installs what it did before.
+    fn migrate(&mut self) {
+        self.schema_version = SCHEMA_VERSION;
     }
 
     /// Pretty JSON without any secret: what `keepsake plan` prints and what
@@ -467,6 +539,22 @@ impl Plan {
             }
         }
         Ok(())
+    }
+
+    /// Keeps all of `user`'s home directory in the persistent storage, for a
+    /// plan without a home subvolume where others keep only chosen entries.
+    pub fn keep_whole_home(&mut self, user: &str) {
+        let home = format!("/home/{user}");
+        if self.keeps(&home) {
+            return;
+        }
+        self.persistence.users.retain(|entry| entry.user != user);
+        self.persistence.directories.push(PersistentDirectory {
+            path: home,
+            user: Some(user.to_owned()),
+            group: Some("users".to_owned()),
+            mode: Some("0700".to_owned()),
+        });
     }
 
     /// Every subvolume the installer creates, the swap subvolume included,
@@ -627,6 +715,27 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_plan_reads_as_version_2_without_desktop_or_services() {
+        let mut v1 = Plan::example_without_software();
+        v1.schema_version = 1;
+        let json = v1
+            .to_json()
+            .unwrap()
+            .replace("  \"desktop\": \"none\",\n", "")
+            .replace("  \"services\": [],\n", "");
+        assert!(!json.contains("desktop") && !json.contains("services"));
+        let read = Plan::from_json(&json).unwrap();
+        assert_eq!(read.schema_version, SCHEMA_VERSION);
+        assert_eq!(read.desktop, Desktop::None);
+        assert!(read.services.is_empty());
+        assert_eq!(read.validate(), Ok(()));
+        assert_eq!(
+            crate::nix::render(&read, &crate::nix::DiskIds::placeholders()),
+            crate::nix::render(&v1, &crate::nix::DiskIds::placeholders())
+        );
+    }
+
+    #[test]
     fn other_schema_versions_are_refused_by_name() {
         let error = Plan::from_json("{\"schema_version\": 7}").unwrap_err();
         assert!(matches!(
@@ -679,6 +788,17 @@ mod tests {
         );
         let error = Plan::from_json(&twice).unwrap_err();
         assert!(!error.to_string().contains("Hunter2"), "{error}");
+    }
+
+    #[test]
+    fn the_administrator_switch_is_the_wheel_group() {
+        let mut user = Plan::example().users.remove(0);
+        assert!(user.is_administrator());
+        user.set_administrator(false);
+        assert_eq!(user.groups, ["networkmanager"]);
+        user.set_administrator(true);
+        user.set_administrator(true);
+        assert_eq!(user.groups, ["wheel", "networkmanager"]);
     }
 
     #[test]

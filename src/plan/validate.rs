@@ -9,7 +9,10 @@ use gettextrs::gettext;
 use serde::Serialize;
 
 use super::shown::shown;
-use super::{Esp, Password, Plan, Subvolume, Swap, TmpfsSize, is_well_formed_hash};
+use super::{
+    Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize,
+    is_well_formed_hash,
+};
 use crate::i18n::{gettext_f, ngettext_f};
 
 /// Where in the plan a problem is, in the plan's JSON shape, for example
@@ -189,6 +192,15 @@ pub enum Problem {
     PasswordEmpty,
     PasswordHashMalformed,
     NobodyCanAdminister,
+    ServiceDuplicate {
+        service: String,
+    },
+    ServiceStateNotKept {
+        service: String,
+        path: String,
+    },
+    FlatpakWithoutDesktop,
+    FlakeNeedsVendoredImpermanence,
 }
 
 impl Problem {
@@ -393,6 +405,20 @@ impl Problem {
             NobodyCanAdminister => gettext(
                 "Nobody could administer this system. Add a user to the “wheel” group or set a root password.",
             ),
+            ServiceDuplicate { service } => gettext_f(
+                "{service} is switched on twice. Remove the second entry.",
+                &[("service", service)],
+            ),
+            ServiceStateNotKept { service, path } => gettext_f(
+                "{service} keeps its state in “{path}”, which would be erased at every boot. Persist “{path}” or switch {service} off.",
+                &[("service", service), ("path", &shown(path))],
+            ),
+            FlatpakWithoutDesktop => gettext(
+                "Flatpak applications need a desktop to run in. Choose a desktop or switch Flatpak off.",
+            ),
+            FlakeNeedsVendoredImpermanence => gettext(
+                "The flake takes the impermanence module from its input in place of the copy Keepsake carries. Use that copy, or turn the flake off.",
+            ),
         }
     }
 }
@@ -489,6 +515,7 @@ impl Plan {
         checker.root_tmpfs();
         checker.persistence();
         checker.system();
+        checker.software();
         checker.users();
         if checker.errors.is_empty() {
             Ok(())
@@ -924,6 +951,43 @@ impl Checker<'_> {
                 Problem::StateVersionMalformed {
                     version: system.state_version.clone(),
                 },
+            );
+        }
+    }
+
+    fn software(&mut self) {
+        let plan = self.plan;
+        let mut seen = BTreeSet::new();
+        for (index, service) in plan.services.iter().enumerate() {
+            let field = FieldPath::new("services").index(index);
+            if !seen.insert(*service) {
+                self.report(
+                    field,
+                    Problem::ServiceDuplicate {
+                        service: service.label(),
+                    },
+                );
+                continue;
+            }
+            for path in service.required_paths() {
+                if !plan.keeps(path) {
+                    self.report(
+                        field.clone(),
+                        Problem::ServiceStateNotKept {
+                            service: service.label(),
+                            path: path.to_owned(),
+                        },
+                    );
+                }
+            }
+            if *service == Service::Flatpak && !plan.desktop.is_graphical() {
+                self.report(field, Problem::FlatpakWithoutDesktop);
+            }
+        }
+        if plan.flake && plan.impermanence != ImpermanenceSource::Vendored {
+            self.report(
+                FieldPath::new("flake"),
+                Problem::FlakeNeedsVendoredImpermanence,
             );
         }
     }

@@ -9,8 +9,11 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::KsWindow;
+use super::editor::{self, KsEditorModel, KsEditorWindow};
 use crate::cli::GuiOptions;
 use crate::config;
+use crate::i18n::gettext_f;
+use crate::kept::{DemoSystem, IgnoredPaths, SystemKind, SystemView, system_kind};
 
 mod imp {
     use super::*;
@@ -21,6 +24,12 @@ mod imp {
         /// Fake disks and a simulated install.
         #[property(get, construct_only)]
         pub(super) demo: Cell<bool>,
+        /// The persistence editor instead of the installer.
+        #[property(get, construct_only)]
+        pub(super) edit: Cell<bool>,
+        pub(super) config: RefCell<Option<PathBuf>>,
+        /// The fake installed system of `--demo --edit`, removed at exit.
+        pub(super) demo_system: RefCell<Option<tempfile::TempDir>>,
         pub(super) screenshot: RefCell<Option<PathBuf>>,
         pub(super) launched: OnceCell<Instant>,
     }
@@ -45,6 +54,12 @@ mod imp {
             app.set_accels_for_action("window.close", &["<Control>w"]);
         }
 
+        fn shutdown(&self) {
+            // Dropping the directory removes the demo system.
+            self.demo_system.take();
+            self.parent_shutdown();
+        }
+
         fn activate(&self) {
             self.parent_activate();
             let app = self.obj();
@@ -52,12 +67,59 @@ mod imp {
                 window.present();
                 return;
             }
-            let window = KsWindow::new(&app);
+            let window: gtk::Window = if app.edit() || self.on_installed_system() {
+                KsEditorWindow::new(&app, self.open_editor()).upcast()
+            } else {
+                KsWindow::new(&app).upcast()
+            };
             if let Some(path) = self.screenshot.borrow().clone() {
                 let launched = *self.launched.get().expect("set in KsApplication::new");
                 super::super::screenshot::save_after_first_frame(&window, path, launched);
             }
             window.present();
+        }
+    }
+
+    impl KsApplication {
+        /// Started without `--demo` on a NixOS with an erased root (not the
+        /// live ISO), Keepsake's job is the editor.
+        fn on_installed_system(&self) -> bool {
+            !self.demo.get()
+                && SystemView::running()
+                    .is_ok_and(|view| system_kind(&view) == SystemKind::Installed)
+        }
+
+        /// The model of the system to edit: this one, or in demo mode a
+        /// fake installed system in a scratch directory.
+        fn open_editor(&self) -> Result<KsEditorModel, String> {
+            if !self.demo.get() {
+                let system = SystemView::running().map_err(|error| {
+                    gettext_f(
+                        "Cannot read the mount table: {error}",
+                        &[("error", &error.to_string())],
+                    )
+                })?;
+                return editor::open(
+                    self.config.borrow().as_deref(),
+                    system,
+                    IgnoredPaths::default_file(),
+                );
+            }
+            let created = tempfile::Builder::new()
+                .prefix("keepsake-demo-")
+                .tempdir()
+                .and_then(|dir| Ok((DemoSystem::create(&dir.path().join("system"))?, dir)));
+            let (demo, dir) = created.map_err(|error| {
+                gettext_f(
+                    "Cannot create the demo system: {error}",
+                    &[("error", &error.to_string())],
+                )
+            })?;
+            // The demo's choices stay in the demo, not in the person's
+            // state directory.
+            let ignore_file = dir.path().join("state/ignored.json");
+            self.demo_system.replace(Some(dir));
+            editor::open(Some(&demo.config_file), demo.view(), Some(ignore_file))
         }
     }
 
@@ -77,7 +139,9 @@ impl KsApplication {
             .property("application-id", config::APP_ID)
             .property("resource-base-path", "/io/github/keepsake/Keepsake/")
             .property("demo", options.demo)
+            .property("edit", options.edit)
             .build();
+        app.imp().config.replace(options.config.clone());
         app.imp().screenshot.replace(options.screenshot.clone());
         app.imp()
             .launched

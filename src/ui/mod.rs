@@ -15,16 +15,21 @@
 //!         │   └── KsSubvolumeRow…  │ generated file it changes
 //!         ├── KsPersistencePage    │
 //!         ├── KsSystemPage         │
+//!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
+//!         │   └── KsAccountGroup…
 //!         ├── KsReviewPage (KsNixPreview of every file)
 //!         ├── KsProgressPage
 //!         ├── KsDonePage
 //!         └── KsFailedPage
+//! KsEditorWindow (on an installed system, or `--edit`): see [`editor`]
 //! ```
 
+mod account_group;
 mod application;
 mod disk_page;
 mod done_page;
+pub mod editor;
 mod encryption_page;
 mod failed_page;
 mod keyboard_page;
@@ -35,6 +40,7 @@ mod plan_model;
 mod progress_page;
 mod review_page;
 mod screenshot;
+mod software_page;
 mod subvolume_row;
 mod system_page;
 mod users_page;
@@ -47,6 +53,7 @@ use std::time::Instant;
 use adw::prelude::*;
 use gtk::{gio, glib};
 
+pub use self::account_group::KsAccountGroup;
 pub use self::application::KsApplication;
 pub use self::disk_page::KsDiskPage;
 pub use self::done_page::KsDonePage;
@@ -60,6 +67,7 @@ pub use self::plan_model::KsPlanModel;
 pub use self::progress_page::KsProgressPage;
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::save_png;
+pub use self::software_page::KsSoftwarePage;
 pub use self::subvolume_row::KsSubvolumeRow;
 pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
@@ -100,12 +108,15 @@ fn register_types() {
     KsLayoutPage::ensure_type();
     KsPersistencePage::ensure_type();
     KsSystemPage::ensure_type();
+    KsSoftwarePage::ensure_type();
+    KsAccountGroup::ensure_type();
     KsUsersPage::ensure_type();
     KsReviewPage::ensure_type();
     KsProgressPage::ensure_type();
     KsDonePage::ensure_type();
     KsFailedPage::ensure_type();
     KsWindow::ensure_type();
+    editor::register_types();
 }
 
 /// Asks whether to stop the running install, with "Keep Installing" as the
@@ -129,4 +140,30 @@ async fn confirm_stop_install(
 fn show_message(label: &gtk::Label, message: Option<&str>) {
     label.set_label(message.unwrap_or_default());
     label.set_visible(message.is_some());
+}
+
+/// Gives `buffer` the Adwaita source style matching the light or dark
+/// appearance, now and whenever it changes.
+fn follow_dark_scheme(buffer: &sourceview5::Buffer) {
+    use sourceview5::prelude::*;
+
+    let style_manager = adw::StyleManager::default();
+    let follow_dark = glib::clone!(
+        #[weak]
+        buffer,
+        move |style_manager: &adw::StyleManager| {
+            let scheme = if style_manager.is_dark() {
+                "Adwaita-dark"
+            } else {
+                "Adwaita"
+            };
+            buffer.set_style_scheme(
+                sourceview5::StyleSchemeManager::default()
+                    .scheme(scheme)
+                    .as_ref(),
+            );
+        }
+    );
+    follow_dark(&style_manager);
+    style_manager.connect_dark_notify(follow_dark);
 }

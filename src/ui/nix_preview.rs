@@ -82,25 +82,7 @@ mod imp {
             buffer.set_language(nix_language().as_ref());
             // Code reads left to right in every locale.
             self.view.set_direction(gtk::TextDirection::Ltr);
-            let style_manager = adw::StyleManager::default();
-            let follow_dark = glib::clone!(
-                #[weak]
-                buffer,
-                move |style_manager: &adw::StyleManager| {
-                    let scheme = if style_manager.is_dark() {
-                        "Adwaita-dark"
-                    } else {
-                        "Adwaita"
-                    };
-                    buffer.set_style_scheme(
-                        sourceview5::StyleSchemeManager::default()
-                            .scheme(scheme)
-                            .as_ref(),
-                    );
-                }
-            );
-            follow_dark(&style_manager);
-            style_manager.connect_dark_notify(follow_dark);
+            super::super::follow_dark_scheme(&buffer);
         }
 
         fn dispose(&self) {

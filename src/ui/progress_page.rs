@@ -263,9 +263,10 @@ impl KsProgressPage {
                         return;
                     }
                 };
-                let command: [OsString; 3] = [
+                let command: [OsString; 4] = [
                     "pkexec".into(),
                     helper_path().into_os_string(),
+                    "install".into(),
                     "--cancel-when-input-closes".into(),
                 ];
                 match HelperProcess::start(&command, input, sender) {

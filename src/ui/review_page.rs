@@ -13,7 +13,9 @@ use super::{KsNixPreview, KsPlanModel, KsWindow};
 use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::install::StepId;
-use crate::nix::RENDERED_FILES;
+use crate::install::preflight::{self, PreflightProblem};
+use crate::nix::{FLAKE_FILE, RENDERED_FILES};
+use crate::plan::Desktop;
 
 mod imp {
     use super::*;
@@ -31,11 +33,21 @@ mod imp {
         #[template_child]
         pub(super) file_row: TemplateChild<adw::ComboRow>,
         #[template_child]
+        pub(super) flake_row: TemplateChild<adw::SwitchRow>,
+        #[template_child]
         pub(super) preview: TemplateChild<KsNixPreview>,
         #[template_child]
         pub(super) confirm_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub(super) install_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) preflight_group: TemplateChild<adw::PreferencesGroup>,
+        /// The pre-flight group's rows, one per problem.
+        pub(super) preflight_rows: RefCell<Vec<adw::ActionRow>>,
+        /// The running pre-flight check; aborted with the page.
+        pub(super) preflight_task: RefCell<Option<glib::JoinHandle<()>>>,
+        /// What the last pre-flight check found, once it has finished.
+        pub(super) preflight: RefCell<Option<Vec<PreflightProblem>>>,
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// Rows that describe the disk and the problems; rebuilt on showing.
@@ -77,10 +89,15 @@ mod imp {
 
     #[glib::derived_properties]
     impl ObjectImpl for KsReviewPage {
+        fn dispose(&self) {
+            if let Some(task) = self.preflight_task.take() {
+                task.abort();
+            }
+        }
+
         fn constructed(&self) {
             self.parent_constructed();
-            self.file_row
-                .set_model(Some(&gtk::StringList::new(&RENDERED_FILES)));
+            self.obj().list_files(false);
             for step in StepId::ALL {
                 let row = adw::ActionRow::builder()
                     .title(glib::markup_escape_text(&step.title()))
@@ -103,6 +120,7 @@ mod imp {
         fn showing(&self) {
             self.parent_showing();
             self.obj().describe();
+            self.obj().start_preflight();
         }
     }
 }
@@ -133,6 +151,10 @@ impl KsReviewPage {
         let Some(model) = self.plan_model() else {
             return;
         };
+        let flake = model.with_plan(|plan| plan.flake);
+        if imp.flake_row.is_active() != flake {
+            imp.flake_row.set_active(flake);
+        }
         for (group, row) in imp.shown_rows.take() {
             group.remove(&row);
         }
@@ -212,8 +234,96 @@ impl KsReviewPage {
     #[template_callback]
     fn on_file_selected(&self) {
         let imp = self.imp();
-        if let Some(name) = RENDERED_FILES.get(imp.file_row.selected() as usize) {
+        if let Some(name) =
+            file_names(imp.flake_row.is_active()).get(imp.file_row.selected() as usize)
+        {
             imp.preview.set_file_name(*name);
+        }
+    }
+
+    /// Checks the firmware, the power and (when the plan downloads) the
+    /// network, and shows what to do about each problem at the top.
+    fn start_preflight(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let live_desktop = std::env::var("XDG_CURRENT_DESKTOP")
+            .ok()
+            .and_then(|value| Desktop::from_current_desktop(&value));
+        let needs_network = model.with_plan(|plan| preflight::needs_network(plan, live_desktop));
+        if let Some(task) = imp.preflight_task.take() {
+            task.abort();
+        }
+        imp.preflight.replace(None);
+        let task = glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let power = preflight::power().await;
+                let network_up = gio::NetworkMonitor::default().is_network_available();
+                let problems = preflight::check(
+                    std::path::Path::new("/sys"),
+                    power,
+                    needs_network,
+                    network_up,
+                );
+                page.show_preflight(problems);
+            }
+        ));
+        imp.preflight_task.replace(Some(task));
+    }
+
+    fn show_preflight(&self, problems: Vec<PreflightProblem>) {
+        let imp = self.imp();
+        for row in imp.preflight_rows.take() {
+            imp.preflight_group.remove(&row);
+        }
+        let rows: Vec<adw::ActionRow> = problems
+            .iter()
+            .map(|problem| {
+                let row = adw::ActionRow::builder()
+                    .title(glib::markup_escape_text(&problem.message()))
+                    .build();
+                row.add_prefix(
+                    &gtk::Image::builder()
+                        .icon_name("dialog-warning-symbolic")
+                        .css_classes(["warning"])
+                        .build(),
+                );
+                imp.preflight_group.add(&row);
+                row
+            })
+            .collect();
+        imp.preflight_group.set_visible(!rows.is_empty());
+        imp.preflight_rows.replace(rows);
+        imp.preflight.replace(Some(problems));
+        imp.preflight_task.replace(None);
+    }
+
+    /// What the last pre-flight check found; `None` while it runs.
+    pub fn preflight_problems(&self) -> Option<Vec<PreflightProblem>> {
+        self.imp().preflight.borrow().clone()
+    }
+
+    /// The file list of the preview, with flake.nix when it is written.
+    fn list_files(&self, flake: bool) {
+        let imp = self.imp();
+        let names = file_names(flake);
+        let listed = imp.file_row.model().map_or(0, |model| model.n_items()) as usize;
+        if listed != names.len() {
+            imp.file_row.set_model(Some(&gtk::StringList::new(&names)));
+        }
+    }
+
+    #[template_callback]
+    fn on_flake_toggled(&self) {
+        let flake = self.imp().flake_row.is_active();
+        self.list_files(flake);
+        if let Some(model) = self.plan_model() {
+            if model.with_plan(|plan| plan.flake != flake) {
+                model.update(|plan| plan.flake = flake);
+            }
         }
     }
 
@@ -274,4 +384,11 @@ impl KsReviewPage {
             window.show_toast(&message);
         }
     }
+}
+
+fn file_names(flake: bool) -> Vec<&'static str> {
+    RENDERED_FILES
+        .into_iter()
+        .chain(flake.then_some(FLAKE_FILE))
+        .collect()
 }

@@ -9,6 +9,7 @@ use adw::prelude::*;
 use gtk::{glib, graphene};
 
 use super::KsWindow;
+use super::editor::KsEditorWindow;
 
 /// After the window's first frame: prints how long start-up took, saves the
 /// window as a PNG at `path`, prints the path and quits the application.
@@ -29,11 +30,16 @@ pub fn save_after_first_frame(window: &impl IsA<gtk::Window>, path: PathBuf, lau
                     clock.disconnect(id);
                 }
                 let title = window.title().unwrap_or_default();
-                let page = window
+                let wizard_page = window
                     .downcast_ref::<KsWindow>()
                     .and_then(|window| window.navigation_view().visible_page())
-                    .map(|page| page.title())
-                    .unwrap_or_default();
+                    .map(|page| page.title());
+                let editor_page = window.downcast_ref::<KsEditorWindow>().and_then(|window| {
+                    let stack = window.view_stack();
+                    let child = stack.visible_child()?;
+                    stack.page(&child).title()
+                });
+                let page = wizard_page.or(editor_page).unwrap_or_default();
                 println!(
                     "keepsake: window \"{title}\" mapped showing page \"{page}\"; first frame {} ms after launch, peak RSS {} KiB",
                     launched.elapsed().as_millis(),

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! Page 7: the first account, its password, and an optional root password.
+//! Page 8: the accounts (one KsAccountGroup each; add and remove) and an
+//! optional root password. Root is locked unless a password is set.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, show_message};
-use crate::plan::{Password, Secret};
-
-const ADMIN_GROUP: &str = "wheel";
+use super::account_group::agreed_password;
+use super::{KsAccountGroup, KsNixPreview, KsPlanModel, show_message};
+use crate::plan::User;
 
 mod imp {
     use super::*;
@@ -21,17 +21,9 @@ mod imp {
     #[properties(wrapper_type = super::KsUsersPage)]
     pub struct KsUsersPage {
         #[template_child]
-        pub(super) full_name_row: TemplateChild<adw::EntryRow>,
+        pub(super) accounts_box: TemplateChild<gtk::Box>,
         #[template_child]
-        pub(super) user_name_row: TemplateChild<adw::EntryRow>,
-        #[template_child]
-        pub(super) password_row: TemplateChild<adw::PasswordEntryRow>,
-        #[template_child]
-        pub(super) password_repeat_row: TemplateChild<adw::PasswordEntryRow>,
-        #[template_child]
-        pub(super) admin_row: TemplateChild<adw::SwitchRow>,
-        #[template_child]
-        pub(super) user_problem_label: TemplateChild<gtk::Label>,
+        pub(super) users_problem_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub(super) root_row: TemplateChild<adw::ExpanderRow>,
         #[template_child]
@@ -46,9 +38,8 @@ mod imp {
         pub(super) next_button: TemplateChild<gtk::Button>,
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
-        /// The user name was typed by hand: stop deriving it.
-        pub(super) user_name_typed: Cell<bool>,
-        pub(super) deriving: Cell<bool>,
+        /// One per user of the plan, in its order.
+        pub(super) accounts: RefCell<Vec<KsAccountGroup>>,
     }
 
     impl KsUsersPage {
@@ -92,66 +83,85 @@ glib::wrapper! {
 #[gtk::template_callbacks]
 impl KsUsersPage {
     #[template_callback]
-    fn on_full_name_changed(&self) {
-        let imp = self.imp();
-        let full_name = imp.full_name_row.text().to_string();
-        if !imp.user_name_typed.get() {
-            imp.deriving.set(true);
-            imp.user_name_row.set_text(&user_name_from(&full_name));
-            imp.deriving.set(false);
+    fn on_add_clicked(&self) {
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        model.update(|plan| {
+            plan.users.push(User {
+                name: String::new(),
+                full_name: String::new(),
+                groups: vec!["networkmanager".to_owned()],
+                password: None,
+            });
+        });
+        if let Some(account) = self.imp().accounts.borrow().last() {
+            account.grab_focus();
         }
-        self.store_account();
     }
 
-    #[template_callback]
-    fn on_user_name_changed(&self) {
-        let imp = self.imp();
-        if !imp.deriving.get() {
-            let typed = imp.user_name_row.text();
-            imp.user_name_typed.set(!typed.is_empty());
-        }
-        self.store_account();
-    }
-
-    #[template_callback]
-    fn on_password_changed(&self) {
-        self.store_account();
-    }
-
-    /// Writes the account as typed into the plan. Passwords count only once
-    /// both entries agree.
-    fn store_account(&self) {
+    /// Removes the account's widget first, so that the others keep what is
+    /// typed in them, then the user from the plan.
+    fn remove_account(&self, account: &KsAccountGroup) {
         let imp = self.imp();
         let Some(model) = self.plan_model() else {
             return;
         };
-        let full_name = imp.full_name_row.text().to_string();
-        let name = imp.user_name_row.text().to_string();
-        let password = agreed_password(&imp.password_row, &imp.password_repeat_row);
+        let index = account.index() as usize;
+        {
+            let mut accounts = imp.accounts.borrow_mut();
+            if index >= accounts.len() {
+                return;
+            }
+            let removed = accounts.remove(index);
+            imp.accounts_box.remove(&removed);
+            for (position, other) in accounts.iter().enumerate().skip(index) {
+                other.set_index(position as u32);
+                other.set_widget_name(&format!("account-{position}"));
+            }
+        }
+        model.update(|plan| {
+            if index < plan.users.len() {
+                let name = plan.users.remove(index).name;
+                plan.persistence.users.retain(|home| home.user != name);
+            }
+        });
+    }
+
+    #[template_callback]
+    fn on_password_changed(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
         let root_password = if imp.root_row.enables_expansion() {
             agreed_password(&imp.root_password_row, &imp.root_repeat_row)
         } else {
             None
         };
-        let admin = imp.admin_row.is_active();
-        model.update(|plan| {
-            let Some(user) = plan.users.first_mut() else {
-                return;
-            };
-            let old_name = std::mem::replace(&mut user.name, name.clone());
-            user.full_name = full_name;
-            user.password = password;
-            user.groups.retain(|group| group != ADMIN_GROUP);
-            if admin {
-                user.groups.insert(0, ADMIN_GROUP.to_owned());
+        model.update(|plan| plan.root_password = root_password);
+    }
+
+    /// One account widget per user: new users get one at the end.
+    fn reconcile_accounts(&self, model: &KsPlanModel) {
+        let imp = self.imp();
+        let count = model.with_plan(|plan| plan.users.len());
+        let mut accounts = imp.accounts.borrow_mut();
+        while accounts.len() > count {
+            if let Some(extra) = accounts.pop() {
+                imp.accounts_box.remove(&extra);
             }
-            plan.root_password = root_password;
-            for home in &mut plan.persistence.users {
-                if home.user == old_name {
-                    home.user = name.clone();
-                }
-            }
-        });
+        }
+        while accounts.len() < count {
+            let account = KsAccountGroup::new(model, accounts.len());
+            account.connect_remove_requested(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |account| page.remove_account(account)
+            ));
+            imp.accounts_box.append(&account);
+            accounts.push(account);
+        }
     }
 
     fn sync(&self) {
@@ -159,38 +169,20 @@ impl KsUsersPage {
         let Some(model) = self.plan_model() else {
             return;
         };
-        let user_problem = [
-            "users[0].full_name",
-            "users[0].name",
-            "users[0].password",
-            "users",
-        ]
-        .into_iter()
-        .find_map(|field| model.problem(field));
-        let mismatch = differs(&imp.password_row, &imp.password_repeat_row);
-        let user_message = if mismatch {
-            Some(gettext(
-                "The passwords differ. Type the same password twice.",
-            ))
-        } else {
-            user_problem
-        };
-        show_message(&imp.user_problem_label, user_message.as_deref());
-        for (row, field) in [
-            (
-                imp.full_name_row.upcast_ref::<adw::EntryRow>(),
-                "users[0].full_name",
-            ),
-            (imp.user_name_row.upcast_ref(), "users[0].name"),
-        ] {
-            if model.problem(field).is_some() {
-                row.add_css_class("error");
-            } else {
-                row.remove_css_class("error");
-            }
-        }
+        self.reconcile_accounts(&model);
+        // Every account shows its problems, not only the first incomplete.
+        let complete: Vec<bool> = imp
+            .accounts
+            .borrow()
+            .iter()
+            .map(KsAccountGroup::sync)
+            .collect();
+        let accounts_complete = complete.iter().all(|complete| *complete);
+        show_message(&imp.users_problem_label, model.problem("users").as_deref());
         let root_enabled = imp.root_row.enables_expansion();
-        let root_mismatch = root_enabled && differs(&imp.root_password_row, &imp.root_repeat_row);
+        let repeated = imp.root_repeat_row.text();
+        let root_mismatch =
+            root_enabled && !repeated.is_empty() && imp.root_password_row.text() != repeated;
         let root_message = if root_mismatch {
             Some(gettext(
                 "The root passwords differ. Type the same password twice.",
@@ -203,35 +195,8 @@ impl KsUsersPage {
             model.problem("root_password")
         };
         show_message(&imp.root_problem_label, root_message.as_deref());
-        let complete = !mismatch && root_message.is_none();
+        let complete = accounts_complete && root_message.is_none();
         imp.next_button
             .set_sensitive(complete && !model.has_problems_under(&["users", "root_password"]));
     }
-}
-
-fn differs(row: &adw::PasswordEntryRow, repeat: &adw::PasswordEntryRow) -> bool {
-    let repeated = repeat.text();
-    !repeated.is_empty() && row.text() != repeated
-}
-
-fn agreed_password(
-    row: &adw::PasswordEntryRow,
-    repeat: &adw::PasswordEntryRow,
-) -> Option<Password> {
-    let text = row.text();
-    (!text.is_empty() && text == repeat.text())
-        .then(|| Password::Clear(Secret::new(text.to_string())))
-}
-
-/// "Ada Lovelace" → "ada": the first name in the letters a user name allows.
-fn user_name_from(full_name: &str) -> String {
-    let first = full_name.split_whitespace().next().unwrap_or_default();
-    let name: String = first
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .skip_while(|c| !c.is_ascii_lowercase() && *c != '_')
-        .take(32)
-        .collect();
-    name
 }

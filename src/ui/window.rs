@@ -8,8 +8,8 @@ use gtk::{gio, glib};
 
 use super::{
     KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsKeyboardPage,
-    KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSystemPage,
-    KsUsersPage, KsWelcomePage, confirm_stop_install,
+    KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSoftwarePage,
+    KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
 };
 use crate::config;
 
@@ -37,6 +37,8 @@ mod imp {
         pub(super) persistence_page: TemplateChild<KsPersistencePage>,
         #[template_child]
         pub(super) system_page: TemplateChild<KsSystemPage>,
+        #[template_child]
+        pub(super) software_page: TemplateChild<KsSoftwarePage>,
         #[template_child]
         pub(super) users_page: TemplateChild<KsUsersPage>,
         #[template_child]
@@ -94,6 +96,7 @@ mod imp {
             self.layout_page.set_plan_model(Some(model));
             self.persistence_page.set_plan_model(Some(model));
             self.system_page.set_plan_model(Some(model));
+            self.software_page.set_plan_model(Some(model));
             self.users_page.set_plan_model(Some(model));
             self.review_page.set_plan_model(Some(model));
 

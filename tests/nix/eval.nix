@@ -6,6 +6,12 @@
   libDir,
   impermanenceDir,
   configDir,
+  # The NixOS release whose option names the stubs declare ("25.05" or
+  # "25.11"): GNOME and GDM moved out of services.xserver in 25.11.
+  release ? "25.11",
+  # Evaluate the modules of flake.nix's nixosConfigurations instead of the
+  # files one by one.
+  flake ? false,
   expectedUrl,
   expectedSha256,
 }:
@@ -43,6 +49,53 @@ let
         hashedPasswordFile = option (types.nullOr types.str) null;
       };
     };
+
+  gnomeMoved = lib.versionAtLeast release "25.11";
+  enableOption = option types.bool false;
+
+  # Typed stand-ins for the desktop and service options the pinned lib does
+  # not define, under the names of `release`; in 25.11 the old GNOME names
+  # are renamed options, which warn.
+  desktopDeclarations = {
+    imports = lib.optionals gnomeMoved [
+      (lib.mkRenamedOptionModule
+        [ "services" "xserver" "displayManager" "gdm" "enable" ]
+        [ "services" "displayManager" "gdm" "enable" ])
+      (lib.mkRenamedOptionModule
+        [ "services" "xserver" "desktopManager" "gnome" "enable" ]
+        [ "services" "desktopManager" "gnome" "enable" ])
+    ];
+    options = lib.recursiveUpdate {
+      services.xserver.enable = enableOption;
+      services.xserver.displayManager.lightdm.enable = enableOption;
+      services.xserver.desktopManager.xfce.enable = enableOption;
+      services.displayManager.sddm.enable = enableOption;
+      services.desktopManager.plasma6.enable = enableOption;
+      security.rtkit.enable = enableOption;
+      services.pipewire.enable = enableOption;
+      services.pipewire.alsa.enable = enableOption;
+      services.pipewire.pulse.enable = enableOption;
+      services.openssh.enable = enableOption;
+      hardware.bluetooth.enable = enableOption;
+      services.printing.enable = enableOption;
+      virtualisation.docker.enable = enableOption;
+      virtualisation.podman.enable = enableOption;
+      services.flatpak.enable = enableOption;
+      services.tailscale.enable = enableOption;
+      services.fwupd.enable = enableOption;
+    } (
+      if gnomeMoved then
+        {
+          services.displayManager.gdm.enable = enableOption;
+          services.desktopManager.gnome.enable = enableOption;
+        }
+      else
+        {
+          services.xserver.displayManager.gdm.enable = enableOption;
+          services.xserver.desktopManager.gnome.enable = enableOption;
+        }
+    );
+  };
 
   declarations = {
     options = {
@@ -108,20 +161,66 @@ let
 
   configuration = import "${configDir}/configuration.nix";
 
+  # flake.nix's outputs with stand-in inputs: nixosSystem returns its
+  # arguments, the impermanence input is the pinned source.
+  flakeOutputs = (import "${configDir}/flake.nix").outputs {
+    self = flakeOutputs;
+    nixpkgs.lib = lib // { nixosSystem = args: args; };
+    impermanence.nixosModules.impermanence = "${impermanenceDir}/nixos.nix";
+  };
+  flakeHost = lib.head (lib.attrValues flakeOutputs.nixosConfigurations);
+
   evaluated = lib.evalModules {
     modules = [
       declarations
-      (removeAttrs configuration [ "imports" ])
-      (import "${configDir}/storage.nix")
-      persistence
-      (import "${configDir}/users.nix")
-    ];
+      desktopDeclarations
+    ]
+    ++ (
+      if flake then
+        flakeHost.modules
+      else
+        [
+          (removeAttrs configuration [ "imports" ])
+          (import "${configDir}/storage.nix")
+          persistence
+          (import "${configDir}/users.nix")
+        ]
+    );
   };
   config = evaluated.config;
 in
 {
   imports = map toString configuration.imports;
+  flake =
+    if flake then
+      {
+        hosts = lib.attrNames flakeOutputs.nixosConfigurations;
+        inputs = lib.mapAttrs (_: input: input.url) (import "${configDir}/flake.nix").inputs;
+      }
+    else
+      null;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
+  inherit (config) warnings;
+  desktop = {
+    gdm = if gnomeMoved then config.services.displayManager.gdm.enable else config.services.xserver.displayManager.gdm.enable;
+    gnome = if gnomeMoved then config.services.desktopManager.gnome.enable else config.services.xserver.desktopManager.gnome.enable;
+    sddm = config.services.displayManager.sddm.enable;
+    plasma6 = config.services.desktopManager.plasma6.enable;
+    xserver = config.services.xserver.enable;
+    lightdm = config.services.xserver.displayManager.lightdm.enable;
+    xfce = config.services.xserver.desktopManager.xfce.enable;
+    pipewire = config.services.pipewire.enable && config.services.pipewire.pulse.enable;
+  };
+  services = {
+    ssh = config.services.openssh.enable;
+    bluetooth = config.hardware.bluetooth.enable;
+    printing = config.services.printing.enable;
+    docker = config.virtualisation.docker.enable;
+    podman = config.virtualisation.podman.enable;
+    flatpak = config.services.flatpak.enable;
+    tailscale = config.services.tailscale.enable;
+    fwupd = config.services.fwupd.enable;
+  };
   fileSystems = lib.mapAttrs (_: fs: {
     inherit (fs) device fsType options neededForBoot;
   }) config.fileSystems;

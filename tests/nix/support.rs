@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use keepsake::nix::GeneratedFile;
-use keepsake::plan::{Password, PersistentDirectory, Plan, Subvolume, Swap, User};
+use keepsake::plan::{Password, PersistentDirectory, Plan, Service, Subvolume, Swap, User};
 
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -141,10 +141,33 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile]) {
     }
 }
 
+/// Writes the impermanence tree Keepsake carries into `dir`, as the
+/// installer does into `/etc/nixos`.
+pub fn write_vendored(dir: &Path) {
+    for entry in keepsake::nix::vendored::entries().unwrap() {
+        let path = dir.join(&entry.path);
+        match entry.contents {
+            None => std::fs::create_dir_all(&path).unwrap(),
+            Some(contents) => std::fs::write(&path, contents).unwrap(),
+        }
+        std::fs::set_permissions(
+            &path,
+            std::os::unix::fs::PermissionsExt::from_mode(entry.mode),
+        )
+        .unwrap();
+    }
+}
+
 /// Evaluates the harness `tests/nix/<harness>` strictly to JSON against the
 /// pinned nixpkgs lib and impermanence, with `args` after them; `what`
 /// names the input in a failure.
 pub fn evaluate_harness(harness: &str, args: &[&str], what: &str) -> serde_json::Value {
+    try_evaluate_harness(harness, args)
+        .unwrap_or_else(|stderr| panic!("evaluating {what} failed:\n{stderr}"))
+}
+
+/// As [`evaluate_harness`], with nix-instantiate's error output on failure.
+pub fn try_evaluate_harness(harness: &str, args: &[&str]) -> Result<serde_json::Value, String> {
     let (_, impermanence, lib) = sources();
     let harness = manifest_dir().join("tests/nix").join(harness);
     let mut all = vec![
@@ -162,31 +185,53 @@ pub fn evaluate_harness(harness: &str, args: &[&str], what: &str) -> serde_json:
     ];
     all.extend_from_slice(args);
     let output = nix_instantiate(&all, None);
-    assert!(
-        output.status.success(),
-        "evaluating {what} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&output.stdout).unwrap())
 }
 
-/// Evaluates rendered files with `tests/nix/eval.nix` and returns its JSON.
-pub fn evaluate_configuration(config_dir: &Path) -> serde_json::Value {
+fn configuration_args<'a>(config_dir: &'a Path, release: &'a str) -> Vec<&'a str> {
+    vec![
+        "--argstr",
+        "configDir",
+        config_dir.to_str().unwrap(),
+        "--argstr",
+        "release",
+        release,
+        "--argstr",
+        "expectedUrl",
+        keepsake::nix::IMPERMANENCE_URL,
+        "--argstr",
+        "expectedSha256",
+        keepsake::nix::IMPERMANENCE_SHA256,
+    ]
+}
+
+/// Evaluates rendered files with `tests/nix/eval.nix`, with the option
+/// names of NixOS `release`, and returns its JSON.
+pub fn evaluate_configuration(config_dir: &Path, release: &str) -> serde_json::Value {
     evaluate_harness(
         "eval.nix",
-        &[
-            "--argstr",
-            "configDir",
-            config_dir.to_str().unwrap(),
-            "--argstr",
-            "expectedUrl",
-            keepsake::nix::IMPERMANENCE_URL,
-            "--argstr",
-            "expectedSha256",
-            keepsake::nix::IMPERMANENCE_SHA256,
-        ],
+        &configuration_args(config_dir, release),
         &config_dir.display().to_string(),
     )
+}
+
+/// Evaluates the modules of the rendered flake.nix's host with
+/// `tests/nix/eval.nix`.
+pub fn evaluate_flake(config_dir: &Path, release: &str) -> serde_json::Value {
+    let mut args = configuration_args(config_dir, release);
+    args.extend(["--arg", "flake", "true"]);
+    evaluate_harness("eval.nix", &args, &config_dir.display().to_string())
+}
+
+/// As [`evaluate_configuration`], with the error output on failure.
+pub fn try_evaluate_configuration(
+    config_dir: &Path,
+    release: &str,
+) -> Result<serde_json::Value, String> {
+    try_evaluate_harness("eval.nix", &configuration_args(config_dir, release))
 }
 
 const HASH: &str = "$y$j9T$HpIFY0O8.QXQbrMticl7Q.$TBZj/CrhA03cdAfMNBQfr84waJ0NgN5cO53IlYjild6";
@@ -212,7 +257,12 @@ pub fn rich_plan() -> Plan {
         .retain(|entry| !entry.path.starts_with("/etc/NetworkManager"));
     let mut entries = 0;
     plan.persistence.directories.clear();
-    for index in 0..30 {
+    // Without it impermanence warns that uids change at every boot.
+    plan.persistence
+        .directories
+        .push(PersistentDirectory::new("/var/lib/nixos"));
+    entries += 1;
+    for index in 0..29 {
         let mut directory = PersistentDirectory::new(&format!("/var/lib/service-{index:02}"));
         if index % 3 == 0 {
             directory.user = Some("nobody".to_owned());
@@ -258,6 +308,16 @@ pub fn rich_plan() -> Plan {
     plan.system.console_keymap = "de".to_owned();
     plan.system.xkb_layout = "ch".to_owned();
     plan.system.xkb_variant = "legacy".to_owned();
+    // The entries above replaced the example's: switch its services on
+    // again, which keeps their state, and two more.
+    for service in [
+        Service::Bluetooth,
+        Service::Printing,
+        Service::Ssh,
+        Service::Docker,
+    ] {
+        plan.set_service(service, true);
+    }
     plan
 }
 
@@ -277,6 +337,30 @@ pub fn ephemeral_home_plan() -> Plan {
                 PersistentDirectory::new("Documents"),
             ],
             files: vec![".bash_history".to_owned()],
+        });
+    plan
+}
+
+/// Three users and no home subvolume: alice keeps her whole home, bob
+/// chosen entries, carol (a guest) nothing.
+pub fn mixed_homes_plan() -> Plan {
+    let mut plan = ephemeral_home_plan();
+    plan.persistence.users.clear();
+    for name in ["bob", "carol"] {
+        plan.users.push(User {
+            name: name.to_owned(),
+            full_name: name.to_uppercase(),
+            groups: Vec::new(),
+            password: Some(Password::Hashed(HASH.to_owned())),
+        });
+    }
+    plan.keep_whole_home("alice");
+    plan.persistence
+        .users
+        .push(keepsake::plan::UserPersistence {
+            user: "bob".to_owned(),
+            directories: vec![PersistentDirectory::new("Documents")],
+            files: Vec::new(),
         });
     plan
 }

@@ -61,7 +61,7 @@ for mount in nix:/nix home:/home persist:/persist nixos-config:/etc/nixos; do
     check "mounted-$subvolume" grep -Eq "^$TARGET_TREE$point /dev/[^ ]+ btrfs .*noatime.*compress-force=zstd.*ssd.*subvol=/$subvolume(,|$)" "$seen/target-mounts"
 done
 check esp-mounted-at-boot grep -Eq "^$TARGET_TREE/boot /dev/vda1 vfat .*fmask=0077,dmask=0077" "$seen/target-mounts"
-check generated-files-seen [ "$(sort "$seen/etc-nixos-files" | tr '\n' ' ')" = "configuration.nix hardware-configuration.nix persistence.nix storage.nix users.nix " ]
+check generated-files-seen [ "$(sort "$seen/etc-nixos-files" | tr '\n' ' ')" = "configuration.nix hardware-configuration.nix impermanence persistence.nix storage.nix users.nix " ]
 check build-before-erase-ran grep -q 'config.system.build.toplevel' "$seen/nix-build.args"
 check hardware-config-root-args grep -qx -- "--no-filesystems --root $TARGET_TREE" "$seen/nixos-generate-config.args"
 check password-dir-0700 [ "$(cat "$seen/password-dir-mode")" = 700 ]
@@ -83,6 +83,10 @@ for file in configuration.nix hardware-configuration.nix persistence.nix storage
     check "parses-$file" nix-instantiate --parse "$config/$file"
 done
 cp "$config"/*.nix "$KS_SHARE/" 2>/dev/null
+# The impermanence copy Keepsake carries is the pinned revision, byte for
+# byte as fetchTarball would have checked it.
+check vendored-impermanence-pinned [ "$(nix-hash --type sha256 --base32 "$config/impermanence")" = "$KS_IMPERMANENCE_SHA256" ]
+check persistence-imports-vendored grep -q '^    ./impermanence/nixos.nix$' "$config/persistence.nix"
 check password-hash-on-disk grep -q '^\$y\$' /mnt/check/persist/passwords/alice
 check password-hash-mode [ "$(stat -c %a /mnt/check/persist/passwords/alice)" = 600 ]
 check nixos-install-wrote-to-nix [ -f /mnt/check/nix/var/nix/keepsake-stand-in ]

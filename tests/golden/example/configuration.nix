@@ -24,6 +24,20 @@
   # The console, and so the passphrase prompt at boot, uses the same layout.
   console.useXkbConfig = true;
 
+  # The desktop: GNOME with the GDM login screen.
+  services.displayManager.gdm.enable = true;
+  services.desktopManager.gnome.enable = true;
+
+  # Sound through PipeWire, also for ALSA and PulseAudio programs.
+  security.rtkit.enable = true;
+  services.pipewire.enable = true;
+  services.pipewire.alsa.enable = true;
+  services.pipewire.pulse.enable = true;
+
+  # Services; what each keeps is listed in persistence.nix.
+  hardware.bluetooth.enable = true;
+  services.printing.enable = true;
+
   # The release this system was first installed with; keep it when upgrading.
   system.stateVersion = "25.11";
 }

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! One account on the users page: full name, user name, password typed
+//! twice, the administrator switch and a remove button. It edits
+//! `plan.users[index]`.
+
+use std::cell::{Cell, RefCell};
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::glib;
+use gtk::glib::subclass::Signal;
+
+use super::{KsPlanModel, show_message};
+use crate::i18n::gettext_f;
+use crate::plan::{Password, Secret};
+
+mod imp {
+    use std::sync::OnceLock;
+
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/account-group.ui")]
+    #[properties(wrapper_type = super::KsAccountGroup)]
+    pub struct KsAccountGroup {
+        #[template_child]
+        pub(super) group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) remove_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) full_name_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub(super) user_name_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub(super) password_row: TemplateChild<adw::PasswordEntryRow>,
+        #[template_child]
+        pub(super) password_repeat_row: TemplateChild<adw::PasswordEntryRow>,
+        #[template_child]
+        pub(super) admin_row: TemplateChild<adw::SwitchRow>,
+        #[template_child]
+        pub(super) strength_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) problem_label: TemplateChild<gtk::Label>,
+        #[property(get, set, nullable)]
+        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
+        /// Which of the plan's users this is.
+        #[property(get, set)]
+        pub(super) index: Cell<u32>,
+        /// The user name was typed by hand: stop deriving it.
+        pub(super) user_name_typed: Cell<bool>,
+        /// Rows are being set from the plan: do not write them back.
+        pub(super) syncing: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsAccountGroup {
+        const NAME: &'static str = "KsAccountGroup";
+        type Type = super::KsAccountGroup;
+        type ParentType = gtk::Box;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.bind_template_instance_callbacks();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsAccountGroup {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| vec![Signal::builder("remove-requested").build()])
+        }
+    }
+
+    impl WidgetImpl for KsAccountGroup {}
+    impl BoxImpl for KsAccountGroup {}
+}
+
+glib::wrapper! {
+    pub struct KsAccountGroup(ObjectSubclass<imp::KsAccountGroup>)
+        @extends gtk::Widget, gtk::Box,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+#[gtk::template_callbacks]
+impl KsAccountGroup {
+    pub fn new(model: &KsPlanModel, index: usize) -> Self {
+        let group: Self = glib::Object::builder()
+            .property("plan-model", model)
+            .property("index", index as u32)
+            .build();
+        group.set_widget_name(&format!("account-{index}"));
+        group.load();
+        group
+    }
+
+    /// Fills the rows from the plan's user; the passwords stay empty (the
+    /// plan holds only what both entries agreed on).
+    fn load(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let index = imp.index.get() as usize;
+        let Some(user) = model.with_plan(|plan| plan.users.get(index).cloned()) else {
+            return;
+        };
+        imp.syncing.set(true);
+        imp.full_name_row.set_text(&user.full_name);
+        imp.user_name_row.set_text(&user.name);
+        imp.admin_row.set_active(user.is_administrator());
+        imp.syncing.set(false);
+        imp.user_name_typed.set(!user.name.is_empty());
+        self.sync();
+    }
+
+    pub fn connect_remove_requested<F: Fn(&Self) + 'static>(&self, callback: F) {
+        self.connect_local("remove-requested", false, move |values| {
+            let group = values[0].get::<Self>().expect("the emitter");
+            callback(&group);
+            None
+        });
+    }
+
+    #[template_callback]
+    fn on_remove_clicked(&self) {
+        self.emit_by_name::<()>("remove-requested", &[]);
+    }
+
+    #[template_callback]
+    fn on_full_name_changed(&self) {
+        let imp = self.imp();
+        if imp.syncing.get() {
+            return;
+        }
+        if !imp.user_name_typed.get() {
+            let derived = user_name_from(&imp.full_name_row.text());
+            imp.syncing.set(true);
+            imp.user_name_row.set_text(&derived);
+            imp.syncing.set(false);
+        }
+        self.store();
+    }
+
+    #[template_callback]
+    fn on_user_name_changed(&self) {
+        let imp = self.imp();
+        if imp.syncing.get() {
+            return;
+        }
+        imp.user_name_typed
+            .set(!imp.user_name_row.text().is_empty());
+        self.store();
+    }
+
+    #[template_callback]
+    fn on_changed(&self) {
+        if !self.imp().syncing.get() {
+            self.store();
+        }
+    }
+
+    /// Writes the account as typed into the plan. A password counts only
+    /// once both entries agree.
+    fn store(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let index = imp.index.get() as usize;
+        let full_name = imp.full_name_row.text().to_string();
+        let name = imp.user_name_row.text().to_string();
+        let password = agreed_password(&imp.password_row, &imp.password_repeat_row);
+        let admin = imp.admin_row.is_active();
+        model.update(|plan| {
+            let Some(user) = plan.users.get_mut(index) else {
+                return;
+            };
+            let old_name = std::mem::replace(&mut user.name, name.clone());
+            user.full_name = full_name;
+            user.password = password;
+            user.set_administrator(admin);
+            for home in &mut plan.persistence.users {
+                if home.user == old_name {
+                    home.user = name.clone();
+                }
+            }
+        });
+    }
+
+    /// Shows the account's problems; false while it has one.
+    pub fn sync(&self) -> bool {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return false;
+        };
+        let index = imp.index.get() as usize;
+        let count = model.with_plan(|plan| plan.users.len());
+        imp.group.set_title(&if count > 1 {
+            gettext_f("Account {number}", &[("number", &(index + 1).to_string())])
+        } else {
+            gettext("Your Account")
+        });
+        imp.remove_button.set_visible(count > 1);
+        let field = |name: &str| format!("users[{index}].{name}");
+        let problem = ["full_name", "name", "password"]
+            .into_iter()
+            .find_map(|name| model.problem(&field(name)));
+        imp.strength_label
+            .set_visible(is_easy_to_guess(&imp.password_row.text()));
+        let mismatch = differs(&imp.password_row, &imp.password_repeat_row);
+        let message = if mismatch {
+            Some(gettext(
+                "The passwords differ. Type the same password twice.",
+            ))
+        } else {
+            problem
+        };
+        show_message(&imp.problem_label, message.as_deref());
+        for (row, name) in [
+            (imp.full_name_row.upcast_ref::<adw::EntryRow>(), "full_name"),
+            (imp.user_name_row.upcast_ref(), "name"),
+        ] {
+            if model.problem(&field(name)).is_some() {
+                row.add_css_class("error");
+            } else {
+                row.remove_css_class("error");
+            }
+        }
+        message.is_none()
+    }
+}
+
+/// A rough check, to warn and not to refuse: short, or one kind of
+/// character and not long.
+fn is_easy_to_guess(password: &str) -> bool {
+    if password.is_empty() {
+        return false;
+    }
+    let length = password.chars().count();
+    let kinds = [
+        password.chars().any(char::is_lowercase),
+        password.chars().any(char::is_uppercase),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|present| *present)
+    .count();
+    length < 8 || (length < 12 && kinds < 2)
+}
+
+fn differs(row: &adw::PasswordEntryRow, repeat: &adw::PasswordEntryRow) -> bool {
+    let repeated = repeat.text();
+    !repeated.is_empty() && row.text() != repeated
+}
+
+pub(super) fn agreed_password(
+    row: &adw::PasswordEntryRow,
+    repeat: &adw::PasswordEntryRow,
+) -> Option<Password> {
+    let text = row.text();
+    (!text.is_empty() && text == repeat.text())
+        .then(|| Password::Clear(Secret::new(text.to_string())))
+}
+
+/// "Ada Lovelace" → "ada": the first name in the letters a user name allows.
+fn user_name_from(full_name: &str) -> String {
+    let first = full_name.split_whitespace().next().unwrap_or_default();
+    first
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .skip_while(|c| !c.is_ascii_lowercase() && *c != '_')
+        .take(32)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_or_uniform_passwords_are_easy_to_guess() {
+        assert!(!is_easy_to_guess(""));
+        assert!(is_easy_to_guess("hunter2"));
+        assert!(is_easy_to_guess("compiler"));
+        assert!(!is_easy_to_guess("Compiler42"));
+        assert!(!is_easy_to_guess("analytical engine"));
+    }
+}

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! "Lost at Next Reboot": what the erased root holds that nothing keeps,
+//! largest first, each with what it is, Keep (a pending change) and Ignore.
+//! The scan runs off the main thread.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::{gio, glib};
+
+use super::{KsEditorModel, KsEditorWindow};
+use crate::apply::data_move::human_bytes;
+use crate::catalogue::Advice;
+use crate::i18n::gettext_f;
+use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
+use crate::nix::persistence_edit::PersistenceDocument;
+use crate::scan::escape_bytes;
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/lost-page.ui")]
+    pub struct KsLostPage {
+        #[template_child]
+        pub(super) stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub(super) candidates_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) message_page: TemplateChild<adw::StatusPage>,
+        pub(super) model: RefCell<Option<KsEditorModel>>,
+        pub(super) candidates: RefCell<Vec<Lost>>,
+        pub(super) rows: RefCell<Vec<adw::ActionRow>>,
+        pub(super) scanning: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsLostPage {
+        const NAME: &'static str = "KsLostPage";
+        type Type = super::KsLostPage;
+        type ParentType = adw::Bin;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.install_action("lost.rescan", None, |page, _, _| page.scan());
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for KsLostPage {
+        fn dispose(&self) {
+            self.dispose_template();
+        }
+    }
+    impl WidgetImpl for KsLostPage {}
+    impl BinImpl for KsLostPage {}
+}
+
+glib::wrapper! {
+    pub struct KsLostPage(ObjectSubclass<imp::KsLostPage>)
+        @extends gtk::Widget, adw::Bin,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl KsLostPage {
+    pub fn set_model(&self, model: &KsEditorModel) {
+        self.imp().model.replace(Some(model.clone()));
+        model.connect_changed(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.show_candidates()
+        ));
+        self.scan();
+    }
+
+    /// Whether a scan runs now.
+    pub fn is_scanning(&self) -> bool {
+        self.imp().scanning.get()
+    }
+
+    fn scan(&self) {
+        let imp = self.imp();
+        let Some(model) = imp.model.borrow().clone() else {
+            return;
+        };
+        if imp.scanning.replace(true) {
+            return;
+        }
+        imp.stack.set_visible_child_name("scanning");
+        let view = model.view();
+        let catalogue = model.catalogue();
+        // What the file keeps as read, not with pending changes: those are
+        // still lost at the next reboot until they are applied.
+        let applied = model.with_state(|state| {
+            PersistenceDocument::parse(state.original())
+                .map(|document| document.persistence().clone())
+                .unwrap_or_default()
+        });
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let result = gio::spawn_blocking(move || {
+                    let catalogue = catalogue
+                        .ok_or_else(|| gettext("The built-in catalogue of services is broken."))?;
+                    let report = scan_lost(&view, &applied, &catalogue)
+                        .map_err(|error| error.to_string())?;
+                    Ok::<_, String>(lost_candidates(
+                        &report,
+                        &catalogue,
+                        &view,
+                        &IgnoredPaths::default(),
+                    ))
+                })
+                .await
+                .unwrap_or_else(|_| Err(gettext("The scan stopped unexpectedly.")));
+                page.imp().scanning.set(false);
+                match result {
+                    Ok(candidates) => {
+                        page.imp().candidates.replace(candidates);
+                        page.show_candidates();
+                    }
+                    Err(problem) => page.show_message(
+                        "dialog-error-symbolic",
+                        &gettext("Could Not Look for What Would Be Lost"),
+                        &problem,
+                    ),
+                }
+            }
+        ));
+    }
+
+    fn show_message(&self, icon: &str, title: &str, description: &str) {
+        let imp = self.imp();
+        imp.message_page.set_icon_name(Some(icon));
+        imp.message_page.set_title(title);
+        imp.message_page.set_description(Some(description));
+        imp.stack.set_visible_child_name("message");
+    }
+
+    /// The candidates nothing keeps and nobody ignored, largest first.
+    fn show_candidates(&self) {
+        let imp = self.imp();
+        if imp.scanning.get() {
+            return;
+        }
+        let Some(model) = imp.model.borrow().clone() else {
+            return;
+        };
+        for row in imp.rows.take() {
+            imp.candidates_group.remove(&row);
+        }
+        let kept: HashSet<PathBuf> =
+            model.with_state(|state| state.persistence().kept_paths().1.into_iter().collect());
+        let ignored = model.ignored();
+        let rows: Vec<adw::ActionRow> = imp
+            .candidates
+            .borrow()
+            .iter()
+            .filter(|lost| {
+                !kept.contains(&lost.candidate.path) && !ignored.is_ignored(&lost.candidate.path)
+            })
+            .map(|lost| self.candidate_row(lost))
+            .collect();
+        for row in &rows {
+            imp.candidates_group.add(row);
+        }
+        if rows.is_empty() {
+            self.show_message(
+                "object-select-symbolic",
+                &gettext("Nothing Would Be Lost"),
+                &gettext(
+                    "Everything on the erased root is kept, ignored or recreated at every boot.",
+                ),
+            );
+        } else {
+            imp.stack.set_visible_child_name("results");
+        }
+        imp.rows.replace(rows);
+    }
+
+    fn candidate_row(&self, lost: &Lost) -> adw::ActionRow {
+        let candidate = &lost.candidate;
+        let path = escape_bytes(candidate.path.as_os_str().as_bytes());
+        let advice = match candidate.advice {
+            Advice::Keep => gettext("Usually worth keeping"),
+            Advice::Optional => gettext("Keep if you want it"),
+            Advice::Ignore => gettext("Usually not worth keeping"),
+        };
+        let mut subtitle = format!(
+            "{} · {} · {}",
+            human_bytes(candidate.bytes),
+            advice,
+            candidate.reason
+        );
+        // “Docker is enabled but /var/lib/docker is not kept (…)” first.
+        if let Some(headline) = lost.headline() {
+            subtitle = format!("{headline}\n{subtitle}");
+        }
+        let row = adw::ActionRow::builder()
+            .title(glib::markup_escape_text(&path))
+            .subtitle(glib::markup_escape_text(&subtitle))
+            .name(format!("lost:{path}"))
+            .build();
+        let icon = gtk::Image::from_icon_name(match candidate.advice {
+            Advice::Keep => "dialog-warning-symbolic",
+            Advice::Optional => "dialog-information-symbolic",
+            Advice::Ignore => "user-trash-symbolic",
+        });
+        icon.update_property(&[gtk::accessible::Property::Label(&advice)]);
+        row.add_prefix(&icon);
+        // Stacked, so that the path and the reason keep the width on a
+        // phone.
+        let buttons = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(6)
+            .valign(gtk::Align::Center)
+            .build();
+        let keep_label = gettext_f("Keep {path}", &[("path", &path)]);
+        let keep = gtk::Button::builder()
+            .label(gettext("Keep"))
+            .tooltip_text(&keep_label)
+            .name(format!("keep:{path}"))
+            .build();
+        keep.update_property(&[gtk::accessible::Property::Label(&keep_label)]);
+        let ignore_label = gettext_f("Ignore {path}", &[("path", &path)]);
+        let ignore = gtk::Button::builder()
+            .label(gettext("Ignore"))
+            .tooltip_text(&ignore_label)
+            .name(format!("ignore:{path}"))
+            .build();
+        ignore.update_property(&[gtk::accessible::Property::Label(&ignore_label)]);
+        ignore.add_css_class("flat");
+        let target = candidate.path.clone();
+        let kept = lost.clone();
+        keep.connect_clicked(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.keep(&kept)
+        ));
+        ignore.connect_clicked(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.ignore(&target)
+        ));
+        buttons.append(&keep);
+        buttons.append(&ignore);
+        row.add_suffix(&buttons);
+        row
+    }
+
+    fn keep(&self, lost: &Lost) {
+        let Some(model) = self.imp().model.borrow().clone() else {
+            return;
+        };
+        let shown = escape_bytes(lost.candidate.path.as_os_str().as_bytes());
+        let entry = model
+            .catalogue()
+            .and_then(|catalogue| lost.entry(&model.view(), &catalogue, None));
+        let message = match entry {
+            None => gettext_f(
+                "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
+                &[("path", &shown)],
+            ),
+            Some(entry) => match model.edit(|state| state.add(entry)) {
+                Ok(_) => gettext_f(
+                    "{path} will be kept once the changes are applied",
+                    &[("path", &shown)],
+                ),
+                Err(error) => error.message(),
+            },
+        };
+        if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
+            window.add_toast(adw::Toast::new(&glib::markup_escape_text(&message)));
+        }
+    }
+
+    fn ignore(&self, path: &Path) {
+        let Some(model) = self.imp().model.borrow().clone() else {
+            return;
+        };
+        if let Err(problem) = model.ignore(path) {
+            if let Some(window) = self.root().and_downcast::<KsEditorWindow>() {
+                window.add_toast(adw::Toast::new(&glib::markup_escape_text(&problem)));
+            }
+        }
+        self.show_candidates();
+    }
+}
