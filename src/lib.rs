@@ -32,6 +32,7 @@ pub mod install;
 pub mod kept;
 pub mod nix;
 pub mod plan;
+pub mod region;
 pub mod scan;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -344,6 +344,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                     locale: "en_US.UTF-8".to_owned(),
                     console_keymap: "us".to_owned(),
                     xkb_layout: "us".to_owned(),
+                    xkb_variant: String::new(),
                     state_version: "25.11".to_owned(),
                 },
                 desktop: keepsake::plan::Desktop::None,

@@ -654,6 +654,12 @@ fn rules() -> Vec<Rule> {
             passes: |p| p.system.xkb_layout = "us,de".to_owned(),
         },
         Rule {
+            name: "xkb variant",
+            breaks: |p| p.system.xkb_variant = "dvorak\"; evil".to_owned(),
+            field: "system.xkb_variant",
+            passes: |p| p.system.xkb_variant = "dvorak".to_owned(),
+        },
+        Rule {
             name: "state version",
             breaks: |p| p.system.state_version = "unstable".to_owned(),
             field: "system.state_version",

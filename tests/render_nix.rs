@@ -197,6 +197,12 @@ fn assert_configuration_is_sound(name: &str, plan: &Plan, config: &Value, ids: &
     assert_eq!(config["mutableUsers"], false, "{name}");
     assert_eq!(config["system"]["hostName"], plan.system.hostname);
     assert_eq!(config["system"]["timeZone"], plan.system.time_zone);
+    assert_eq!(config["system"]["xkbLayout"], plan.system.xkb_layout);
+    assert_eq!(config["system"]["xkbVariant"], plan.system.xkb_variant);
+    assert_eq!(
+        config["system"]["useXkbConfig"], true,
+        "{name}: console follows xkb"
+    );
     assert_eq!(config["system"]["stateVersion"], plan.system.state_version);
     assert_eq!(
         string_list(&config["imports"])

@@ -341,9 +341,30 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "Next is sensitive with a usable disk",
     );
     driver.screenshots("02-disk").await?;
+    driver.go_next("keyboard").await?;
+    keyboard_page(driver).await?;
     driver.go_next("encryption").await?;
 
     // Encryption
+    let swiss = format!(
+        "{} {}",
+        gettextrs::gettext("At boot you will type this with: {keyboard}")
+            .split("{keyboard}")
+            .next()
+            .unwrap_or_default()
+            .trim_end(),
+        gettextrs::dgettext("xkeyboard-config", "German (Switzerland)")
+    );
+    let mut groups = Vec::new();
+    collect::<adw::PreferencesGroup>(driver.page().upcast_ref(), &mut groups);
+    tally.check(
+        groups.iter().any(|group| {
+            group
+                .description()
+                .is_some_and(|text| text.contains(&swiss))
+        }),
+        &format!("the encryption page says “{swiss}”"),
+    );
     tally.check(!driver.next_sensitive(), "Next waits for a passphrase");
     driver.set_text("passphrase", "correct horse battery staple");
     driver.set_text("passphrase-repeat", "correct horse battery stapel");
@@ -473,7 +494,26 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     });
     zones.set_selected(berlin.expect("Europe/Berlin is listed"));
     settle().await;
+    let berlin_time = || {
+        glib::DateTime::now(&glib::TimeZone::new(Some("Europe/Berlin")))
+            .and_then(|now| now.format("%R"))
+            .expect("GLib formats the time")
+    };
+    let (before, subtitle, after) = (
+        berlin_time(),
+        zones.subtitle().unwrap_or_default(),
+        berlin_time(),
+    );
+    tally.check(
+        subtitle.contains(before.as_str()) || subtitle.contains(after.as_str()),
+        &format!("the time zone row shows the time in Berlin ({before}): “{subtitle}”"),
+    );
     let preview = driver.preview();
+    tally.check(
+        preview.contains("services.xserver.xkb.layout = \"ch\";")
+            && preview.contains("console.useXkbConfig = true;"),
+        "the chosen keyboard reaches the preview, for the console too",
+    );
     tally.check(
         preview.contains("\"keepsake-test\"") && preview.contains("\"Europe/Berlin\""),
         "host name and time zone reach the preview",
@@ -797,6 +837,117 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
 
     disk_page_is_freed_when_closed(&tally).await?;
     closing_the_window_stops_the_install_first(driver, &progress).await
+}
+
+/// The keyboard rows shown, by xkb name (`ch`, `us+dvorak`).
+fn shown_keyboards(driver: &Driver) -> Vec<String> {
+    let mut rows = Vec::new();
+    collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);
+    rows.iter()
+        .filter(|row| row.is_visible())
+        .filter_map(|row| {
+            let name = row.widget_name();
+            name.strip_prefix("keyboard:").map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The keyboard page: the registry's layouts by name, a search, and the
+/// choice in the plan.
+async fn keyboard_page(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let model = driver.window.plan_model();
+    wait_until(
+        "the keyboard page to list the chosen layout",
+        WIDGETS_DEADLINE,
+        || !shown_keyboards(driver).is_empty(),
+    )
+    .await?;
+    driver.set_text("keyboard-search", "switz");
+    wait_until(
+        "the keyboard list to follow the search “switz”",
+        WIDGETS_DEADLINE,
+        || {
+            let shown = shown_keyboards(driver);
+            shown.iter().any(|name| name == "ch")
+                && shown
+                    .iter()
+                    .all(|name| name == "ch" || name.starts_with("ch+"))
+        },
+    )
+    .await?;
+    let swiss = driver
+        .find("keyboard:ch")
+        .downcast::<adw::ActionRow>()
+        .expect("a layout row");
+    tally.check(
+        swiss.title() == gettextrs::dgettext("xkeyboard-config", "German (Switzerland)"),
+        &format!("the layout ch is called “{}”", swiss.title()),
+    );
+    // What Enter does on the focused row.
+    swiss.emit_by_name::<()>("activate", &[]);
+    settle().await;
+    tally.check(
+        model
+            .with_plan(|plan| plan.system.xkb_layout == "ch" && plan.system.xkb_variant.is_empty()),
+        "choosing German (Switzerland) puts layout ch without variant in the plan",
+    );
+    driver.set_text("keyboard-search", "dvorak");
+    wait_until(
+        "the keyboard list to follow the search “dvorak”",
+        WIDGETS_DEADLINE,
+        || {
+            shown_keyboards(driver)
+                .iter()
+                .any(|name| name == "us+dvorak")
+        },
+    )
+    .await?;
+    tally.check(
+        driver.find("keyboard-status").is_visible() || shown_keyboards(driver).len() > 1,
+        "a search lists the variants it matches",
+    );
+    driver.set_text("keyboard-search", "no such keyboard");
+    wait_until(
+        "the keyboard list to empty for “no such keyboard”",
+        WIDGETS_DEADLINE,
+        || shown_keyboards(driver).is_empty(),
+    )
+    .await?;
+    tally.check(
+        driver.label_shown("keyboard-status").is_some(),
+        "a search without result says so",
+    );
+    driver.set_text("keyboard-search", "");
+    wait_until(
+        "the keyboard list to show Swiss layouts again",
+        WIDGETS_DEADLINE,
+        || {
+            shown_keyboards(driver)
+                .iter()
+                .any(|name| name == "ch+legacy")
+        },
+    )
+    .await?;
+    // The entry row's text field takes the focus, not the row.
+    let test_row = driver.find("keyboard-test");
+    let reached = wait_until(
+        "Tab to reach the keyboard test field",
+        WIDGETS_DEADLINE,
+        || {
+            GtkWindowExt::set_focus(&driver.window, None::<&gtk::Widget>);
+            (0..400).any(|_| {
+                driver.window.child_focus(gtk::DirectionType::TabForward);
+                GtkWindowExt::focus(&driver.window)
+                    .is_some_and(|focus| focus.is_ancestor(&test_row))
+            })
+        },
+    )
+    .await;
+    tally.check(reached.is_ok(), "Tab reaches the keyboard test field");
+    driver.set_text("keyboard-test", "Grüezi");
+    tally.check(driver.next_sensitive(), "a chosen layout allows Next");
+    driver.screenshots("02b-keyboard").await
 }
 
 /// The preset rows of the persistence page that are shown.

@@ -32,11 +32,18 @@ pub fn render(plan: &Plan) -> String {
         .blank_line()
         .set(["time", "timeZone"], system.time_zone.as_str())
         .set(["i18n", "defaultLocale"], system.locale.as_str())
-        .set(["console", "keyMap"], system.console_keymap.as_str())
         .set(
             ["services", "xserver", "xkb", "layout"],
             system.xkb_layout.as_str(),
-        )
+        );
+    if !system.xkb_variant.is_empty() {
+        body.set(
+            ["services", "xserver", "xkb", "variant"],
+            system.xkb_variant.as_str(),
+        );
+    }
+    body.comment("The console, and so the passphrase prompt at boot, uses the same layout.")
+        .set(["console", "useXkbConfig"], true)
         .blank_line();
     desktop(&mut body, plan);
     services(&mut body, plan);

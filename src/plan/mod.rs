@@ -24,7 +24,7 @@ pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
 pub use self::software::{Desktop, Service};
-pub use self::validate::{FieldPath, Problem, ValidationError};
+pub use self::validate::{FieldPath, Problem, ValidationError, is_known_time_zone};
 // The persistence editor checks added entries with the plan's rules.
 pub(crate) use self::validate::{
     is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
@@ -266,8 +266,14 @@ pub struct System {
     pub time_zone: String,
     /// For example `en_US.UTF-8`.
     pub locale: String,
+    /// No longer rendered: the console follows `xkb_layout` and
+    /// `xkb_variant` (`console.useXkbConfig`). Kept so plans of schema 1 load.
     pub console_keymap: String,
     pub xkb_layout: String,
+    /// xkb variant of the layout, for example `dvorak`; empty for the
+    /// layout's default. The console follows layout and variant.
+    #[serde(default)]
+    pub xkb_variant: String,
     /// `system.stateVersion`, for example `25.11`.
     pub state_version: String,
 }
@@ -403,6 +409,7 @@ impl Plan {
                 locale: "en_US.UTF-8".to_owned(),
                 console_keymap: "us".to_owned(),
                 xkb_layout: "us".to_owned(),
+                xkb_variant: String::new(),
                 state_version: "25.11".to_owned(),
             },
             desktop: Desktop::None,

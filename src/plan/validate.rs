@@ -932,7 +932,10 @@ impl Checker<'_> {
         for (name, layout) in [
             ("console_keymap", &system.console_keymap),
             ("xkb_layout", &system.xkb_layout),
-        ] {
+        ]
+        .into_iter()
+        .chain((!system.xkb_variant.is_empty()).then_some(("xkb_variant", &system.xkb_variant)))
+        {
             if !is_keyboard_layout_name(layout) {
                 self.report(
                     FieldPath::new("system").field(name),

@@ -9,6 +9,7 @@ use gettextrs::gettext;
 use gtk::{gdk, glib};
 
 use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
+use crate::i18n::gettext_f;
 use crate::plan::Secret;
 
 mod imp {
@@ -42,6 +43,9 @@ mod imp {
         pub(super) next_button: TemplateChild<gtk::Button>,
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
+        /// The keyboard layout the passphrase is typed with at boot.
+        #[property(get, set = Self::set_keyboard_name)]
+        pub(super) keyboard_name: RefCell<String>,
     }
 
     impl KsEncryptionPage {
@@ -51,6 +55,18 @@ mod imp {
             if let Some(model) = &model {
                 model.keep_in_sync(&*self.obj(), super::KsEncryptionPage::sync);
             }
+        }
+
+        fn set_keyboard_name(&self, name: String) {
+            let description = (!name.is_empty()).then(|| {
+                gettext_f(
+                    "At boot you will type this with: {keyboard}",
+                    &[("keyboard", &name)],
+                )
+            });
+            self.passphrase_group
+                .set_description(description.as_deref());
+            self.keyboard_name.replace(name);
         }
     }
 

@@ -9,6 +9,7 @@
 //!     └── AdwNavigationView
 //!         ├── KsWelcomePage
 //!         ├── KsDiskPage
+//!         ├── KsKeyboardPage
 //!         ├── KsEncryptionPage     ┐
 //!         ├── KsLayoutPage         │ each with a KsNixPreview of the
 //!         │   └── KsSubvolumeRow…  │ generated file it changes
@@ -31,6 +32,7 @@ mod done_page;
 pub mod editor;
 mod encryption_page;
 mod failed_page;
+mod keyboard_page;
 mod layout_page;
 mod nix_preview;
 mod persistence_page;
@@ -57,6 +59,7 @@ pub use self::disk_page::KsDiskPage;
 pub use self::done_page::KsDonePage;
 pub use self::encryption_page::KsEncryptionPage;
 pub use self::failed_page::KsFailedPage;
+pub use self::keyboard_page::KsKeyboardPage;
 pub use self::layout_page::KsLayoutPage;
 pub use self::nix_preview::KsNixPreview;
 pub use self::persistence_page::KsPersistencePage;
@@ -100,6 +103,7 @@ fn register_types() {
     KsSubvolumeRow::ensure_type();
     KsWelcomePage::ensure_type();
     KsDiskPage::ensure_type();
+    KsKeyboardPage::ensure_type();
     KsEncryptionPage::ensure_type();
     KsLayoutPage::ensure_type();
     KsPersistencePage::ensure_type();

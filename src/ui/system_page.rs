@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! Page 6: host name, time zone, locale and keyboard, starting from what the
-//! live session uses.
+//! Page 7: host name, time zone and locale, starting from what the live
+//! session uses. The keyboard has its own page before the passphrase.
 
 use std::cell::RefCell;
+use std::path::Path;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gio, glib};
+use gtk::glib;
 
 use super::{KsNixPreview, KsPlanModel, show_message};
+use crate::i18n::gettext_f;
+use crate::plan::is_known_time_zone;
+use crate::region::time_zone;
 
 const LOCALES: &[&str] = &[
     "en_US.UTF-8",
@@ -46,32 +50,6 @@ const LOCALES: &[&str] = &[
     "zh_TW.UTF-8",
 ];
 
-/// X11 layout and the console keymap that matches it.
-const KEYBOARDS: &[(&str, &str)] = &[
-    ("us", "us"),
-    ("gb", "uk"),
-    ("de", "de"),
-    ("fr", "fr"),
-    ("es", "es"),
-    ("it", "it"),
-    ("pt", "pt-latin1"),
-    ("br", "br-abnt2"),
-    ("nl", "nl"),
-    ("se", "sv-latin1"),
-    ("no", "no"),
-    ("dk", "dk"),
-    ("fi", "fi"),
-    ("pl", "pl"),
-    ("cz", "cz"),
-    ("hu", "hu"),
-    ("ru", "ru"),
-    ("ua", "ua"),
-    ("tr", "trq"),
-    ("gr", "gr"),
-    ("il", "il"),
-    ("jp", "jp106"),
-];
-
 mod imp {
     use super::*;
 
@@ -88,8 +66,6 @@ mod imp {
         #[template_child]
         pub(super) locale_row: TemplateChild<adw::ComboRow>,
         #[template_child]
-        pub(super) keyboard_row: TemplateChild<adw::ComboRow>,
-        #[template_child]
         pub(super) region_problem_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub(super) preview: TemplateChild<KsNixPreview>,
@@ -99,6 +75,8 @@ mod imp {
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         pub(super) time_zones: RefCell<Vec<String>>,
         pub(super) locales: RefCell<Vec<String>>,
+        /// Updates the time zone row's local time every minute.
+        pub(super) clock: RefCell<Option<glib::SourceId>>,
     }
 
     impl KsSystemPage {
@@ -133,16 +111,30 @@ mod imp {
     impl ObjectImpl for KsSystemPage {
         fn constructed(&self) {
             self.parent_constructed();
-            let mut time_zones: Vec<String> = chrono_tz::TZ_VARIANTS
-                .iter()
-                .map(|zone| zone.name().to_owned())
-                .collect();
-            time_zones.sort();
+            // The system's tz database names the places; the plan accepts
+            // the zones of its embedded copy, which may be older.
+            let mut time_zones: Vec<String> =
+                time_zone::read_zones(Path::new(time_zone::TZDATA)).unwrap_or_default();
+            time_zones.retain(|zone| is_known_time_zone(zone));
+            if time_zones.is_empty() {
+                time_zones = chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .map(|zone| zone.name().to_owned())
+                    .collect();
+                time_zones.sort();
+            }
             self.time_zones.replace(time_zones);
             self.locales
                 .replace(LOCALES.iter().map(|&locale| locale.to_owned()).collect());
             let page = self.obj();
             page.fill_lists();
+            page.start_clock();
+        }
+
+        fn dispose(&self) {
+            if let Some(clock) = self.clock.take() {
+                clock.remove();
+            }
         }
     }
 
@@ -168,18 +160,51 @@ impl KsSystemPage {
             .set_model(Some(&strings(&imp.time_zones.borrow())));
         imp.locale_row
             .set_model(Some(&strings(&imp.locales.borrow())));
-        let layouts: Vec<&str> = KEYBOARDS.iter().map(|(xkb, _)| *xkb).collect();
-        imp.keyboard_row
-            .set_model(Some(&gtk::StringList::new(&layouts)));
     }
 
-    /// Starts from the live session's time zone, language and keyboard,
-    /// unless the plan was changed already.
+    /// Shows the local time in the chosen zone, and updates it when the
+    /// next minute starts.
+    fn start_clock(&self) {
+        self.show_local_time();
+        let seconds_left = glib::DateTime::now_local()
+            .map(|now| 60 - now.second().clamp(0, 59))
+            .unwrap_or(60);
+        let clock = glib::timeout_add_seconds_local_once(
+            seconds_left as u32,
+            glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move || {
+                    page.imp().clock.take();
+                    page.start_clock();
+                }
+            ),
+        );
+        self.imp().clock.replace(Some(clock));
+    }
+
+    fn show_local_time(&self) {
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let zone = model.with_plan(|plan| plan.system.time_zone.clone());
+        // The plan's zones are all in the tz database, which GLib reads too.
+        let time = glib::DateTime::now(&glib::TimeZone::new(Some(&zone)))
+            .and_then(|now| now.format("%R"))
+            .ok();
+        let subtitle = time.map(|time| gettext_f("Local time {time}", &[("time", time.as_str())]));
+        self.imp()
+            .time_zone_row
+            .set_subtitle(subtitle.as_deref().unwrap_or_default());
+    }
+
+    /// Starts from the live session's time zone and language, unless the
+    /// plan was changed already.
     fn adopt_live_session(&self) {
         let Some(model) = self.plan_model() else {
             return;
         };
-        let time_zone = glib::TimeZone::local().identifier().to_string();
+        let time_zone = time_zone::live_zone().unwrap_or_else(|| time_zone::UTC.to_owned());
         let locale = std::env::var("LANG")
             .ok()
             .filter(|lang| lang.contains('_'))
@@ -198,30 +223,6 @@ impl KsSystemPage {
         });
         self.fill_lists();
         self.sync();
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                let file = gio::File::for_path("/etc/vconsole.conf");
-                let Ok((contents, _)) = file.load_contents_future().await else {
-                    return;
-                };
-                let text = String::from_utf8_lossy(&contents);
-                let keymap = text
-                    .lines()
-                    .find_map(|line| line.strip_prefix("KEYMAP="))
-                    .map(|keymap| keymap.trim_matches('"').to_owned());
-                let keyboard = KEYBOARDS
-                    .iter()
-                    .find(|(_, console)| Some(*console) == keymap.as_deref());
-                if let (Some(model), Some((xkb, console))) = (page.plan_model(), keyboard) {
-                    model.update(|plan| {
-                        plan.system.xkb_layout = (*xkb).to_owned();
-                        plan.system.console_keymap = (*console).to_owned();
-                    });
-                }
-            }
-        ));
     }
 
     #[template_callback]
@@ -247,8 +248,6 @@ impl KsSystemPage {
         };
         let time_zone = chosen(&imp.time_zone_row);
         let locale = chosen(&imp.locale_row);
-        let keyboard = chosen(&imp.keyboard_row)
-            .and_then(|xkb| KEYBOARDS.iter().find(|(layout, _)| *layout == xkb));
         let changed = model.with_plan(|plan| {
             time_zone
                 .as_ref()
@@ -256,7 +255,6 @@ impl KsSystemPage {
                 || locale
                     .as_ref()
                     .is_some_and(|locale| *locale != plan.system.locale)
-                || keyboard.is_some_and(|(xkb, _)| *xkb != plan.system.xkb_layout)
         });
         if changed {
             model.update(|plan| {
@@ -265,10 +263,6 @@ impl KsSystemPage {
                 }
                 if let Some(locale) = locale {
                     plan.system.locale = locale;
-                }
-                if let Some((xkb, console)) = keyboard {
-                    plan.system.xkb_layout = (*xkb).to_owned();
-                    plan.system.console_keymap = (*console).to_owned();
                 }
             });
         }
@@ -296,8 +290,6 @@ impl KsSystemPage {
             &system.time_zone,
         );
         select(&imp.locale_row, &imp.locales.borrow(), &system.locale);
-        let layouts: Vec<String> = KEYBOARDS.iter().map(|(xkb, _)| (*xkb).to_owned()).collect();
-        select(&imp.keyboard_row, &layouts, &system.xkb_layout);
 
         let hostname_problem = model.problem("system.hostname");
         if hostname_problem.is_some() {
@@ -306,14 +298,10 @@ impl KsSystemPage {
             imp.hostname_row.remove_css_class("error");
         }
         show_message(&imp.hostname_problem_label, hostname_problem.as_deref());
-        let region_problem = [
-            "system.time_zone",
-            "system.locale",
-            "system.xkb_layout",
-            "system.console_keymap",
-        ]
-        .into_iter()
-        .find_map(|field| model.problem(field));
+        self.show_local_time();
+        let region_problem = ["system.time_zone", "system.locale"]
+            .into_iter()
+            .find_map(|field| model.problem(field));
         show_message(&imp.region_problem_label, region_problem.as_deref());
         imp.next_button
             .set_sensitive(!model.has_problems_under(&["system"]));

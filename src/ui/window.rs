@@ -7,9 +7,9 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{
-    KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsLayoutPage,
-    KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSoftwarePage, KsSystemPage,
-    KsUsersPage, KsWelcomePage, confirm_stop_install,
+    KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsKeyboardPage,
+    KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSoftwarePage,
+    KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
 };
 use crate::config;
 
@@ -27,6 +27,8 @@ mod imp {
         pub(super) welcome_page: TemplateChild<KsWelcomePage>,
         #[template_child]
         pub(super) disk_page: TemplateChild<KsDiskPage>,
+        #[template_child]
+        pub(super) keyboard_page: TemplateChild<KsKeyboardPage>,
         #[template_child]
         pub(super) encryption_page: TemplateChild<KsEncryptionPage>,
         #[template_child]
@@ -85,7 +87,12 @@ mod imp {
             }
             let model = self.plan_model.get_or_init(KsPlanModel::new);
             self.disk_page.set_plan_model(Some(model));
+            self.keyboard_page.set_plan_model(Some(model));
             self.encryption_page.set_plan_model(Some(model));
+            self.keyboard_page
+                .bind_property("keyboard-name", &*self.encryption_page, "keyboard-name")
+                .sync_create()
+                .build();
             self.layout_page.set_plan_model(Some(model));
             self.persistence_page.set_plan_model(Some(model));
             self.system_page.set_plan_model(Some(model));

@@ -120,7 +120,9 @@ let
       time.timeZone = option (types.nullOr (types.addCheck types.str (s: !lib.hasInfix " " s))) null;
       i18n.defaultLocale = option types.str "en_US.UTF-8";
       console.keyMap = option (types.either types.str types.path) "us";
+      console.useXkbConfig = option types.bool false;
       services.xserver.xkb.layout = option types.str "us";
+      services.xserver.xkb.variant = option types.str "";
       system.stateVersion = option types.str "";
       system.activationScripts = option (types.attrsOf types.anything) { };
       systemd.services = option (types.attrsOf types.anything) { };
@@ -228,8 +230,9 @@ in
     inherit (config.networking) hostName;
     inherit (config.time) timeZone;
     inherit (config.i18n) defaultLocale;
-    inherit (config.console) keyMap;
+    inherit (config.console) keyMap useXkbConfig;
     xkbLayout = config.services.xserver.xkb.layout;
+    xkbVariant = config.services.xserver.xkb.variant;
     inherit (config.system) stateVersion;
   };
   mutableUsers = config.users.mutableUsers;

@@ -306,7 +306,8 @@ pub fn rich_plan() -> Plan {
     plan.system.time_zone = "Europe/Berlin".to_owned();
     plan.system.locale = "de_DE.UTF-8".to_owned();
     plan.system.console_keymap = "de".to_owned();
-    plan.system.xkb_layout = "de".to_owned();
+    plan.system.xkb_layout = "ch".to_owned();
+    plan.system.xkb_variant = "legacy".to_owned();
     // The entries above replaced the example's: switch its services on
     // again, which keeps their state, and two more.
     for service in [

@@ -20,8 +20,9 @@
 
   time.timeZone = "UTC";
   i18n.defaultLocale = "en_US.UTF-8";
-  console.keyMap = "us";
   services.xserver.xkb.layout = "us";
+  # The console, and so the passphrase prompt at boot, uses the same layout.
+  console.useXkbConfig = true;
 
   # Services; what each keeps is listed in persistence.nix.
   hardware.bluetooth.enable = true;

@@ -20,8 +20,10 @@
 
   time.timeZone = "Europe/Berlin";
   i18n.defaultLocale = "de_DE.UTF-8";
-  console.keyMap = "de";
-  services.xserver.xkb.layout = "de";
+  services.xserver.xkb.layout = "ch";
+  services.xserver.xkb.variant = "legacy";
+  # The console, and so the passphrase prompt at boot, uses the same layout.
+  console.useXkbConfig = true;
 
   # The desktop: GNOME with the GDM login screen.
   services.displayManager.gdm.enable = true;

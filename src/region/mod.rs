@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Keyboard layouts and time zones as the system describes them, and which
+//! ones the live session uses, so the wizard can offer and preselect them.
+
+pub mod keyboard;
+pub mod time_zone;

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Page 3: the keyboard layout, before the passphrase is typed with it,
+//! named as xkeyboard-config names it and preselected from the live session.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::{gio, glib};
+
+use super::KsPlanModel;
+use crate::i18n::gettext_f;
+use crate::region::keyboard::{self, Keyboard};
+
+/// Rows shown at most for a search, so a short query stays quick.
+const MAX_SHOWN: usize = 100;
+
+/// A registry entry with its name in the user's language.
+#[derive(Debug)]
+struct Named {
+    keyboard: Keyboard,
+    name: String,
+}
+
+impl Named {
+    fn row_name(&self) -> String {
+        row_name(&self.keyboard.layout, &self.keyboard.variant)
+    }
+}
+
+/// The widget name of a layout's row: `keyboard:ch` or `keyboard:ch+legacy`.
+fn row_name(layout: &str, variant: &str) -> String {
+    if variant.is_empty() {
+        format!("keyboard:{layout}")
+    } else {
+        format!("keyboard:{layout}+{variant}")
+    }
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/keepsake/Keepsake/ui/keyboard-page.ui")]
+    #[properties(wrapper_type = super::KsKeyboardPage)]
+    pub struct KsKeyboardPage {
+        #[template_child]
+        pub(super) search_entry: TemplateChild<gtk::SearchEntry>,
+        #[template_child]
+        pub(super) layout_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub(super) status_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub(super) next_button: TemplateChild<gtk::Button>,
+        #[property(get, set = Self::set_plan_model, nullable)]
+        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
+        /// The chosen layout's name in the user's language, for the
+        /// encryption page's "you will type this with".
+        #[property(get)]
+        pub(super) keyboard_name: RefCell<String>,
+        pub(super) keyboards: RefCell<Rc<Vec<Named>>>,
+        pub(super) loader: RefCell<Option<glib::JoinHandle<()>>>,
+        /// The check marks of the shown rows, by row name.
+        pub(super) marks: RefCell<Vec<(String, gtk::Image)>>,
+    }
+
+    impl KsKeyboardPage {
+        fn set_plan_model(&self, model: Option<KsPlanModel>) {
+            self.plan_model.replace(model.clone());
+            if let Some(model) = &model {
+                model.keep_in_sync(&*self.obj(), super::KsKeyboardPage::sync);
+            }
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for KsKeyboardPage {
+        const NAME: &'static str = "KsKeyboardPage";
+        type Type = super::KsKeyboardPage;
+        type ParentType = adw::NavigationPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.bind_template_instance_callbacks();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for KsKeyboardPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().load();
+        }
+
+        fn dispose(&self) {
+            if let Some(loader) = self.loader.take() {
+                loader.abort();
+            }
+        }
+    }
+
+    impl WidgetImpl for KsKeyboardPage {}
+    impl NavigationPageImpl for KsKeyboardPage {}
+}
+
+glib::wrapper! {
+    pub struct KsKeyboardPage(ObjectSubclass<imp::KsKeyboardPage>)
+        @extends gtk::Widget, adw::NavigationPage,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+#[gtk::template_callbacks]
+impl KsKeyboardPage {
+    /// Reads the registry and the live session's input source off the main
+    /// thread (the latter runs gsettings or localectl).
+    fn load(&self) {
+        let loader = glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let loaded = gio::spawn_blocking(|| {
+                    let keyboards =
+                        keyboard::read_registry(Path::new(keyboard::REGISTRY)).map(|keyboards| {
+                            keyboards
+                                .into_iter()
+                                .map(|keyboard| Named {
+                                    name: keyboard.human_name(),
+                                    keyboard,
+                                })
+                                .collect::<Vec<_>>()
+                        });
+                    (keyboards, keyboard::live_input_source())
+                })
+                .await;
+                page.imp().loader.take();
+                match loaded {
+                    Ok((Ok(keyboards), live)) => page.adopt(keyboards, live),
+                    Ok((Err(error), _)) => page.show_status(Some(&gettext_f(
+                        "The list of keyboard layouts could not be read ({error}). The installed system keeps the layout of the plan.",
+                        &[("error", &error.to_string())],
+                    ))),
+                    Err(_) => page.show_status(Some(&gettext(
+                        "Reading the list of keyboard layouts stopped unexpectedly. The installed system keeps the layout of the plan.",
+                    ))),
+                }
+            }
+        ));
+        self.imp().loader.replace(Some(loader));
+    }
+
+    /// Takes the registry and starts from the live session's layout unless
+    /// the plan names another than the default already.
+    fn adopt(&self, keyboards: Vec<Named>, live: Option<(String, String)>) {
+        let live = live.filter(|(layout, variant)| {
+            keyboards
+                .iter()
+                .any(|named| named.keyboard.is(layout, variant))
+        });
+        self.imp().keyboards.replace(Rc::new(keyboards));
+        if let (Some(model), Some((layout, variant))) = (self.plan_model(), live) {
+            let untouched = model.with_plan(|plan| {
+                plan.system.xkb_layout == "us" && plan.system.xkb_variant.is_empty()
+            });
+            if untouched {
+                model.update(|plan| {
+                    plan.system.xkb_layout = layout;
+                    plan.system.xkb_variant = variant;
+                });
+            }
+        }
+        self.fill_list();
+        self.sync();
+    }
+
+    fn show_status(&self, message: Option<&str>) {
+        let label = &self.imp().status_label;
+        label.set_label(message.unwrap_or_default());
+        label.set_visible(message.is_some());
+    }
+
+    fn chosen(&self) -> (String, String) {
+        self.plan_model()
+            .map(|model| {
+                model.with_plan(|plan| {
+                    (
+                        plan.system.xkb_layout.clone(),
+                        plan.system.xkb_variant.clone(),
+                    )
+                })
+            })
+            .unwrap_or_default()
+    }
+
+    #[template_callback]
+    fn on_search_changed(&self) {
+        self.fill_list();
+        self.sync();
+    }
+
+    /// Without a search, the chosen layout and its variants; with one, the
+    /// layouts whose name or xkb name contain it.
+    fn fill_list(&self) {
+        let imp = self.imp();
+        let keyboards = imp.keyboards.borrow().clone();
+        let query = imp.search_entry.text().trim().to_lowercase();
+        let (layout, _) = self.chosen();
+        let matches = |named: &&Named| {
+            if query.is_empty() {
+                named.keyboard.layout == layout
+            } else {
+                named.name.to_lowercase().contains(&query)
+                    || named.keyboard.description.to_lowercase().contains(&query)
+                    || named.keyboard.layout == query
+            }
+        };
+        let found: Vec<&Named> = keyboards.iter().filter(matches).collect();
+        imp.layout_list.remove_all();
+        let mut marks = imp.marks.borrow_mut();
+        marks.clear();
+        for named in found.iter().take(MAX_SHOWN) {
+            let (row, mark) = new_row(named);
+            imp.layout_list.append(&row);
+            marks.push((named.row_name(), mark));
+        }
+        drop(marks);
+        imp.layout_list.set_visible(!found.is_empty());
+        let status = if found.is_empty() && !keyboards.is_empty() {
+            Some(gettext_f(
+                "No layout matches “{query}”. Try the language or the country, for example “German”.",
+                &[("query", &query)],
+            ))
+        } else if found.len() > MAX_SHOWN {
+            Some(gettext_f(
+                "Showing the first {shown}. Type more to find yours.",
+                &[("shown", &MAX_SHOWN.to_string())],
+            ))
+        } else if query.is_empty() && !keyboards.is_empty() {
+            Some(gettext("Search to choose another layout."))
+        } else {
+            None
+        };
+        self.show_status(status.as_deref());
+    }
+
+    #[template_callback]
+    fn on_row_activated(&self, row: &gtk::ListBoxRow) {
+        let keyboards = self.imp().keyboards.borrow().clone();
+        let name = row.widget_name();
+        let Some(named) = keyboards.iter().find(|named| named.row_name() == name) else {
+            return;
+        };
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let (layout, variant) = self.chosen();
+        if !named.keyboard.is(&layout, &variant) {
+            model.update(|plan| {
+                plan.system.xkb_layout = named.keyboard.layout.clone();
+                plan.system.xkb_variant = named.keyboard.variant.clone();
+            });
+        }
+    }
+
+    fn sync(&self) {
+        let imp = self.imp();
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let (layout, variant) = self.chosen();
+        let chosen_row = row_name(&layout, &variant);
+        let name = imp
+            .keyboards
+            .borrow()
+            .iter()
+            .find(|named| named.keyboard.is(&layout, &variant))
+            .map(|named| named.name.clone())
+            .unwrap_or_else(|| chosen_row.trim_start_matches("keyboard:").to_owned());
+        if *imp.keyboard_name.borrow() != name {
+            imp.keyboard_name.replace(name);
+            self.notify_keyboard_name();
+        }
+        for (row, mark) in imp.marks.borrow().iter() {
+            mark.set_visible(*row == chosen_row);
+        }
+        let problem = ["system.xkb_layout", "system.xkb_variant"]
+            .into_iter()
+            .find_map(|field| model.problem(field));
+        imp.next_button.set_sensitive(problem.is_none());
+    }
+}
+
+/// A layout's row and its check mark, shown when it is the chosen one.
+fn new_row(named: &Named) -> (adw::ActionRow, gtk::Image) {
+    let row = adw::ActionRow::builder()
+        .title(named.name.as_str())
+        .use_markup(false)
+        .activatable(true)
+        .name(named.row_name())
+        .build();
+    let mark = gtk::Image::builder()
+        .icon_name("object-select-symbolic")
+        .visible(false)
+        .build();
+    mark.update_property(&[gtk::accessible::Property::Label(&gettext("Chosen"))]);
+    row.add_suffix(&mark);
+    (row, mark)
+}
