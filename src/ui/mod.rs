@@ -154,6 +154,15 @@ fn show_message(label: &gtk::Label, message: Option<&str>) {
 /// AdwPasswordEntryRow calls its reveal button “Show Password” in every
 /// row, so a screen reader cannot tell which field it reveals: name it
 /// after its row, again whenever the row turns it into “Hide”.
+/// Names `button` by what it does (“Keep /var/lib/docker”) where its
+/// visible label alone (“Keep”) would not tell rows apart. A button is
+/// labelled by its label child, and an activatable row labels its widget
+/// with its title; both would win over the name, so they are cleared.
+fn name_button(button: &gtk::Button, name: &str) {
+    button.update_property(&[gtk::accessible::Property::Label(name)]);
+    button.reset_relation(gtk::AccessibleRelation::LabelledBy);
+}
+
 fn name_reveal_button(row: &adw::PasswordEntryRow) {
     let field = row.title().replace('_', "");
     let mut pending: Vec<gtk::Widget> = row.first_child().into_iter().collect();

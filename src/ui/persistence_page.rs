@@ -9,7 +9,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, show_message};
+use super::{KsNixPreview, KsPlanModel, name_button, show_message};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, is_preset_kept, keep_preset};
 use crate::i18n::gettext_f;
 use crate::plan::{PersistentDirectory, Plan, UserPersistence};
@@ -286,7 +286,6 @@ impl KsPersistencePage {
             keep_button.set_widget_name(&format!("preset:{}", preset.id));
             // Translators: what screen readers say for a preset's Keep button; {name} is a program or service, such as “Docker”.
             let keep_label = gettext_f("Keep the files of {name}", &[("name", &name)]);
-            keep_button.update_property(&[gtk::accessible::Property::Label(&keep_label)]);
             let id = preset.id.clone();
             keep_button.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]
@@ -303,10 +302,9 @@ impl KsPersistencePage {
             row.add_suffix(&keep_button);
             row.add_suffix(&kept_label);
             row.set_activatable_widget(Some(&keep_button));
-            // The row labels its activatable widget with its title (and a
-            // button is labelled by its label child), which would name this
-            // button just “Docker”: say what it does.
-            keep_button.reset_relation(gtk::AccessibleRelation::LabelledBy);
+            // After set_activatable_widget, which labels the button with the
+            // row's title (“Docker”).
+            name_button(&keep_button, &keep_label);
             group.add(&row);
             let haystack = std::iter::once(name)
                 .chain([preset.name.clone(), preset.id.clone()])

@@ -15,6 +15,7 @@ use super::{KsEditorModel, KsEditorWindow};
 use crate::i18n::gettext_f;
 use crate::kept::{Account, accounts, password_file, password_takes_effect};
 use crate::plan::Secret;
+use crate::ui::name_button;
 
 mod imp {
     use super::*;
@@ -132,7 +133,7 @@ impl KsAccountsPage {
                         .valign(gtk::Align::Center)
                         .name(format!("change-password:{user}"))
                         .build();
-                    change.update_property(&[gtk::accessible::Property::Label(&label)]);
+                    name_button(&change, &label);
                     change.connect_clicked(glib::clone!(
                         #[weak(rename_to = page)]
                         self,

@@ -22,6 +22,7 @@ use crate::i18n::{gettext_f, ngettext_f};
 use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
 use crate::nix::persistence_edit::PersistenceDocument;
 use crate::scan::{ScanProgress, escape_bytes};
+use crate::ui::name_button;
 
 /// How often the numbers of a running scan are shown anew.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -284,18 +285,14 @@ impl KsLostPage {
             .tooltip_text(&keep_label)
             .name(format!("keep:{path}"))
             .build();
-        keep.update_property(&[gtk::accessible::Property::Label(&keep_label)]);
-        // A button is labelled by its label child, which wins over the
-        // name above and would call every row's button just “Keep”.
-        keep.reset_relation(gtk::AccessibleRelation::LabelledBy);
+        name_button(&keep, &keep_label);
         let ignore_label = gettext_f("Ignore {path}", &[("path", &path)]);
         let ignore = gtk::Button::builder()
             .label(gettext("Ignore"))
             .tooltip_text(&ignore_label)
             .name(format!("ignore:{path}"))
             .build();
-        ignore.update_property(&[gtk::accessible::Property::Label(&ignore_label)]);
-        ignore.reset_relation(gtk::AccessibleRelation::LabelledBy);
+        name_button(&ignore, &ignore_label);
         ignore.add_css_class("flat");
         let target = candidate.path.clone();
         let kept = lost.clone();
