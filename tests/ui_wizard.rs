@@ -2,7 +2,7 @@
 //! Drives the install wizard in demo mode from the welcome page to the done
 //! page through its real widgets, checks the plan and the Nix preview, and
 //! saves a screenshot of every page at normal width and at 360 px under
-//! `target/screenshots/`. Then runs itself again in Hebrew (right to left).
+//! `target/screenshots/`. Then runs itself again in German, Hebrew and Arabic (right to left).
 //!
 //! Needs a display: CI runs it under `xvfb-run dbus-run-session`.
 //!
@@ -25,13 +25,22 @@ use keepsake::ui::{
     save_png,
 };
 
-const RTL_CHILD: &str = "KEEPSAKE_UI_TEST_RTL";
+/// Set in the child runs to the language they drive the wizard in.
+const LANGUAGE_CHILD: &str = "KEEPSAKE_UI_TEST_LANGUAGE";
+
+/// The runs after the English one: German for its long words, Hebrew and
+/// Arabic for right to left. (language, locale, screenshot prefix, name)
+const OTHER_LANGUAGES: [(&str, &str, &str, &str); 3] = [
+    ("de", "de_DE.UTF-8", "de-", "German"),
+    ("he", "he_IL.UTF-8", "rtl-", "Hebrew"),
+    ("ar", "ar_EG.UTF-8", "ar-", "Arabic"),
+];
 
 /// Deadlines, generous because CI machines are slow and shared: they only
 /// turn a hang into a failure that says what never happened.
 const WIDGETS_DEADLINE: Duration = Duration::from_secs(20);
 const INSTALL_DEADLINE: Duration = Duration::from_secs(180);
-const RTL_RUN_DEADLINE: Duration = Duration::from_secs(600);
+const LANGUAGE_RUN_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Why the drive stopped before its last step.
 #[derive(Debug)]
@@ -1184,29 +1193,29 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     tally
 }
 
-/// Runs this test again in Hebrew, in a child process with a deadline.
-fn run_in_hebrew() -> Result<(), String> {
+/// Runs this test again in `language`, in a child process with a deadline.
+fn run_in(language: &str, locale: &str, name: &str) -> Result<(), String> {
     let mut child = Command::new(std::env::current_exe().map_err(|error| error.to_string())?)
-        .env(RTL_CHILD, "1")
-        .env("LANG", "he_IL.UTF-8")
-        .env("LANGUAGE", "he")
+        .env(LANGUAGE_CHILD, language)
+        .env("LANG", locale)
+        .env("LANGUAGE", language)
         .spawn()
-        .map_err(|error| format!("could not start the Hebrew run: {error}"))?;
-    let deadline = Instant::now() + RTL_RUN_DEADLINE;
+        .map_err(|error| format!("could not start the {name} run: {error}"))?;
+    let deadline = Instant::now() + LANGUAGE_RUN_DEADLINE;
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(format!("the Hebrew run ended with {status}")),
+            Ok(Some(status)) => return Err(format!("the {name} run ended with {status}")),
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
-                    "gave up after {} s waiting for the Hebrew run to end",
-                    RTL_RUN_DEADLINE.as_secs()
+                    "gave up after {} s waiting for the {name} run to end",
+                    LANGUAGE_RUN_DEADLINE.as_secs()
                 ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(error) => return Err(format!("could not wait for the Hebrew run: {error}")),
+            Err(error) => return Err(format!("could not wait for the {name} run: {error}")),
         }
     }
 }
@@ -1214,31 +1223,51 @@ fn run_in_hebrew() -> Result<(), String> {
 fn main() -> ExitCode {
     keepsake::i18n::init();
     prepare();
-    let rtl = std::env::var_os(RTL_CHILD).is_some();
-    let tally = run_wizard(if rtl { "rtl-" } else { "" });
+    let child = std::env::var(LANGUAGE_CHILD).ok().and_then(|language| {
+        OTHER_LANGUAGES
+            .into_iter()
+            .find(|(other, ..)| *other == language)
+    });
+    let tally = run_wizard(child.map_or("", |(_, _, prefix, _)| prefix));
     // The app can also quit before the drive ends (a window closed, a
     // crash in a handler): that must fail too.
     tally.check(
         tally.reached_end.get(),
         "the application ran until the drive's last step",
     );
-    if rtl {
+    if let Some((language, _, _, name)) = child {
+        let rtl = matches!(language, "he" | "ar");
         tally.check(
-            gtk::Widget::default_direction() == gtk::TextDirection::Rtl,
-            "Hebrew lays the window out right to left",
-        );
-    } else {
-        let outcome = run_in_hebrew();
-        tally.check(
-            outcome.is_ok(),
+            (gtk::Widget::default_direction() == gtk::TextDirection::Rtl) == rtl,
             &format!(
-                "the whole wizard also passes in Hebrew (right to left){}",
-                outcome
-                    .err()
-                    .map(|why| format!(": {why}"))
-                    .unwrap_or_default()
+                "{name} lays the window out {}",
+                if rtl {
+                    "right to left"
+                } else {
+                    "left to right"
+                }
             ),
         );
+        // The catalogue is loaded: the Next button is not in English.
+        let next = gettextrs::gettext("_Next");
+        tally.check(
+            next != "_Next",
+            &format!("the {name} catalogue is loaded (Next reads “{next}”)"),
+        );
+    } else {
+        for (language, locale, _, name) in OTHER_LANGUAGES {
+            let outcome = run_in(language, locale, name);
+            tally.check(
+                outcome.is_ok(),
+                &format!(
+                    "the whole wizard also passes in {name}{}",
+                    outcome
+                        .err()
+                        .map(|why| format!(": {why}"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
     }
     let (passed, failed) = (tally.passed.get(), tally.failed.get());
     println!("{passed} passed, {failed} failed");
