@@ -311,6 +311,63 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
 
     // Encryption
     tally.check(!driver.next_sensitive(), "Next waits for a passphrase");
+    let strength_bar = driver
+        .find("strength-bar")
+        .downcast::<gtk::LevelBar>()
+        .unwrap();
+    driver.set_text("passphrase", "kx7!qpz");
+    driver.set_text("passphrase-repeat", "kx7!qpz");
+    settle().await;
+    tally.check(
+        driver
+            .label_shown("strength")
+            .is_some_and(|text| text.contains('8'))
+            && driver.label_shown("mismatch-label").is_none()
+            && !driver.next_sensitive(),
+        "a passphrase of seven characters is refused, saying the minimum once",
+    );
+    driver.set_text("passphrase", "password123");
+    driver.set_text("passphrase-repeat", "password123");
+    settle().await;
+    let weak_label = driver.find("strength");
+    tally.check(
+        driver.next_sensitive()
+            && weak_label.has_css_class("warning")
+            && strength_bar.value() == 1.0,
+        "a weak passphrase fills one block and its hint is a warning",
+    );
+    tally.check(
+        driver.label_shown("strength").is_some_and(|text| {
+            text.contains(&gettextrs::gettext(
+                "This is one of the most common passwords.",
+            ))
+        }),
+        "the hint for a common password is our own sentence",
+    );
+    driver.screenshots("03-encryption-weak").await?;
+    driver.click("next").await;
+    let weak_dialog = driver
+        .window
+        .visible_dialog()
+        .and_downcast::<adw::AlertDialog>();
+    tally.check(
+        driver.tag() == "encryption"
+            && weak_dialog.as_ref().is_some_and(|dialog| {
+                dialog.heading().as_deref()
+                    == Some(gettextrs::gettext("Use a Weak Passphrase?").as_str())
+                    && dialog.default_response().as_deref() == Some("change")
+            }),
+        "Next with a weak passphrase asks first, changing it being the default",
+    );
+    if let Some(dialog) = weak_dialog {
+        dialog.emit_by_name::<()>("response", &[&"change"]);
+        dialog.force_close();
+        settle().await;
+    }
+    tally.check(
+        driver.tag() == "encryption",
+        "choosing to change the weak passphrase stays on the page",
+    );
     driver.set_text("passphrase", "correct horse battery staple");
     driver.set_text("passphrase-repeat", "correct horse battery stapel");
     settle().await;
@@ -332,8 +389,16 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.preview().contains("boot.initrd.luks.devices"),
         "the preview shows the LUKS device",
     );
+    tally.check(
+        strength_bar.value() == 4.0 && !driver.find("strength").has_css_class("warning"),
+        "a passphrase of four words fills the bar",
+    );
     driver.screenshots("03-encryption").await?;
     driver.go_next("layout").await?;
+    tally.check(
+        driver.window.visible_dialog().is_none(),
+        "a strong passphrase goes on without a question",
+    );
 
     // Layout
     driver

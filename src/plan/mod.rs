@@ -10,6 +10,7 @@ mod password;
 mod secret;
 mod secret_shapes;
 mod shown;
+pub mod strength;
 mod validate;
 
 use gettextrs::gettext;
