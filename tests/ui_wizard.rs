@@ -284,15 +284,52 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     )
     .await?;
     tally.check(!driver.next_sensitive(), "Next waits for a disk");
+    let stick = driver.find("disk:/dev/sdb");
     tally.check(
-        !driver.find("disk:/dev/sdb").is_sensitive(),
-        "the live USB stick is refused",
+        !driver.find("disk-choice:/dev/sdb").is_sensitive()
+            && stick.is_sensitive()
+            && stick.is_focusable(),
+        "the live USB stick is refused, but only its choice is insensitive",
     );
-    let nvme = driver
-        .find("disk:/dev/nvme0n1")
-        .downcast::<adw::ActionRow>()
-        .unwrap();
-    ActionRowExt::activate(&nvme);
+    let reason = driver.find("disk-reason-0:/dev/sdb");
+    let mut reason_labels = Vec::new();
+    collect::<gtk::Label>(&reason, &mut reason_labels);
+    let mut reason_icons = Vec::new();
+    collect::<gtk::Image>(&reason, &mut reason_icons);
+    tally.check(
+        reason.is_visible()
+            && reason_icons.len() == 1
+            && reason_labels
+                .iter()
+                .any(|label| !label.label().is_empty() && !label.has_css_class("dim-label")),
+        "the refusal reason is at full contrast beside an icon",
+    );
+    tally.check(
+        driver.focus_by_tab("disk:/dev/sdb").await,
+        "Tab reaches the refused disk, so its reason can be read",
+    );
+    let mut windows_labels = Vec::new();
+    collect::<gtk::Label>(&driver.find("disk-warning:/dev/sda"), &mut windows_labels);
+    tally.check(
+        windows_labels
+            .iter()
+            .any(|label| label.label() == gettextrs::gettext("Windows will be erased")),
+        "the disk holding Windows says Windows will be erased",
+    );
+    tally.check(
+        find_in(driver.page().upcast_ref(), "disk-warning:/dev/nvme0n1").is_none(),
+        "the empty NVMe disk warns of no system",
+    );
+    let mut nvme_labels = Vec::new();
+    collect::<gtk::Label>(&driver.find("disk:/dev/nvme0n1"), &mut nvme_labels);
+    tally.check(
+        nvme_labels.iter().any(|label| {
+            label.label().starts_with("/dev/disk/by-id/")
+                && label.ellipsize() == gtk::pango::EllipsizeMode::Middle
+        }),
+        "the by-id path ellipsizes in the middle",
+    );
+    driver.find("disk:/dev/nvme0n1").activate();
     settle().await;
     tally.check(
         model.with_plan(|plan| {
@@ -333,7 +370,8 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver.next_sensitive()
             && weak_label.has_css_class("warning")
-            && strength_bar.value() == 1.0,
+            && strength_bar.value() == 1.0
+            && strength_bar.offset_value(Some("weak")) == Some(1.0),
         "a weak passphrase fills one block and its hint is a warning",
     );
     tally.check(
