@@ -617,7 +617,35 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.tag() == "progress",
         "Install opens the progress page",
     );
-    glib::timeout_future(Duration::from_millis(1500)).await;
+    tally.check(
+        progress.is_guarding_session(),
+        "the install inhibits suspend and logout and holds the application",
+    );
+    driver
+        .find("show-log")
+        .downcast::<gtk::ToggleButton>()
+        .unwrap()
+        .set_active(true);
+    let done_word = gettextrs::gettext("Done");
+    wait_until("a step row that says it is done", INSTALL_DEADLINE, || {
+        let mut rows = Vec::new();
+        collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);
+        rows.iter()
+            .any(|row| row.subtitle().as_deref() == Some(done_word.as_str()))
+    })
+    .await?;
+    let log_scroller = find_in(progress.upcast_ref(), "log-scroller")
+        .and_downcast::<gtk::ScrolledWindow>()
+        .expect("the progress page has a log");
+    tally.check(
+        log_scroller.is_mapped(),
+        "Show Log in the header shows the log",
+    );
+    settle().await;
+    tally.check(
+        progress.log_follows_output(),
+        "the log follows the output to its last line",
+    );
     driver.screenshots("09-progress").await?;
     wait_until(
         "the simulated install to leave the progress page",
@@ -628,6 +656,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver.tag() == "done",
         "the simulated install ends on the done page",
+    );
+    tally.check(
+        !progress.is_guarding_session(),
+        "a finished install lets the session suspend again",
     );
     tally.check(
         progress.log_text().contains("installation finished!"),

@@ -32,6 +32,25 @@ enum StepState {
     Failed,
 }
 
+/// While an install runs: suspend and logout are inhibited and the
+/// application holds itself, so neither ends the root helper's work unseen.
+/// Dropping it lets both go.
+#[derive(Debug)]
+struct InstallGuard {
+    app: gtk::Application,
+    /// 0 when no session manager took the inhibition (nothing to undo).
+    cookie: u32,
+    _hold: gio::ApplicationHoldGuard,
+}
+
+impl Drop for InstallGuard {
+    fn drop(&mut self) {
+        if self.cookie != 0 {
+            self.app.uninhibit(self.cookie);
+        }
+    }
+}
+
 mod imp {
     use super::*;
 
@@ -45,6 +64,12 @@ mod imp {
         pub(super) step_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) log_view: TemplateChild<gtk::TextView>,
+        #[template_child]
+        pub(super) log_scroller: TemplateChild<gtk::ScrolledWindow>,
+        #[template_child]
+        pub(super) view_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub(super) log_button: TemplateChild<gtk::ToggleButton>,
         /// Run the simulated install instead of keepsake-helper.
         #[property(get, set)]
         pub(super) demo: Cell<bool>,
@@ -56,6 +81,7 @@ mod imp {
         pub(super) helper: RefCell<Option<HelperProcess>>,
         pub(super) failure: RefCell<Option<String>>,
         pub(super) running: Cell<bool>,
+        pub(super) guard: RefCell<Option<InstallGuard>>,
     }
 
     impl Default for KsProgressPage {
@@ -64,6 +90,9 @@ mod imp {
                 progress_bar: TemplateChild::default(),
                 step_group: TemplateChild::default(),
                 log_view: TemplateChild::default(),
+                log_scroller: TemplateChild::default(),
+                view_stack: TemplateChild::default(),
+                log_button: TemplateChild::default(),
                 demo: Cell::new(false),
                 demo_time_scale: Cell::new(1.0),
                 step_rows: RefCell::default(),
@@ -71,6 +100,7 @@ mod imp {
                 helper: RefCell::default(),
                 failure: RefCell::default(),
                 running: Cell::new(false),
+                guard: RefCell::default(),
             }
         }
     }
@@ -83,6 +113,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
+            klass.bind_template_instance_callbacks();
             klass.install_action_async("progress.cancel", None, |page, _, _| async move {
                 page.confirm_cancel().await;
             });
@@ -131,6 +162,7 @@ mod imp {
                 failed.add_css_class("error");
                 state.add_named(&failed, Some("failed"));
                 row.add_prefix(&state);
+                set_state(&row, &state, StepState::Waiting);
                 self.step_group.add(&row);
                 rows.push((step, row, state));
             }
@@ -146,6 +178,22 @@ glib::wrapper! {
     pub struct KsProgressPage(ObjectSubclass<imp::KsProgressPage>)
         @extends gtk::Widget, adw::NavigationPage,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+#[gtk::template_callbacks]
+impl KsProgressPage {
+    /// Show Log swaps the step list for the log, which then has the
+    /// page's whole height.
+    #[template_callback]
+    fn on_log_toggled(&self) {
+        let imp = self.imp();
+        let shown = if imp.log_button.is_active() {
+            "log"
+        } else {
+            "steps"
+        };
+        imp.view_stack.set_visible_child_name(shown);
+    }
 }
 
 impl KsProgressPage {
@@ -193,9 +241,10 @@ impl KsProgressPage {
         imp.failure.replace(None);
         imp.progress_bar.set_fraction(0.0);
         imp.progress_bar.set_text(Some(&gettext("Starting…")));
-        for (_, _, state) in imp.step_rows.borrow().iter() {
-            set_state(state, StepState::Waiting);
+        for (_, row, state) in imp.step_rows.borrow().iter() {
+            set_state(row, state, StepState::Waiting);
         }
+        self.guard_session();
         self.action_set_enabled("progress.cancel", true);
         let cancel = CancelFlag::new();
         imp.cancel.replace(cancel.clone());
@@ -234,6 +283,35 @@ impl KsProgressPage {
                 page.receive(message);
             }
         });
+    }
+
+    /// Inhibits suspend and logout and holds the application until the
+    /// install ends.
+    fn guard_session(&self) {
+        let Some(app) = self
+            .root()
+            .and_downcast::<gtk::Window>()
+            .and_then(|window| window.application())
+        else {
+            return;
+        };
+        let window = self.root().and_downcast::<gtk::Window>();
+        let cookie = app.inhibit(
+            window.as_ref(),
+            gtk::ApplicationInhibitFlags::SUSPEND | gtk::ApplicationInhibitFlags::LOGOUT,
+            Some(&gettext("Installing NixOS")),
+        );
+        let hold = app.hold();
+        self.imp().guard.replace(Some(InstallGuard {
+            app,
+            cookie,
+            _hold: hold,
+        }));
+    }
+
+    /// Whether the page keeps the session awake and the application alive.
+    pub fn is_guarding_session(&self) -> bool {
+        self.imp().guard.borrow().is_some()
     }
 
     /// Hashes the passwords off the main thread, then runs `pkexec
@@ -360,6 +438,7 @@ impl KsProgressPage {
             }
             Event::Completed { .. } => {
                 imp.running.set(false);
+                imp.guard.replace(None);
                 imp.progress_bar.set_fraction(1.0);
                 imp.progress_bar.set_text(Some(&gettext("Done")));
                 self.action_set_enabled("progress.cancel", false);
@@ -370,6 +449,7 @@ impl KsProgressPage {
 
     fn finish_stopped(&self, message: &str, disk_state: &str) {
         self.imp().running.set(false);
+        self.imp().guard.replace(None);
         self.action_set_enabled("progress.cancel", false);
         self.emit_by_name::<()>("stopped", &[&message.to_owned(), &disk_state.to_owned()]);
     }
@@ -382,22 +462,38 @@ impl KsProgressPage {
     }
 
     fn set_step(&self, step: StepId, state: StepState) {
-        if let Some((_, _, stack)) = self
+        if let Some((_, row, stack)) = self
             .imp()
             .step_rows
             .borrow()
             .iter()
             .find(|(id, _, _)| *id == step)
         {
-            set_state(stack, state);
+            set_state(row, stack, state);
         }
     }
 
+    /// Adds a line; the view follows the output unless the person
+    /// scrolled up to read.
     fn append_log(&self, line: &str) {
-        let buffer = self.imp().log_view.buffer();
+        let imp = self.imp();
+        let adjustment = imp.log_scroller.vadjustment();
+        let at_end = adjustment.value() + adjustment.page_size() >= adjustment.upper() - 1.0;
+        let buffer = imp.log_view.buffer();
         let mut end = buffer.end_iter();
         buffer.insert(&mut end, line);
         buffer.insert(&mut end, "\n");
+        if at_end {
+            let mark = buffer.create_mark(None, &buffer.end_iter(), false);
+            imp.log_view.scroll_mark_onscreen(&mark);
+            buffer.delete_mark(&mark);
+        }
+    }
+
+    /// Whether the log shows its last line.
+    pub fn log_follows_output(&self) -> bool {
+        let adjustment = self.imp().log_scroller.vadjustment();
+        adjustment.value() + adjustment.page_size() >= adjustment.upper() - 1.0
     }
 
     async fn confirm_cancel(&self) {
@@ -431,13 +527,37 @@ impl KsProgressPage {
     }
 }
 
-fn set_state(stack: &gtk::Stack, state: StepState) {
+impl StepState {
+    /// The state in words, for the row's subtitle and screen readers.
+    fn describe(self) -> String {
+        match self {
+            StepState::Waiting => gettext("Waiting"),
+            StepState::Running => gettext("In progress"),
+            StepState::Done => gettext("Done"),
+            StepState::Failed => gettext("Failed"),
+        }
+    }
+}
+
+/// Shows `state` by icon and, for what has begun, in words; a screen
+/// reader reads it as the row's description.
+fn set_state(row: &adw::ActionRow, stack: &gtk::Stack, state: StepState) {
     stack.set_visible_child_name(match state {
         StepState::Waiting => "waiting",
         StepState::Running => "running",
         StepState::Done => "done",
         StepState::Failed => "failed",
     });
+    let words = state.describe();
+    row.set_subtitle(
+        if state == StepState::Waiting {
+            String::new()
+        } else {
+            glib::markup_escape_text(&words).into()
+        }
+        .as_str(),
+    );
+    row.update_property(&[gtk::accessible::Property::Description(&words)]);
 }
 
 /// The helper is installed next to `keepsake` (meson) or built next to it
