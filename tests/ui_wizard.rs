@@ -682,6 +682,14 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.tag() == "failed",
         "a cancelled install ends on the failure page",
     );
+    tally.check(
+        driver.page().title() == gettextrs::gettext("Installation Stopped"),
+        "a cancelled install says Installation Stopped, not Failed",
+    );
+    tally.check(
+        find_in(driver.page().upcast_ref(), "save-log").is_some(),
+        "the failure page offers Save Log",
+    );
     let disk_state = driver.find("disk-state").downcast::<gtk::Label>().unwrap();
     tally.check(
         !disk_state.label().is_empty(),

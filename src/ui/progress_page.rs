@@ -23,6 +23,18 @@ use crate::install::{
 };
 use crate::plan::Plan;
 
+/// Why an install ended without completing, for the failure page.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, glib::Enum)]
+#[enum_type(name = "KsStopKind")]
+pub enum StopKind {
+    #[default]
+    Failed,
+    /// The person chose Stop.
+    Cancelled,
+    /// pkexec was dismissed or refused: nothing was written.
+    NotAuthorised,
+}
+
 /// How a step row looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StepState {
@@ -80,6 +92,7 @@ mod imp {
         pub(super) cancel: RefCell<CancelFlag>,
         pub(super) helper: RefCell<Option<HelperProcess>>,
         pub(super) failure: RefCell<Option<String>>,
+        pub(super) stop_kind: Cell<StopKind>,
         pub(super) running: Cell<bool>,
         pub(super) guard: RefCell<Option<InstallGuard>>,
     }
@@ -99,6 +112,7 @@ mod imp {
                 cancel: RefCell::default(),
                 helper: RefCell::default(),
                 failure: RefCell::default(),
+                stop_kind: Cell::default(),
                 running: Cell::new(false),
                 guard: RefCell::default(),
             }
@@ -135,7 +149,11 @@ mod imp {
                 vec![
                     Signal::builder("completed").build(),
                     Signal::builder("stopped")
-                        .param_types([String::static_type(), String::static_type()])
+                        .param_types([
+                            String::static_type(),
+                            String::static_type(),
+                            StopKind::static_type(),
+                        ])
                         .build(),
                 ]
             })
@@ -207,8 +225,8 @@ impl KsProgressPage {
         })
     }
 
-    /// `callback(page, what failed, what the disk holds now)`.
-    pub fn connect_stopped<F: Fn(&Self, &str, &str) + 'static>(
+    /// `callback(page, what failed, what the disk holds now, why it stopped)`.
+    pub fn connect_stopped<F: Fn(&Self, &str, &str, StopKind) + 'static>(
         &self,
         callback: F,
     ) -> glib::SignalHandlerId {
@@ -218,7 +236,8 @@ impl KsProgressPage {
                 .expect("emitted by a KsProgressPage");
             let message = values[1].get::<String>().unwrap_or_default();
             let disk_state = values[2].get::<String>().unwrap_or_default();
-            callback(&page, &message, &disk_state);
+            let kind = values[3].get::<StopKind>().unwrap_or_default();
+            callback(&page, &message, &disk_state, kind);
             None
         })
     }
@@ -239,6 +258,7 @@ impl KsProgressPage {
         }
         imp.log_view.buffer().set_text("");
         imp.failure.replace(None);
+        imp.stop_kind.set(StopKind::Failed);
         imp.progress_bar.set_fraction(0.0);
         imp.progress_bar.set_text(Some(&gettext("Starting…")));
         for (_, row, state) in imp.step_rows.borrow().iter() {
@@ -373,12 +393,15 @@ impl KsProgressPage {
                     return;
                 }
                 match exit {
-                    HelperExit::NotAuthorised => self.finish_stopped(
+                    HelperExit::NotAuthorised => {
+                        self.imp().stop_kind.set(StopKind::NotAuthorised);
+                        self.finish_stopped(
                         &gettext("Keepsake was not allowed to install."),
                         &gettext(
                             "Nothing was written to the disk. Install again and enter the administrator password when asked.",
                         ),
-                    ),
+                    )
+                    }
                     HelperExit::Succeeded | HelperExit::Failed(_) => self.finish_stopped(
                         &gettext("The installer stopped without saying why."),
                         &gettext("The disk may be partly written. Check it before you use it."),
@@ -426,6 +449,7 @@ impl KsProgressPage {
             }
             Event::Cancelled { step } => {
                 self.set_step(step, StepState::Failed);
+                imp.stop_kind.set(StopKind::Cancelled);
                 imp.failure
                     .replace(Some(gettext("The installation was cancelled.")));
             }
@@ -451,7 +475,11 @@ impl KsProgressPage {
         self.imp().running.set(false);
         self.imp().guard.replace(None);
         self.action_set_enabled("progress.cancel", false);
-        self.emit_by_name::<()>("stopped", &[&message.to_owned(), &disk_state.to_owned()]);
+        let kind = self.imp().stop_kind.get();
+        self.emit_by_name::<()>(
+            "stopped",
+            &[&message.to_owned(), &disk_state.to_owned(), &kind],
+        );
     }
 
     /// Progress counts finished steps plus the running step's share.
