@@ -145,6 +145,12 @@ fn rules() -> Vec<Rule> {
             passes: |p| p.encryption.passphrase = Some(Secret::from("long passphrase")),
         },
         Rule {
+            name: "passphrase of seven characters",
+            breaks: |p| p.encryption.passphrase = Some(Secret::from("seven c")),
+            field: "encryption.passphrase",
+            passes: |p| p.encryption.passphrase = Some(Secret::from("eight ch")),
+        },
+        Rule {
             name: "empty subvolume name",
             breaks: |p| p.subvolumes[1].name = String::new(),
             field: "subvolumes[1].name",

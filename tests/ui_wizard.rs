@@ -327,15 +327,52 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     )
     .await?;
     tally.check(!driver.next_sensitive(), "Next waits for a disk");
+    let stick = driver.find("disk:/dev/sdb");
     tally.check(
-        !driver.find("disk:/dev/sdb").is_sensitive(),
-        "the live USB stick is refused",
+        !driver.find("disk-choice:/dev/sdb").is_sensitive()
+            && stick.is_sensitive()
+            && stick.is_focusable(),
+        "the live USB stick is refused, but only its choice is insensitive",
     );
-    let nvme = driver
-        .find("disk:/dev/nvme0n1")
-        .downcast::<adw::ActionRow>()
-        .unwrap();
-    ActionRowExt::activate(&nvme);
+    let reason = driver.find("disk-reason-0:/dev/sdb");
+    let mut reason_labels = Vec::new();
+    collect::<gtk::Label>(&reason, &mut reason_labels);
+    let mut reason_icons = Vec::new();
+    collect::<gtk::Image>(&reason, &mut reason_icons);
+    tally.check(
+        reason.is_visible()
+            && reason_icons.len() == 1
+            && reason_labels
+                .iter()
+                .any(|label| !label.label().is_empty() && !label.has_css_class("dim-label")),
+        "the refusal reason is at full contrast beside an icon",
+    );
+    tally.check(
+        driver.focus_by_tab("disk:/dev/sdb").await,
+        "Tab reaches the refused disk, so its reason can be read",
+    );
+    let mut windows_labels = Vec::new();
+    collect::<gtk::Label>(&driver.find("disk-warning:/dev/sda"), &mut windows_labels);
+    tally.check(
+        windows_labels
+            .iter()
+            .any(|label| label.label() == gettextrs::gettext("Windows will be erased")),
+        "the disk holding Windows says Windows will be erased",
+    );
+    tally.check(
+        find_in(driver.page().upcast_ref(), "disk-warning:/dev/nvme0n1").is_none(),
+        "the empty NVMe disk warns of no system",
+    );
+    let mut nvme_labels = Vec::new();
+    collect::<gtk::Label>(&driver.find("disk:/dev/nvme0n1"), &mut nvme_labels);
+    tally.check(
+        nvme_labels.iter().any(|label| {
+            label.label().starts_with("/dev/disk/by-id/")
+                && label.ellipsize() == gtk::pango::EllipsizeMode::Middle
+        }),
+        "the by-id path ellipsizes in the middle",
+    );
+    driver.find("disk:/dev/nvme0n1").activate();
     settle().await;
     tally.check(
         model.with_plan(|plan| {
@@ -375,6 +412,64 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         &format!("the encryption page says “{swiss}”"),
     );
     tally.check(!driver.next_sensitive(), "Next waits for a passphrase");
+    let strength_bar = driver
+        .find("strength-bar")
+        .downcast::<gtk::LevelBar>()
+        .unwrap();
+    driver.set_text("passphrase", "kx7!qpz");
+    driver.set_text("passphrase-repeat", "kx7!qpz");
+    settle().await;
+    tally.check(
+        driver
+            .label_shown("strength")
+            .is_some_and(|text| text.contains('8'))
+            && driver.label_shown("mismatch-label").is_none()
+            && !driver.next_sensitive(),
+        "a passphrase of seven characters is refused, saying the minimum once",
+    );
+    driver.set_text("passphrase", "password123");
+    driver.set_text("passphrase-repeat", "password123");
+    settle().await;
+    let weak_label = driver.find("strength");
+    tally.check(
+        driver.next_sensitive()
+            && weak_label.has_css_class("warning")
+            && strength_bar.value() == 1.0
+            && strength_bar.offset_value(Some("weak")) == Some(1.0),
+        "a weak passphrase fills one block and its hint is a warning",
+    );
+    tally.check(
+        driver.label_shown("strength").is_some_and(|text| {
+            text.contains(&gettextrs::gettext(
+                "This is one of the most common passwords.",
+            ))
+        }),
+        "the hint for a common password is our own sentence",
+    );
+    driver.screenshots("03-encryption-weak").await?;
+    driver.click("next").await;
+    let weak_dialog = driver
+        .window
+        .visible_dialog()
+        .and_downcast::<adw::AlertDialog>();
+    tally.check(
+        driver.tag() == "encryption"
+            && weak_dialog.as_ref().is_some_and(|dialog| {
+                dialog.heading().as_deref()
+                    == Some(gettextrs::gettext("Use a Weak Passphrase?").as_str())
+                    && dialog.default_response().as_deref() == Some("change")
+            }),
+        "Next with a weak passphrase asks first, changing it being the default",
+    );
+    if let Some(dialog) = weak_dialog {
+        dialog.emit_by_name::<()>("response", &[&"change"]);
+        dialog.force_close();
+        settle().await;
+    }
+    tally.check(
+        driver.tag() == "encryption",
+        "choosing to change the weak passphrase stays on the page",
+    );
     driver.set_text("passphrase", "correct horse battery staple");
     driver.set_text("passphrase-repeat", "correct horse battery stapel");
     settle().await;
@@ -396,8 +491,16 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.preview().contains("boot.initrd.luks.devices"),
         "the preview shows the LUKS device",
     );
+    tally.check(
+        strength_bar.value() == 4.0 && !driver.find("strength").has_css_class("warning"),
+        "a passphrase of four words fills the bar",
+    );
     driver.screenshots("03-encryption").await?;
     driver.go_next("layout").await?;
+    tally.check(
+        driver.window.visible_dialog().is_none(),
+        "a strong passphrase goes on without a question",
+    );
 
     // Layout
     driver
@@ -780,7 +883,35 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.tag() == "progress",
         "Install opens the progress page",
     );
-    glib::timeout_future(Duration::from_millis(1500)).await;
+    tally.check(
+        progress.is_guarding_session(),
+        "the install inhibits suspend and logout and holds the application",
+    );
+    driver
+        .find("show-log")
+        .downcast::<gtk::ToggleButton>()
+        .unwrap()
+        .set_active(true);
+    let done_word = gettextrs::gettext("Done");
+    wait_until("a step row that says it is done", INSTALL_DEADLINE, || {
+        let mut rows = Vec::new();
+        collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);
+        rows.iter()
+            .any(|row| row.subtitle().as_deref() == Some(done_word.as_str()))
+    })
+    .await?;
+    let log_scroller = find_in(progress.upcast_ref(), "log-scroller")
+        .and_downcast::<gtk::ScrolledWindow>()
+        .expect("the progress page has a log");
+    tally.check(
+        log_scroller.is_mapped(),
+        "Show Log in the header shows the log",
+    );
+    settle().await;
+    tally.check(
+        progress.log_follows_output(),
+        "the log follows the output to its last line",
+    );
     driver.screenshots("09-progress").await?;
     wait_until(
         "the simulated install to leave the progress page",
@@ -791,6 +922,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver.tag() == "done",
         "the simulated install ends on the done page",
+    );
+    tally.check(
+        !progress.is_guarding_session(),
+        "a finished install lets the session suspend again",
     );
     tally.check(
         progress.log_text().contains("installation finished!"),
@@ -821,6 +956,14 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver.tag() == "failed",
         "a cancelled install ends on the failure page",
+    );
+    tally.check(
+        driver.page().title() == gettextrs::gettext("Installation Stopped"),
+        "a cancelled install says Installation Stopped, not Failed",
+    );
+    tally.check(
+        find_in(driver.page().upcast_ref(), "save-log").is_some(),
+        "the failure page offers Save Log",
     );
     let disk_state = driver.find("disk-state").downcast::<gtk::Label>().unwrap();
     tally.check(

@@ -24,8 +24,8 @@ use futures_util::future::{self, BoxFuture};
 use futures_util::stream::{BoxStream, StreamExt};
 
 pub use self::fake::FakeDisks;
-pub use self::model::{Disk, Partition, RefusalReason, Verdict, format_size};
-pub use self::rules::{DiskQuery, disks_from_snapshot};
+pub use self::model::{Disk, InstalledSystem, Partition, RefusalReason, Verdict, format_size};
+pub use self::rules::{DiskQuery, disks_from_snapshot, installed_systems};
 use self::snapshot::Snapshot;
 pub use self::udisks::UDisksSource;
 use crate::i18n::gettext_f;

@@ -184,6 +184,30 @@ impl RefusalReason {
     }
 }
 
+/// An operating system a disk seems to hold, named so people see what
+/// choosing the disk destroys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstalledSystem {
+    Windows,
+    MacOs,
+    Linux,
+    /// A boot partition beside nothing recognised (a BSD, say).
+    Other,
+}
+
+impl InstalledSystem {
+    /// The warning on a disk holding this system.
+    pub fn erase_warning(self) -> String {
+        match self {
+            Self::Windows => gettext_f("Windows will be erased", &[]),
+            Self::MacOs => gettext_f("macOS will be erased", &[]),
+            Self::Linux => gettext_f("The Linux system on this disk will be erased", &[]),
+            Self::Other => gettext_f("The operating system on this disk will be erased", &[]),
+        }
+    }
+}
+
 /// A size in decimal units, as disk vendors and GNOME print them.
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Disk, Partition, RefusalReason, Verdict};
+use super::model::{Disk, InstalledSystem, Partition, RefusalReason, Verdict};
 use super::snapshot::{
     BLOCK, DRIVE, ENCRYPTED, FILESYSTEM, LOOP, Object, PARTITION, PARTITION_TABLE, PHYSICAL_VOLUME,
     SWAPSPACE, Snapshot,
@@ -293,6 +293,66 @@ fn loops_backed_by(snapshot: &Snapshot, mounts: &[(String, String)]) -> Vec<Refu
         .collect()
 }
 
+/// GPT partition types only an installed system creates.
+const GPT_EFI_SYSTEM: &str = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+const GPT_WINDOWS: &[&str] = &[
+    "e3c9e316-0b5c-4db8-817d-f92df00215ae", // Microsoft reserved
+    "de94bba4-06d1-4d40-a16a-bfd50179d6ac", // Windows recovery environment
+];
+const GPT_MACOS: &[&str] = &[
+    "7c3457ef-0000-11aa-aa11-00306543ecac", // APFS
+    "48465300-0000-11aa-aa11-00306543ecac", // HFS+
+];
+const GPT_LINUX_SYSTEM: &[&str] = &[
+    "4f68bce3-e8cd-4db1-96e7-fbcaf984b709", // root, x86-64
+    "b921b045-1df0-41c3-af44-4c6f280d3fae", // root, AArch64
+    "44479540-f297-41b2-9af7-d131d5f0458a", // root, x86
+    "8484680c-9521-48c6-9c11-b0720656f69e", // /usr, x86-64
+    "bc13c2ff-59e6-4262-a352-b275fd6f7172", // extended boot loader
+];
+const LINUX_SYSTEM_FILESYSTEMS: &[&str] = &["ext4", "ext3", "btrfs", "xfs", "f2fs", "crypto_LUKS"];
+
+/// The operating systems `disk` seems to hold, judged from its partition
+/// types, file systems and labels alone; none for a disk of plain data.
+/// A disk of NTFS data is not Windows, but NTFS beside a boot partition is.
+pub fn installed_systems(disk: &Disk) -> Vec<InstalledSystem> {
+    let types = |wanted: &[&str]| {
+        disk.partitions
+            .iter()
+            .any(|partition| wanted.contains(&partition.type_id.to_ascii_lowercase().as_str()))
+    };
+    let filesystem = |wanted: &[&str]| {
+        disk.partitions
+            .iter()
+            .any(|partition| wanted.contains(&partition.filesystem.as_str()))
+    };
+    let boot_partition = types(&[GPT_EFI_SYSTEM]);
+    let named_windows = disk.partitions.iter().any(|partition| {
+        partition.filesystem == "ntfs"
+            && [&partition.label, &partition.name]
+                .iter()
+                .any(|text| text.to_lowercase().contains("windows"))
+    });
+    let mut systems = Vec::new();
+    if types(GPT_WINDOWS)
+        || named_windows
+        || filesystem(&["BitLocker"])
+        || (boot_partition && filesystem(&["ntfs"]))
+    {
+        systems.push(InstalledSystem::Windows);
+    }
+    if types(GPT_MACOS) || filesystem(&["apfs", "hfsplus"]) {
+        systems.push(InstalledSystem::MacOs);
+    }
+    if types(GPT_LINUX_SYSTEM) || (boot_partition && filesystem(LINUX_SYSTEM_FILESYSTEMS)) {
+        systems.push(InstalledSystem::Linux);
+    }
+    if systems.is_empty() && boot_partition {
+        systems.push(InstalledSystem::Other);
+    }
+    systems
+}
+
 fn is_inside(path: &str, mount_point: &str) -> bool {
     if path.is_empty() {
         return false;
@@ -338,6 +398,106 @@ mod tests {
 
     fn only_reasons(snapshot: &Snapshot) -> Vec<RefusalReason> {
         reasons(snapshot, &DiskQuery::default())
+    }
+
+    /// The systems found on a disk with these partitions.
+    fn systems_with(partitions: Vec<PartitionSpec>) -> Vec<InstalledSystem> {
+        let mut snapshot = Snapshot::new();
+        let spec = DriveSpec {
+            partitions,
+            ..DriveSpec::new("sda", "ATA", "WDC WD5000", "WD-1234", 500 * GIB)
+        };
+        fake::add_drive(&mut snapshot, &spec);
+        let disks = disks_from_snapshot(&snapshot, &DiskQuery::default());
+        installed_systems(&disks[0])
+    }
+
+    fn typed(type_id: &'static str, spec: PartitionSpec) -> PartitionSpec {
+        PartitionSpec { type_id, ..spec }
+    }
+
+    #[test]
+    fn windows_is_recognised_by_its_partitions_or_its_label() {
+        assert_eq!(
+            systems_with(vec![
+                typed(GPT_EFI_SYSTEM, PartitionSpec::new(1, GIB, "vfat", "SYSTEM")),
+                typed(GPT_WINDOWS[0], PartitionSpec::new(2, GIB, "", "")),
+                PartitionSpec::new(3, 400 * GIB, "ntfs", "OS"),
+            ]),
+            [InstalledSystem::Windows]
+        );
+        // An MBR disk of an older Windows: no boot partition, only the label.
+        assert_eq!(
+            systems_with(vec![PartitionSpec::new(1, 400 * GIB, "ntfs", "Windows 10")]),
+            [InstalledSystem::Windows]
+        );
+        assert_eq!(
+            systems_with(vec![PartitionSpec::new(1, 400 * GIB, "BitLocker", "")]),
+            [InstalledSystem::Windows]
+        );
+    }
+
+    #[test]
+    fn plain_data_disks_hold_no_system() {
+        assert!(systems_with(vec![PartitionSpec::new(1, 400 * GIB, "ntfs", "Photos")]).is_empty());
+        assert!(systems_with(vec![PartitionSpec::new(1, 400 * GIB, "ext4", "backup")]).is_empty());
+        assert!(systems_with(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn linux_macos_and_unknown_systems_are_named() {
+        assert_eq!(
+            systems_with(vec![
+                typed(GPT_EFI_SYSTEM, PartitionSpec::new(1, GIB, "vfat", "EFI")),
+                PartitionSpec::new(2, 400 * GIB, "crypto_LUKS", ""),
+            ]),
+            [InstalledSystem::Linux]
+        );
+        assert_eq!(
+            systems_with(vec![typed(
+                GPT_LINUX_SYSTEM[0],
+                PartitionSpec::new(1, 400 * GIB, "xfs", "")
+            )]),
+            [InstalledSystem::Linux]
+        );
+        assert_eq!(
+            systems_with(vec![typed(
+                GPT_MACOS[0],
+                PartitionSpec::new(1, 400 * GIB, "apfs", "")
+            )]),
+            [InstalledSystem::MacOs]
+        );
+        assert_eq!(
+            systems_with(vec![
+                typed(GPT_EFI_SYSTEM, PartitionSpec::new(1, GIB, "vfat", "EFI")),
+                PartitionSpec::new(2, 400 * GIB, "ufs", ""),
+            ]),
+            [InstalledSystem::Other]
+        );
+    }
+
+    #[test]
+    fn windows_beside_linux_names_both() {
+        assert_eq!(
+            systems_with(vec![
+                typed(GPT_EFI_SYSTEM, PartitionSpec::new(1, GIB, "vfat", "EFI")),
+                PartitionSpec::new(2, 200 * GIB, "ntfs", "Windows"),
+                PartitionSpec::new(3, 200 * GIB, "btrfs", "nixos"),
+            ]),
+            [InstalledSystem::Windows, InstalledSystem::Linux]
+        );
+    }
+
+    #[test]
+    fn the_demo_sata_disk_holds_windows() {
+        let disks = fake::demo_disks();
+        let sata = disks.iter().find(|disk| disk.device == "/dev/sda").unwrap();
+        assert_eq!(installed_systems(sata), [InstalledSystem::Windows]);
+        let nvme = disks
+            .iter()
+            .find(|disk| disk.device == "/dev/nvme0n1")
+            .unwrap();
+        assert!(installed_systems(nvme).is_empty());
     }
 
     #[test]

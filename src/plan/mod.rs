@@ -11,6 +11,7 @@ mod secret;
 mod secret_shapes;
 mod shown;
 mod software;
+pub mod strength;
 mod validate;
 
 use gettextrs::gettext;

@@ -70,6 +70,7 @@ pub enum Problem {
         name: String,
     },
     PassphraseEmpty,
+    PassphraseTooShort,
     SubvolumeNameEmpty,
     SubvolumeNameInvalid {
         name: String,
@@ -236,6 +237,7 @@ impl Problem {
                 &[("name", &shown(name))],
             ),
             PassphraseEmpty => gettext("Enter a passphrase for the encrypted disk."),
+            PassphraseTooShort => super::strength::too_short_message(),
             SubvolumeNameEmpty => gettext("Give the subvolume a name."),
             SubvolumeNameInvalid { name } => gettext_f(
                 "“{name}” cannot be a subvolume name. Use a name without “/”, “,”, quotes, spaces or control characters that is not “.” or “..”.",
@@ -584,11 +586,19 @@ impl Checker<'_> {
                 Problem::MappedNameInvalid { name: name.clone() },
             );
         }
-        if encryption.passphrase.as_ref().is_some_and(|p| p.is_empty()) {
-            self.report(
-                FieldPath::new("encryption.passphrase"),
-                Problem::PassphraseEmpty,
-            );
+        if let Some(passphrase) = &encryption.passphrase {
+            let chars = passphrase.expose().chars().count();
+            if chars == 0 {
+                self.report(
+                    FieldPath::new("encryption.passphrase"),
+                    Problem::PassphraseEmpty,
+                );
+            } else if chars < super::strength::MINIMUM_PASSPHRASE_CHARS {
+                self.report(
+                    FieldPath::new("encryption.passphrase"),
+                    Problem::PassphraseTooShort,
+                );
+            }
         }
     }
 

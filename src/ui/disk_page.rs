@@ -11,7 +11,9 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use super::{KsPlanModel, show_message};
-use crate::disks::{self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource, format_size};
+use crate::disks::{
+    self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource, format_size, installed_systems,
+};
 use crate::i18n::gettext_f;
 use crate::plan::TargetDisk;
 
@@ -36,7 +38,8 @@ mod imp {
         #[property(get, set = Self::set_demo)]
         pub(super) demo: Cell<bool>,
         pub(super) disks: RefCell<Vec<Disk>>,
-        pub(super) rows: RefCell<Vec<adw::ActionRow>>,
+        pub(super) rows: RefCell<Vec<(adw::PreferencesRow, gtk::CheckButton)>>,
+        pub(super) list_connected: Cell<bool>,
         pub(super) watching: Cell<bool>,
         /// The disk watch: it ends with the page.
         pub(super) watch_task: RefCell<Option<glib::JoinHandle<()>>>,
@@ -161,7 +164,7 @@ impl KsDiskPage {
 
     fn show_disks(&self, disks: Vec<Disk>) {
         let imp = self.imp();
-        for row in imp.rows.take() {
+        for (row, _) in imp.rows.take() {
             imp.disk_group.remove(&row);
         }
         imp.status_label.set_visible(disks.is_empty());
@@ -176,59 +179,9 @@ impl KsDiskPage {
         let mut refused = Vec::new();
         let mut rows = Vec::new();
         for disk in &disks {
-            let mut details = vec![format_size(disk.size), disk.device.clone()];
-            if !disk.serial.is_empty() {
-                details.push(disk.serial.clone());
-            }
-            let mut subtitle = details.join(" · ");
-            if let Some(by_id) = &disk.by_id {
-                subtitle.push('\n');
-                subtitle.push_str(by_id);
-            }
-            // So people recognise what they would erase.
-            for partition in &disk.partitions {
-                let mut contents = partition.contents();
-                if contents.is_empty() {
-                    contents = gettext("Unknown contents");
-                }
-                subtitle.push('\n');
-                // Translators: {number} is the partition number, {size} such as “512 MB”, {contents} what is on it, such as “ext4 · home” (file system and label) or “Unknown contents”.
-                subtitle.push_str(&gettext_f(
-                    "Partition {number}, {size}: {contents}",
-                    &[
-                        ("number", &partition.number.to_string()),
-                        ("size", &format_size(partition.size)),
-                        ("contents", &contents),
-                    ],
-                ));
-            }
-            for reason in disk.verdict.reasons() {
-                subtitle.push('\n');
-                subtitle.push_str(&reason.message());
-            }
-            let row = adw::ActionRow::builder()
-                .title(glib::markup_escape_text(&disk.display_name()))
-                .subtitle(glib::markup_escape_text(&subtitle))
-                .subtitle_lines(0)
-                .build();
-            row.set_widget_name(&format!("disk:{}", disk.device));
-            let check = gtk::CheckButton::builder()
-                .valign(gtk::Align::Center)
-                // Said as "dimmed" by a screen reader, not only drawn dimmed
-                // through the row; the row's subtitle says why.
-                .sensitive(disk.is_usable())
-                .build();
+            let (row, check) = disk_row(disk);
             check.set_group(group_leader.as_ref());
             group_leader.get_or_insert_with(|| check.clone());
-            let icon = if disk.removable || disk.connection_bus == "usb" {
-                "drive-removable-media-symbolic"
-            } else {
-                "drive-harddisk-symbolic"
-            };
-            row.add_prefix(&check);
-            row.add_suffix(&gtk::Image::from_icon_name(icon));
-            row.set_activatable_widget(Some(&check));
-            row.set_sensitive(disk.is_usable());
             let is_chosen = chosen
                 .as_ref()
                 .is_some_and(|chosen| chosen.udisks_object_path == disk.object_path);
@@ -255,7 +208,8 @@ impl KsDiskPage {
                 }
             ));
             imp.disk_group.add(&row);
-            rows.push(row);
+            self.follow_activation(&row);
+            rows.push((row, check));
         }
         imp.rows.replace(rows);
         if self.is_mapped() {
@@ -289,6 +243,34 @@ impl KsDiskPage {
         }
         imp.disks.replace(disks);
         self.sync();
+    }
+
+    /// Activating a usable row (click, Enter, Space) chooses its disk, as
+    /// its check button would. The group's list is connected once.
+    fn follow_activation(&self, row: &adw::PreferencesRow) {
+        let imp = self.imp();
+        if imp.list_connected.get() {
+            return;
+        }
+        let Some(list) = row.parent().and_downcast::<gtk::ListBox>() else {
+            return;
+        };
+        imp.list_connected.set(true);
+        list.connect_row_activated(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_, activated| {
+                let rows = page.imp().rows.borrow();
+                if let Some((_, check)) = rows
+                    .iter()
+                    .find(|(row, _)| row.upcast_ref::<gtk::ListBoxRow>() == activated)
+                {
+                    if check.is_sensitive() {
+                        check.set_active(true);
+                    }
+                }
+            }
+        ));
     }
 
     fn choose(&self, disk: &Disk) {
@@ -330,4 +312,134 @@ impl KsDiskPage {
         imp.next_button
             .set_sensitive(chosen && !model.has_problems_under(&["disk", "esp"]));
     }
+}
+
+/// A row for `disk` and its check button. A refused disk stays readable and
+/// reachable by keyboard: only its check button is insensitive, and its
+/// reasons are at full contrast beside an icon, and its accessible
+/// description.
+fn disk_row(disk: &Disk) -> (adw::PreferencesRow, gtk::CheckButton) {
+    let text_box = gtk::Box::builder()
+        .orientation(gtk::Orientation::Vertical)
+        .spacing(3)
+        .hexpand(true)
+        .build();
+    let title = wrapped_label(&disk.display_name(), &[]);
+    text_box.append(&title);
+    let mut details = vec![format_size(disk.size), disk.device.clone()];
+    if !disk.serial.is_empty() {
+        details.push(disk.serial.clone());
+    }
+    text_box.append(&wrapped_label(
+        &details.join(" · "),
+        &["dim-label", "caption"],
+    ));
+    if let Some(by_id) = &disk.by_id {
+        // Long by-id names keep both ends: the bus and the serial number.
+        let label = wrapped_label(by_id, &["dim-label", "caption"]);
+        label.set_wrap(false);
+        label.set_ellipsize(gtk::pango::EllipsizeMode::Middle);
+        label.set_tooltip_text(Some(by_id));
+        text_box.append(&label);
+    }
+    // So people recognise what they would erase.
+    for partition in &disk.partitions {
+        let mut contents = partition.contents();
+        if contents.is_empty() {
+            contents = gettext("Unknown contents");
+        }
+        // Translators: {number} is the partition number, {size} such as “512 MB”, {contents} what is on it, such as “ext4 · home” (file system and label) or “Unknown contents”.
+        let line = gettext_f(
+            "Partition {number}, {size}: {contents}",
+            &[
+                ("number", &partition.number.to_string()),
+                ("size", &format_size(partition.size)),
+                ("contents", &contents),
+            ],
+        );
+        text_box.append(&wrapped_label(&line, &["dim-label", "caption"]));
+    }
+    let mut notes = Vec::new();
+    for (index, reason) in disk.verdict.reasons().iter().enumerate() {
+        let message = reason.message();
+        let note = note_line(&message, "action-unavailable-symbolic", &[]);
+        note.set_widget_name(&format!("disk-reason-{index}:{}", disk.device));
+        text_box.append(&note);
+        notes.push(message);
+    }
+    for system in installed_systems(disk) {
+        let message = system.erase_warning();
+        let note = note_line(&message, "dialog-warning-symbolic", &["warning"]);
+        note.set_widget_name(&format!("disk-warning:{}", disk.device));
+        text_box.append(&note);
+        notes.push(message);
+    }
+    let check = gtk::CheckButton::builder()
+        .valign(gtk::Align::Center)
+        .sensitive(disk.is_usable())
+        .build();
+    check.set_widget_name(&format!("disk-choice:{}", disk.device));
+    check.update_relation(&[gtk::accessible::Relation::LabelledBy(&[title.upcast_ref()])]);
+    let icon = if disk.removable || disk.connection_bus == "usb" {
+        "drive-removable-media-symbolic"
+    } else {
+        "drive-harddisk-symbolic"
+    };
+    let content = gtk::Box::builder()
+        .spacing(12)
+        .margin_top(8)
+        .margin_bottom(8)
+        .margin_start(12)
+        .margin_end(12)
+        .build();
+    content.append(&check);
+    content.append(&text_box);
+    content.append(
+        &gtk::Image::builder()
+            .icon_name(icon)
+            .valign(gtk::Align::Center)
+            .build(),
+    );
+    // A preferences row, so the group puts it in its boxed list.
+    let row = adw::PreferencesRow::builder()
+        .title(disk.display_name())
+        .use_markup(false)
+        .child(&content)
+        .activatable(disk.is_usable())
+        .build();
+    row.set_widget_name(&format!("disk:{}", disk.device));
+    row.update_property(&[gtk::accessible::Property::Label(&disk.display_name())]);
+    let mut description = details.join(", ");
+    for note in &notes {
+        description.push_str(". ");
+        description.push_str(note);
+    }
+    row.update_property(&[gtk::accessible::Property::Description(&description)]);
+    (row, check)
+}
+
+fn wrapped_label(text: &str, classes: &[&str]) -> gtk::Label {
+    let label = gtk::Label::builder()
+        .label(text)
+        .wrap(true)
+        .wrap_mode(gtk::pango::WrapMode::WordChar)
+        .xalign(0.0)
+        .build();
+    for class in classes {
+        label.add_css_class(class);
+    }
+    label
+}
+
+/// A reason or warning: an icon that says which, then the sentence.
+fn note_line(text: &str, icon: &str, classes: &[&str]) -> gtk::Box {
+    let line = gtk::Box::builder().spacing(6).build();
+    let image = gtk::Image::from_icon_name(icon);
+    image.set_valign(gtk::Align::Start);
+    line.append(&image);
+    line.append(&wrapped_label(text, classes));
+    for class in classes {
+        image.add_css_class(class);
+    }
+    line
 }

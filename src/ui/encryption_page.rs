@@ -11,6 +11,7 @@ use gtk::{gdk, glib};
 use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::Secret;
+use crate::plan::strength::{self, Level};
 
 mod imp {
     use super::*;
@@ -133,9 +134,18 @@ impl KsEncryptionPage {
         let imp = self.imp();
         let passphrase = imp.passphrase_row.text();
         let repeated = imp.repeat_row.text();
-        let (level, description) = strength(&passphrase);
-        imp.strength_bar.set_value(level);
-        imp.strength_label.set_label(&description);
+        let strength = self.strength(&passphrase);
+        imp.strength_bar.set_value(strength.level.bar_value());
+        imp.strength_label.set_label(&strength.description);
+        imp.strength_bar
+            .update_property(&[gtk::accessible::Property::Description(
+                &strength.description,
+            )]);
+        if strength.level <= Level::Weak && strength.level != Level::Empty {
+            imp.strength_label.add_css_class("warning");
+        } else {
+            imp.strength_label.remove_css_class("warning");
+        }
         let agreed = (!passphrase.is_empty() && passphrase == repeated)
             .then(|| Secret::new(passphrase.to_string()));
         if let Some(model) = self.plan_model() {
@@ -144,6 +154,51 @@ impl KsEncryptionPage {
             }
         }
         self.sync();
+    }
+
+    /// The estimate of `passphrase`, knowing the names typed elsewhere.
+    fn strength(&self, passphrase: &str) -> strength::Strength {
+        let related: Vec<String> = self
+            .plan_model()
+            .map(|model| {
+                model.with_plan(|plan| {
+                    let mut words = vec![plan.system.hostname.clone()];
+                    for user in &plan.users {
+                        words.push(user.name.clone());
+                        words.extend(user.full_name.split_whitespace().map(str::to_owned));
+                    }
+                    words
+                })
+            })
+            .unwrap_or_default();
+        let related: Vec<&str> = related.iter().map(String::as_str).collect();
+        strength::assess(passphrase, &related)
+    }
+
+    /// Next: a weak passphrase is accepted only once the person confirms it.
+    #[template_callback]
+    async fn on_next_clicked(&self) {
+        let imp = self.imp();
+        let enabled = imp.enabled_row.is_active();
+        let weak = enabled && self.strength(&imp.passphrase_row.text()).level == Level::Weak;
+        if weak {
+            let dialog = adw::AlertDialog::new(
+                Some(&gettext("Use a Weak Passphrase?")),
+                Some(&gettext(
+                    "Anyone who has the disk could guess this passphrase quickly and read everything on it. A few more words make it much harder.",
+                )),
+            );
+            dialog.add_response("change", &gettext("_Change Passphrase"));
+            dialog.add_response("use", &gettext("_Use Anyway"));
+            dialog.set_response_appearance("use", adw::ResponseAppearance::Destructive);
+            dialog.set_default_response(Some("change"));
+            dialog.set_close_response("change");
+            if dialog.choose_future(Some(self)).await != "use" {
+                imp.passphrase_row.grab_focus();
+                return;
+            }
+        }
+        let _ = self.activate_action("navigation.push", Some(&"layout".to_variant()));
     }
 
     fn sync(&self) {
@@ -160,7 +215,11 @@ impl KsEncryptionPage {
         let passphrase = imp.passphrase_row.text();
         let repeated = imp.repeat_row.text();
         let mismatch = enabled && !repeated.is_empty() && passphrase != repeated;
-        let problem = model.problem("encryption.passphrase");
+        // The strength label already says why a short passphrase is refused.
+        let too_short = self.strength(&passphrase).level == Level::TooShort;
+        let problem = model
+            .problem("encryption.passphrase")
+            .filter(|_| !too_short);
         let message = if mismatch {
             Some(gettext(
                 "The passphrases differ. Type the same passphrase twice.",
@@ -179,38 +238,5 @@ impl KsEncryptionPage {
         let complete = !enabled || model.with_plan(|plan| plan.encryption.passphrase.is_some());
         imp.next_button
             .set_sensitive(complete && !model.has_problems_under(&["encryption"]));
-    }
-}
-
-/// Whether a character belongs to a class of the strength estimate.
-type CharClass = fn(char) -> bool;
-
-/// A rough guess of how long guessing would take: the length times the bits
-/// of the character classes used. Level 0 (empty) to 4, and what it means.
-fn strength(passphrase: &str) -> (f64, String) {
-    if passphrase.is_empty() {
-        return (0.0, gettext("Choose a passphrase of several words."));
-    }
-    let classes: [(CharClass, f64); 5] = [
-        (|c| c.is_ascii_lowercase(), 26.0),
-        (|c| c.is_ascii_uppercase(), 26.0),
-        (|c| c.is_ascii_digit(), 10.0),
-        (|c| c.is_ascii_punctuation() || c == ' ', 33.0),
-        (|c| !c.is_ascii(), 100.0),
-    ];
-    let pool: f64 = classes
-        .iter()
-        .filter(|(class, _)| passphrase.chars().any(class))
-        .map(|(_, size)| size)
-        .sum();
-    let bits = passphrase.chars().count() as f64 * pool.log2();
-    if bits < 40.0 {
-        (1.0, gettext("Weak: a computer could guess it quickly."))
-    } else if bits < 60.0 {
-        (2.0, gettext("Fair: add a few more words."))
-    } else if bits < 80.0 {
-        (3.0, gettext("Good."))
-    } else {
-        (4.0, gettext("Strong."))
     }
 }

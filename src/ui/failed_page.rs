@@ -4,7 +4,10 @@
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use gettextrs::gettext;
 use gtk::glib;
+
+use super::{StopKind, copy_log, save_log};
 
 mod imp {
     use super::*;
@@ -20,6 +23,8 @@ mod imp {
         pub(super) log_view: TemplateChild<gtk::TextView>,
         #[template_child]
         pub(super) try_again_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) toasts: TemplateChild<adw::ToastOverlay>,
     }
 
     #[glib::object_subclass]
@@ -31,9 +36,10 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.install_action("failed.copy-log", None, |page, _, _| {
-                let buffer = page.imp().log_view.buffer();
-                let text = buffer.text(&buffer.start_iter(), &buffer.end_iter(), false);
-                page.clipboard().set_text(&text);
+                copy_log(page, &page.log_text(), &page.imp().toasts);
+            });
+            klass.install_action_async("failed.save-log", None, |page, _, _| async move {
+                save_log(&page, page.log_text(), &page.imp().toasts).await;
             });
         }
 
@@ -74,11 +80,30 @@ glib::wrapper! {
 
 impl KsFailedPage {
     /// Shows why the install stopped and the one sentence about the disk.
-    pub fn show_failure(&self, message: &str, disk_state: &str, log: &str) {
+    pub fn show_failure(&self, kind: StopKind, message: &str, disk_state: &str, log: &str) {
         let imp = self.imp();
+        let (title, icon) = match kind {
+            StopKind::Failed => (gettext("Installation Failed"), "dialog-error-symbolic"),
+            StopKind::Cancelled => (gettext("Installation Stopped"), "process-stop-symbolic"),
+            StopKind::NotAuthorised => (
+                gettext("Installation Not Started"),
+                "dialog-password-symbolic",
+            ),
+        };
+        self.set_title(&title);
+        imp.status_page.set_title(&title);
+        imp.status_page.set_icon_name(Some(icon));
         imp.status_page.set_description(Some(message));
         imp.disk_state_label.set_label(disk_state);
         imp.log_view.buffer().set_text(log);
+    }
+
+    /// The log as it was when the install stopped.
+    pub fn log_text(&self) -> String {
+        let buffer = self.imp().log_view.buffer();
+        buffer
+            .text(&buffer.start_iter(), &buffer.end_iter(), false)
+            .into()
     }
 
     pub fn disk_state(&self) -> String {

@@ -64,7 +64,7 @@ pub use self::layout_page::KsLayoutPage;
 pub use self::nix_preview::KsNixPreview;
 pub use self::persistence_page::KsPersistencePage;
 pub use self::plan_model::KsPlanModel;
-pub use self::progress_page::KsProgressPage;
+pub use self::progress_page::{KsProgressPage, StopKind};
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::save_png;
 pub use self::software_page::KsSoftwarePage;
@@ -134,6 +134,43 @@ async fn confirm_stop_install(
     dialog.set_default_response(Some("continue"));
     dialog.set_close_response("continue");
     dialog.choose_future(Some(parent)).await == "stop"
+}
+
+/// Copies the install log and says so in a toast.
+fn copy_log(widget: &impl IsA<gtk::Widget>, log: &str, toasts: &adw::ToastOverlay) {
+    widget.clipboard().set_text(log);
+    toasts.add_toast(adw::Toast::new(&gettextrs::gettext("Log copied")));
+}
+
+/// Asks where to save the install log, writes it there, and says how that
+/// went in a toast.
+async fn save_log(widget: &impl IsA<gtk::Widget>, log: String, toasts: &adw::ToastOverlay) {
+    let dialog = gtk::FileDialog::builder()
+        .title(gettextrs::gettext("Save Log"))
+        .initial_name("keepsake-install.log")
+        .modal(true)
+        .build();
+    let window = widget.root().and_downcast::<gtk::Window>();
+    // Dismissing the dialog is an answer, not an error.
+    let Ok(file) = dialog.save_future(window.as_ref()).await else {
+        return;
+    };
+    let written = file
+        .replace_contents_future(
+            log.into_bytes(),
+            None,
+            false,
+            gio::FileCreateFlags::REPLACE_DESTINATION,
+        )
+        .await;
+    let message = match written {
+        Ok(_) => gettextrs::gettext("Log saved"),
+        Err((_, error)) => crate::i18n::gettext_f(
+            "The log could not be saved: {problem}",
+            &[("problem", error.message())],
+        ),
+    };
+    toasts.add_toast(adw::Toast::new(&message));
 }
 
 /// Shows `message` in an inline error label, or hides the label.

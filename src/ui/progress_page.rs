@@ -24,6 +24,18 @@ use crate::install::{
 };
 use crate::plan::Plan;
 
+/// Why an install ended without completing, for the failure page.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, glib::Enum)]
+#[enum_type(name = "KsStopKind")]
+pub enum StopKind {
+    #[default]
+    Failed,
+    /// The person chose Stop.
+    Cancelled,
+    /// pkexec was dismissed or refused: nothing was written.
+    NotAuthorised,
+}
+
 /// How a step row looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StepState {
@@ -31,6 +43,25 @@ enum StepState {
     Running,
     Done,
     Failed,
+}
+
+/// While an install runs: suspend and logout are inhibited and the
+/// application holds itself, so neither ends the root helper's work unseen.
+/// Dropping it lets both go.
+#[derive(Debug)]
+struct InstallGuard {
+    app: gtk::Application,
+    /// 0 when no session manager took the inhibition (nothing to undo).
+    cookie: u32,
+    _hold: gio::ApplicationHoldGuard,
+}
+
+impl Drop for InstallGuard {
+    fn drop(&mut self) {
+        if self.cookie != 0 {
+            self.app.uninhibit(self.cookie);
+        }
+    }
 }
 
 mod imp {
@@ -46,6 +77,12 @@ mod imp {
         pub(super) step_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) log_view: TemplateChild<gtk::TextView>,
+        #[template_child]
+        pub(super) log_scroller: TemplateChild<gtk::ScrolledWindow>,
+        #[template_child]
+        pub(super) view_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub(super) log_button: TemplateChild<gtk::ToggleButton>,
         /// Run the simulated install instead of keepsake-helper.
         #[property(get, set)]
         pub(super) demo: Cell<bool>,
@@ -56,7 +93,9 @@ mod imp {
         pub(super) cancel: RefCell<CancelFlag>,
         pub(super) helper: RefCell<Option<HelperProcess>>,
         pub(super) failure: RefCell<Option<String>>,
+        pub(super) stop_kind: Cell<StopKind>,
         pub(super) running: Cell<bool>,
+        pub(super) guard: RefCell<Option<InstallGuard>>,
     }
 
     impl Default for KsProgressPage {
@@ -65,13 +104,18 @@ mod imp {
                 progress_bar: TemplateChild::default(),
                 step_group: TemplateChild::default(),
                 log_view: TemplateChild::default(),
+                log_scroller: TemplateChild::default(),
+                view_stack: TemplateChild::default(),
+                log_button: TemplateChild::default(),
                 demo: Cell::new(false),
                 demo_time_scale: Cell::new(1.0),
                 step_rows: RefCell::default(),
                 cancel: RefCell::default(),
                 helper: RefCell::default(),
                 failure: RefCell::default(),
+                stop_kind: Cell::default(),
                 running: Cell::new(false),
+                guard: RefCell::default(),
             }
         }
     }
@@ -84,6 +128,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
+            klass.bind_template_instance_callbacks();
             klass.install_action_async("progress.cancel", None, |page, _, _| async move {
                 page.confirm_cancel().await;
             });
@@ -105,7 +150,11 @@ mod imp {
                 vec![
                     Signal::builder("completed").build(),
                     Signal::builder("stopped")
-                        .param_types([String::static_type(), String::static_type()])
+                        .param_types([
+                            String::static_type(),
+                            String::static_type(),
+                            StopKind::static_type(),
+                        ])
                         .build(),
                 ]
             })
@@ -122,22 +171,20 @@ mod imp {
                 // Each state is said by name, not only drawn as an icon
                 // (the failed one in red).
                 let waiting = gtk::Image::from_icon_name("content-loading-symbolic");
-                // Translators: the state of an installation step that has not started, read by screen readers.
-                waiting.update_property(&[Property::Label(&gettext("Waiting"))]);
+                waiting.update_property(&[Property::Label(&StepState::Waiting.describe())]);
                 state.add_named(&waiting, Some("waiting"));
                 let running = adw::Spinner::new();
-                // Translators: the state of the installation step under way, read by screen readers.
-                running.update_property(&[Property::Label(&gettext("Running"))]);
+                running.update_property(&[Property::Label(&StepState::Running.describe())]);
                 state.add_named(&running, Some("running"));
                 let done = gtk::Image::from_icon_name("object-select-symbolic");
-                done.update_property(&[Property::Label(&gettext("Done"))]);
+                done.update_property(&[Property::Label(&StepState::Done.describe())]);
                 state.add_named(&done, Some("done"));
                 let failed = gtk::Image::from_icon_name("dialog-error-symbolic");
                 failed.add_css_class("error");
-                // Translators: the state of an installation step that failed or was cancelled, read by screen readers.
-                failed.update_property(&[Property::Label(&gettext("Failed"))]);
+                failed.update_property(&[Property::Label(&StepState::Failed.describe())]);
                 state.add_named(&failed, Some("failed"));
                 row.add_prefix(&state);
+                set_state(&row, &state, StepState::Waiting);
                 self.step_group.add(&row);
                 rows.push((step, row, state));
             }
@@ -155,6 +202,22 @@ glib::wrapper! {
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
+#[gtk::template_callbacks]
+impl KsProgressPage {
+    /// Show Log swaps the step list for the log, which then has the
+    /// page's whole height.
+    #[template_callback]
+    fn on_log_toggled(&self) {
+        let imp = self.imp();
+        let shown = if imp.log_button.is_active() {
+            "log"
+        } else {
+            "steps"
+        };
+        imp.view_stack.set_visible_child_name(shown);
+    }
+}
+
 impl KsProgressPage {
     pub fn connect_completed<F: Fn(&Self) + 'static>(&self, callback: F) -> glib::SignalHandlerId {
         self.connect_local("completed", false, move |values| {
@@ -166,8 +229,8 @@ impl KsProgressPage {
         })
     }
 
-    /// `callback(page, what failed, what the disk holds now)`.
-    pub fn connect_stopped<F: Fn(&Self, &str, &str) + 'static>(
+    /// `callback(page, what failed, what the disk holds now, why it stopped)`.
+    pub fn connect_stopped<F: Fn(&Self, &str, &str, StopKind) + 'static>(
         &self,
         callback: F,
     ) -> glib::SignalHandlerId {
@@ -177,7 +240,8 @@ impl KsProgressPage {
                 .expect("emitted by a KsProgressPage");
             let message = values[1].get::<String>().unwrap_or_default();
             let disk_state = values[2].get::<String>().unwrap_or_default();
-            callback(&page, &message, &disk_state);
+            let kind = values[3].get::<StopKind>().unwrap_or_default();
+            callback(&page, &message, &disk_state, kind);
             None
         })
     }
@@ -198,11 +262,13 @@ impl KsProgressPage {
         }
         imp.log_view.buffer().set_text("");
         imp.failure.replace(None);
+        imp.stop_kind.set(StopKind::Failed);
         imp.progress_bar.set_fraction(0.0);
         imp.progress_bar.set_text(Some(&gettext("Starting…")));
-        for (_, _, state) in imp.step_rows.borrow().iter() {
-            set_state(state, StepState::Waiting);
+        for (_, row, state) in imp.step_rows.borrow().iter() {
+            set_state(row, state, StepState::Waiting);
         }
+        self.guard_session();
         self.action_set_enabled("progress.cancel", true);
         let cancel = CancelFlag::new();
         imp.cancel.replace(cancel.clone());
@@ -241,6 +307,35 @@ impl KsProgressPage {
                 page.receive(message);
             }
         });
+    }
+
+    /// Inhibits suspend and logout and holds the application until the
+    /// install ends.
+    fn guard_session(&self) {
+        let Some(app) = self
+            .root()
+            .and_downcast::<gtk::Window>()
+            .and_then(|window| window.application())
+        else {
+            return;
+        };
+        let window = self.root().and_downcast::<gtk::Window>();
+        let cookie = app.inhibit(
+            window.as_ref(),
+            gtk::ApplicationInhibitFlags::SUSPEND | gtk::ApplicationInhibitFlags::LOGOUT,
+            Some(&gettext("Installing NixOS")),
+        );
+        let hold = app.hold();
+        self.imp().guard.replace(Some(InstallGuard {
+            app,
+            cookie,
+            _hold: hold,
+        }));
+    }
+
+    /// Whether the page keeps the session awake and the application alive.
+    pub fn is_guarding_session(&self) -> bool {
+        self.imp().guard.borrow().is_some()
     }
 
     /// Hashes the passwords off the main thread, then runs `pkexec
@@ -303,12 +398,15 @@ impl KsProgressPage {
                     return;
                 }
                 match exit {
-                    HelperExit::NotAuthorised => self.finish_stopped(
+                    HelperExit::NotAuthorised => {
+                        self.imp().stop_kind.set(StopKind::NotAuthorised);
+                        self.finish_stopped(
                         &gettext("Keepsake was not allowed to install."),
                         &gettext(
                             "Nothing was written to the disk. Install again and enter the administrator password when asked.",
                         ),
-                    ),
+                    )
+                    }
                     HelperExit::Succeeded | HelperExit::Failed(_) => self.finish_stopped(
                         &gettext("The installer stopped without saying why."),
                         &gettext("The disk may be partly written. Check it before you use it."),
@@ -362,6 +460,7 @@ impl KsProgressPage {
             }
             Event::Cancelled { step } => {
                 self.set_step(step, StepState::Failed);
+                imp.stop_kind.set(StopKind::Cancelled);
                 imp.failure
                     .replace(Some(gettext("The installation was cancelled.")));
             }
@@ -374,6 +473,7 @@ impl KsProgressPage {
             }
             Event::Completed { .. } => {
                 imp.running.set(false);
+                imp.guard.replace(None);
                 imp.progress_bar.set_fraction(1.0);
                 imp.progress_bar.set_text(Some(&gettext("Done")));
                 self.action_set_enabled("progress.cancel", false);
@@ -384,8 +484,13 @@ impl KsProgressPage {
 
     fn finish_stopped(&self, message: &str, disk_state: &str) {
         self.imp().running.set(false);
+        self.imp().guard.replace(None);
         self.action_set_enabled("progress.cancel", false);
-        self.emit_by_name::<()>("stopped", &[&message.to_owned(), &disk_state.to_owned()]);
+        let kind = self.imp().stop_kind.get();
+        self.emit_by_name::<()>(
+            "stopped",
+            &[&message.to_owned(), &disk_state.to_owned(), &kind],
+        );
     }
 
     /// Progress counts finished steps plus the running step's share.
@@ -396,22 +501,38 @@ impl KsProgressPage {
     }
 
     fn set_step(&self, step: StepId, state: StepState) {
-        if let Some((_, _, stack)) = self
+        if let Some((_, row, stack)) = self
             .imp()
             .step_rows
             .borrow()
             .iter()
             .find(|(id, _, _)| *id == step)
         {
-            set_state(stack, state);
+            set_state(row, stack, state);
         }
     }
 
+    /// Adds a line; the view follows the output unless the person
+    /// scrolled up to read.
     fn append_log(&self, line: &str) {
-        let buffer = self.imp().log_view.buffer();
+        let imp = self.imp();
+        let adjustment = imp.log_scroller.vadjustment();
+        let at_end = adjustment.value() + adjustment.page_size() >= adjustment.upper() - 1.0;
+        let buffer = imp.log_view.buffer();
         let mut end = buffer.end_iter();
         buffer.insert(&mut end, line);
         buffer.insert(&mut end, "\n");
+        if at_end {
+            let mark = buffer.create_mark(None, &buffer.end_iter(), false);
+            imp.log_view.scroll_mark_onscreen(&mark);
+            buffer.delete_mark(&mark);
+        }
+    }
+
+    /// Whether the log shows its last line.
+    pub fn log_follows_output(&self) -> bool {
+        let adjustment = self.imp().log_scroller.vadjustment();
+        adjustment.value() + adjustment.page_size() >= adjustment.upper() - 1.0
     }
 
     async fn confirm_cancel(&self) {
@@ -445,13 +566,39 @@ impl KsProgressPage {
     }
 }
 
-fn set_state(stack: &gtk::Stack, state: StepState) {
+impl StepState {
+    /// The state in words, for the row's subtitle and screen readers.
+    fn describe(self) -> String {
+        match self {
+            // Translators: the state of an installation step that has not started.
+            StepState::Waiting => gettext("Waiting"),
+            StepState::Running => gettext("In progress"),
+            StepState::Done => gettext("Done"),
+            // Translators: the state of an installation step that failed or was cancelled.
+            StepState::Failed => gettext("Failed"),
+        }
+    }
+}
+
+/// Shows `state` by icon and, for what has begun, in words; a screen
+/// reader reads it as the row's description.
+fn set_state(row: &adw::ActionRow, stack: &gtk::Stack, state: StepState) {
     stack.set_visible_child_name(match state {
         StepState::Waiting => "waiting",
         StepState::Running => "running",
         StepState::Done => "done",
         StepState::Failed => "failed",
     });
+    let words = state.describe();
+    row.set_subtitle(
+        if state == StepState::Waiting {
+            String::new()
+        } else {
+            glib::markup_escape_text(&words).into()
+        }
+        .as_str(),
+    );
+    row.update_property(&[gtk::accessible::Property::Description(&words)]);
 }
 
 /// The helper is installed next to `keepsake` (meson) or built next to it

@@ -115,10 +115,10 @@ mod imp {
             self.progress_page.connect_stopped(glib::clone!(
                 #[weak]
                 obj,
-                move |progress, message, disk_state| {
+                move |progress, message, disk_state, kind| {
                     let imp = obj.imp();
                     imp.failed_page
-                        .show_failure(message, disk_state, &progress.log_text());
+                        .show_failure(kind, message, disk_state, &progress.log_text());
                     imp.navigation_view.push_by_tag("failed");
                     if imp.close_when_stopped.get() {
                         obj.close();
