@@ -34,6 +34,7 @@ impl PreflightProblem {
                 "This computer did not start the live system in UEFI mode, and Keepsake installs a UEFI boot loader. Restart and choose the installation medium’s UEFI entry in the firmware’s boot menu.",
             ),
             PreflightProblem::LowBattery { percent } => gettext_f(
+                // xgettext:no-c-format
                 "The battery is at {percent} % and the charger is not connected. Connect it before installing: an install that stops halfway leaves the disk erased.",
                 &[("percent", &format!("{percent:.0}"))],
             ),

@@ -415,6 +415,9 @@ fn disk_row(disk: &Disk) -> (adw::PreferencesRow, gtk::CheckButton) {
         description.push_str(note);
     }
     row.update_property(&[gtk::accessible::Property::Description(&description)]);
+    // The radio button is what the keyboard focuses: a screen reader there
+    // must hear which disk it is (size, device) and why it is refused.
+    check.update_property(&[gtk::accessible::Property::Description(&description)]);
     (row, check)
 }
 
