@@ -95,7 +95,11 @@ stdenv.mkDerivation (finalAttrs: {
     "share/metainfo/${appId}.metainfo.xml"
     "share/icons/hicolor/scalable/apps/${appId}.svg"
     "share/icons/hicolor/symbolic/apps/${appId}-symbolic.svg"
-    "share/locale/de/LC_MESSAGES/keepsake.mo"
+  ]
+  ++ map (language: "share/locale/${language}/LC_MESSAGES/keepsake.mo") (
+    lib.filter (language: language != "") (lib.splitString "\n" (builtins.readFile ../po/LINGUAS))
+  )
+  ++ [
     "share/polkit-1/actions/${appId}.policy"
   ];
 
