@@ -27,6 +27,9 @@ use super::mount_options::split_mount_options;
 use super::tools::{ToolDirs, ToolNotFound};
 use super::udisks::{BlockObject, PartitionRequest, UDisks};
 
+/// How often an unmount that is busy is tried again, 200 ms apart.
+const UNMOUNT_BUSY_RETRIES: u32 = 15;
+
 const ESP_TYPE: &str = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
 const LUKS_TYPE: &str = "ca7d7ccb-63ed-4c53-861c-1742536059cc";
 const LINUX_TYPE: &str = "0fc63daf-8483-4772-8e79-3d69d8477de4";
@@ -243,7 +246,19 @@ impl Backend for SystemBackend {
     }
 
     fn unmount(&mut self, target: &Path) -> Result<(), BackendError> {
-        rustix::mount::unmount(target, UnmountFlags::empty()).map_err(|errno| {
+        // A file system just written to can be busy for a moment (udev and
+        // UDisks probe new mounts); a cleanup must not give up on that.
+        let mut attempts = 0;
+        let result = loop {
+            match rustix::mount::unmount(target, UnmountFlags::empty()) {
+                Err(rustix::io::Errno::BUSY) if attempts < UNMOUNT_BUSY_RETRIES => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                other => break other,
+            }
+        };
+        result.map_err(|errno| {
             BackendError::new(format!(
                 "unmount {}: {}",
                 target.display(),
