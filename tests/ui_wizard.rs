@@ -242,9 +242,10 @@ impl Driver {
                 },
             )
             .await;
+            let failure = if saved.is_ok() { "" } else { last_error.as_str() };
             self.tally.check(
                 saved.is_ok(),
-                &format!("screenshot {} at {width} px {last_error}", path.display()),
+                &format!("screenshot {} at {width} px {failure}", path.display()),
             );
         }
         self.window.set_default_size(960, 720);
