@@ -242,7 +242,11 @@ impl Driver {
                 },
             )
             .await;
-            let failure = if saved.is_ok() { "" } else { last_error.as_str() };
+            let failure = if saved.is_ok() {
+                ""
+            } else {
+                last_error.as_str()
+            };
             self.tally.check(
                 saved.is_ok(),
                 &format!("screenshot {} at {width} px {failure}", path.display()),
