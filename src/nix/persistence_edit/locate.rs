@@ -50,6 +50,7 @@ pub fn find_persistence_file(root: &Path) -> Result<PathBuf, LocateError> {
     let nixos = root.join("etc/nixos");
     let mut search = Search {
         root: root.to_owned(),
+        host: host_name(root),
         visited: BTreeSet::new(),
         searched: Vec::new(),
     };
@@ -65,6 +66,9 @@ pub fn find_persistence_file(root: &Path) -> Result<PathBuf, LocateError> {
 
 struct Search {
     root: PathBuf,
+    /// The host whose `nixosConfigurations` entry a flake's modules are
+    /// taken from.
+    host: Option<String>,
     visited: BTreeSet<PathBuf>,
     searched: Vec<PathBuf>,
 }
@@ -94,7 +98,7 @@ impl Search {
         }
         let directory = file.parent().unwrap_or(Path::new("/")).to_owned();
         let tree = ast::Root::parse(&text).tree();
-        for imported in module_paths(tree.syntax()) {
+        for imported in module_paths(tree.syntax(), self.host.as_deref()) {
             let next = match imported {
                 ImportedPath::Relative(relative) => directory.join(relative),
                 ImportedPath::Absolute(absolute) => {
@@ -115,15 +119,39 @@ enum ImportedPath {
 }
 
 /// The plain paths listed in `imports` (a module) or `modules` (a flake's
-/// `nixosSystem` call), in source order.
-fn module_paths(tree: &SyntaxNode) -> Vec<ImportedPath> {
-    tree.descendants()
+/// `nixosSystem` call), in source order. In a flake with several hosts,
+/// only the modules of `host`'s `nixosConfigurations` entry count, so that
+/// another machine's file is never edited; when no entry names `host`, all
+/// of them do.
+fn module_paths(tree: &SyntaxNode, host: Option<&str>) -> Vec<ImportedPath> {
+    let bindings: Vec<(ast::AttrpathValue, Configuration)> = tree
+        .descendants()
         .filter_map(ast::AttrpathValue::cast)
         .filter(|binding| {
             let names = binding.attrpath().and_then(|p| attrpath_names(&p));
             matches!(names.as_deref(), Some([name]) if name == "imports" || name == "modules")
         })
-        .filter_map(|binding| match syntax::unwrap(binding.value()?) {
+        .map(|binding| {
+            let configuration = configuration_of(&binding);
+            (binding, configuration)
+        })
+        .collect();
+    let host_is_named = host.is_some_and(|host| {
+        bindings
+            .iter()
+            .any(|(_, configuration)| *configuration == Configuration::Host(host.to_owned()))
+    });
+    bindings
+        .into_iter()
+        .filter(|(_, configuration)| {
+            !host_is_named
+                || match configuration {
+                    Configuration::None => true,
+                    Configuration::Host(name) => Some(name.as_str()) == host,
+                    Configuration::Unknown => false,
+                }
+        })
+        .filter_map(|(binding, _)| match syntax::unwrap(binding.value()?) {
             Unwrapped::Value {
                 expr: ast::Expr::List(list),
                 ..
@@ -133,6 +161,58 @@ fn module_paths(tree: &SyntaxNode) -> Vec<ImportedPath> {
         .flat_map(|list| list.items().collect::<Vec<_>>())
         .filter_map(|item| plain_path(&item))
         .collect()
+}
+
+/// Which `nixosConfigurations` entry a binding is inside.
+#[derive(Debug, PartialEq, Eq)]
+enum Configuration {
+    /// None: an ordinary module's `imports`.
+    None,
+    Host(String),
+    /// One whose name is not a literal.
+    Unknown,
+}
+
+fn configuration_of(binding: &ast::AttrpathValue) -> Configuration {
+    let mut names = Vec::new();
+    for outer in binding
+        .syntax()
+        .ancestors()
+        .filter_map(ast::AttrpathValue::cast)
+    {
+        // A name that is not a literal stands as an empty one.
+        let mut outer_names = outer
+            .attrpath()
+            .and_then(|p| attrpath_names(&p))
+            .unwrap_or_else(|| vec![String::new()]);
+        outer_names.append(&mut names);
+        names = outer_names;
+    }
+    match names.iter().position(|name| name == "nixosConfigurations") {
+        None if names.iter().any(String::is_empty) => Configuration::Unknown,
+        None => Configuration::None,
+        Some(at) => match names.get(at + 1) {
+            Some(host) if !host.is_empty() && at + 2 < names.len() => {
+                Configuration::Host(host.clone())
+            }
+            _ => Configuration::Unknown,
+        },
+    }
+}
+
+/// The host name of the system whose `/` is `root`: its `/etc/hostname`,
+/// or the kernel's for the running system.
+fn host_name(root: &Path) -> Option<String> {
+    let from_file = std::fs::read_to_string(root.join("etc/hostname")).ok();
+    let from_kernel = || {
+        (root == Path::new("/"))
+            .then(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .flatten()
+    };
+    from_file
+        .or_else(from_kernel)
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
 }
 
 fn plain_path(item: &ast::Expr) -> Option<ImportedPath> {
@@ -160,6 +240,7 @@ fn plain_path(item: &ast::Expr) -> Option<ImportedPath> {
 pub fn configuration_files(root: &Path) -> Vec<PathBuf> {
     let nixos = root.join("etc/nixos");
     let mut pending = vec![nixos.join("flake.nix"), nixos.join("configuration.nix")];
+    let host = host_name(root);
     let mut visited = BTreeSet::new();
     let mut files = Vec::new();
     while let Some(file) = pending.pop() {
@@ -178,7 +259,7 @@ pub fn configuration_files(root: &Path) -> Vec<PathBuf> {
         };
         let directory = file.parent().unwrap_or(Path::new("/")).to_owned();
         let tree = ast::Root::parse(&text).tree();
-        let imported: Vec<PathBuf> = module_paths(tree.syntax())
+        let imported: Vec<PathBuf> = module_paths(tree.syntax(), host.as_deref())
             .into_iter()
             .map(|imported| match imported {
                 ImportedPath::Relative(relative) => directory.join(relative),
@@ -328,6 +409,50 @@ mod tests {
     fn absolute_literals_are_strings_and_paths() {
         let text = r#"{ a = "/persist/keys"; b = /etc/x; c = "rel"; d = "${x}/y"; }"#;
         assert_eq!(absolute_literals(text), ["/persist/keys", "/etc/x"]);
+    }
+
+    #[test]
+    fn a_flake_with_several_hosts_is_read_for_this_host_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let nixos = dir.path().join("etc/nixos");
+        std::fs::create_dir_all(&nixos).unwrap();
+        std::fs::write(
+            nixos.join("flake.nix"),
+            r#"{
+  outputs = { nixpkgs, ... }: {
+    nixosConfigurations.desktop = nixpkgs.lib.nixosSystem { modules = [ ./desktop.nix ]; };
+    nixosConfigurations = {
+      laptop = nixpkgs.lib.nixosSystem { modules = [ ./laptop.nix ]; };
+    };
+  };
+}"#,
+        )
+        .unwrap();
+        for host in ["desktop", "laptop"] {
+            std::fs::write(
+                nixos.join(format!("{host}.nix")),
+                format!(r#"{{ environment.persistence."/persist-{host}".directories = [ "/var/log" ]; }}"#),
+            )
+            .unwrap();
+        }
+        let hostname = dir.path().join("etc/hostname");
+        std::fs::write(&hostname, "laptop\n").unwrap();
+        assert_eq!(
+            find_persistence_file(dir.path()).unwrap(),
+            nixos.join("laptop.nix")
+        );
+        assert_eq!(
+            configuration_files(dir.path()),
+            [nixos.join("flake.nix"), nixos.join("laptop.nix")]
+        );
+        std::fs::write(&hostname, "desktop\n").unwrap();
+        assert_eq!(
+            find_persistence_file(dir.path()).unwrap(),
+            nixos.join("desktop.nix")
+        );
+        // A host the flake does not name: every host's modules are read.
+        std::fs::write(&hostname, "server\n").unwrap();
+        assert_eq!(configuration_files(dir.path()).len(), 3);
     }
 
     #[test]
