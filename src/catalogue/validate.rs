@@ -256,6 +256,40 @@ mod tests {
         );
         let same = preset("c", "path = \"/var/lib/x\"\nmode = \"0700\"");
         assert!(Catalogue::parse(&[("a", &a), ("c", &same)]).is_ok());
+        for (first, second) in [
+            ("user = \"postgres\"", "user = \"root\""),
+            ("group = \"docker\"", "group = \"root\""),
+            ("user = \"postgres\"", ""),
+        ] {
+            let d = preset("d", &format!("path = \"/var/lib/y\"\n{first}"));
+            let e = preset("e", &format!("path = \"/var/lib/y\"\n{second}"));
+            let error = Catalogue::parse(&[("d", &d), ("e", &e)]).unwrap_err();
+            assert!(
+                matches!(&error, CatalogueError::Contradiction { path, .. } if path == "/var/lib/y"),
+                "{first} against {second}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_path_needs_a_reason_and_a_source() {
+        let entry = |reason: &str, source: &str| {
+            format!(
+                "[[preset]]\nid = \"a\"\nname = \"a\"\nkind = \"service\"\n\
+                 [[preset.paths]]\nreason = \"{reason}\"\nsource = \"{source}\"\npath = \"/x\"\n"
+            )
+        };
+        for (reason, source) in [(" ", "s"), ("r", "")] {
+            let text = entry(reason, source);
+            assert!(
+                matches!(
+                    Catalogue::parse(&[("a", &text)]),
+                    Err(CatalogueError::Incomplete { .. })
+                ),
+                "reason {reason:?}, source {source:?}"
+            );
+        }
+        assert!(Catalogue::parse(&[("a", &entry("r", "s"))]).is_ok());
     }
 
     #[test]
