@@ -20,6 +20,7 @@ use rustix::fs::{AtFlags, CWD, Mode, RenameFlags};
 use serde::{Deserialize, Serialize};
 
 use super::copy::{self, CopyError, Interrupt, TreeCopier, TreeSize};
+use crate::disks::format_size;
 use crate::i18n::gettext_f;
 
 /// Room left free on the storage root after a move, besides the data: its
@@ -74,8 +75,8 @@ impl DataMoveError {
                 "There is not enough space for {stored}: {needed} are needed and {available} are free. Nothing was copied.",
                 &[
                     ("stored", &stored.display().to_string()),
-                    ("needed", &human_bytes(*needed)),
-                    ("available", &human_bytes(*available)),
+                    ("needed", &format_size(*needed)),
+                    ("available", &format_size(*available)),
                 ],
             ),
             DataMoveError::Conflict { live, stored } => gettext_f(
@@ -118,21 +119,6 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> DataMoveError + '_ {
 
 fn errno_at(path: &Path) -> impl FnOnce(rustix::io::Errno) -> DataMoveError + '_ {
     move |errno| io_at(path)(errno.into())
-}
-
-/// `1.5 GB`: decimal units, as GNOME shows sizes.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// `2026-11-25T18-00-00` in UTC: the suffix of backups made at `time`,
@@ -540,12 +526,5 @@ mod tests {
         assert_eq!(backup_stamp(UNIX_EPOCH), "1970-01-01T00-00-00");
         let leap_day = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(backup_stamp(leap_day), "2000-02-29T00-00-00");
-    }
-
-    #[test]
-    fn sizes_are_shown_in_decimal_units() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_500_000), "1.5 MB");
-        assert_eq!(human_bytes(2_000_000_000), "2.0 GB");
     }
 }

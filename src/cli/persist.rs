@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use gettextrs::gettext;
 
-use crate::apply::data_move::human_bytes;
 use crate::apply::{
     self, Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline, record_baseline,
 };
+use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::install::{CancelFlag, ToolDirs};
 use crate::kept::{Protected, SystemView, find_orphans};
@@ -317,7 +317,7 @@ fn orphans(args: &OrphansArgs) -> Result<(), Failure> {
         for orphan in &found.orphans {
             text.push_str(&format!(
                 "{}\t{}\n",
-                human_bytes(orphan.bytes),
+                format_size(orphan.bytes),
                 orphan.path.display()
             ));
         }

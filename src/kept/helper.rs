@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{Protected, SystemView, delete_orphan, password_takes_effect, set_password};
-use crate::apply::data_move::human_bytes;
 use crate::apply::{Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline};
+use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::install::HelperEvent;
 use crate::nix::persistence_edit::{
@@ -236,7 +236,7 @@ pub fn run_delete_orphan(input: &DeleteOrphanInput, view: &SystemView) -> TaskEv
                 "Deleted {path}; {size} are free again.",
                 &[
                     ("path", &input.path.display().to_string()),
-                    ("size", &human_bytes(bytes)),
+                    ("size", &format_size(bytes)),
                 ],
             ),
         },

@@ -12,7 +12,7 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{KsAddEntryDialog, KsEditorModel, KsEditorWindow};
-use crate::apply::data_move::human_bytes;
+use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::kept::{Activity, EntryStatus, allocated_bytes, entry_statuses};
 use crate::nix::persistence_edit::{Entry, EntryKind, Target};
@@ -216,7 +216,7 @@ impl KsKeptPage {
                 }
                 for ((row, _), bytes) in rows.iter().zip(sizes) {
                     if let Some(bytes) = bytes {
-                        let size = gettext_f("{size} stored", &[("size", &human_bytes(bytes))]);
+                        let size = gettext_f("{size} stored", &[("size", &format_size(bytes))]);
                         row.set_subtitle(&format!(
                             "{} · {}",
                             row.subtitle().unwrap_or_default(),

@@ -16,8 +16,8 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{KsEditorModel, KsEditorWindow};
-use crate::apply::data_move::human_bytes;
 use crate::catalogue::Advice;
+use crate::disks::format_size;
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
 use crate::nix::persistence_edit::PersistenceDocument;
@@ -105,7 +105,7 @@ impl KsLostPage {
             u32::try_from(files).unwrap_or(u32::MAX),
             &[
                 ("files", &files.to_string()),
-                ("size", &human_bytes(progress.bytes())),
+                ("size", &format_size(progress.bytes())),
             ],
         ));
     }
@@ -252,7 +252,7 @@ impl KsLostPage {
         };
         let mut subtitle = format!(
             "{} · {} · {}",
-            human_bytes(candidate.bytes),
+            format_size(candidate.bytes),
             advice,
             candidate.reason
         );

@@ -13,7 +13,7 @@ use gtk::{gio, glib};
 
 use super::privileged::{self, Privileged};
 use super::{KsEditorModel, KsEditorWindow};
-use crate::apply::data_move::human_bytes;
+use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::kept::{Orphan, Protected, find_orphans};
 use crate::nix::persistence_edit::PersistenceDocument;
@@ -157,7 +157,7 @@ impl KsOrphansPage {
 
     fn row(&self, orphan: &Orphan) -> adw::ActionRow {
         let path = orphan.path.display().to_string();
-        let size = human_bytes(orphan.bytes);
+        let size = format_size(orphan.bytes);
         let row = adw::ActionRow::builder()
             .title(glib::markup_escape_text(&path))
             .subtitle(glib::markup_escape_text(&gettext_f(
