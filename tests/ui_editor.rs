@@ -99,6 +99,42 @@ fn find_in(parent: &gtk::Widget, name: &str) -> Option<gtk::Widget> {
     None
 }
 
+/// The sizes the Lost page's rows show, top to bottom, in bytes as far as
+/// their one decimal tells.
+fn shown_sizes(page: &gtk::Widget) -> Vec<f64> {
+    let mut sizes = Vec::new();
+    collect_sizes(page, &mut sizes);
+    sizes
+}
+
+fn collect_sizes(widget: &gtk::Widget, sizes: &mut Vec<f64>) {
+    if widget.widget_name().starts_with("lost:") {
+        let subtitle = widget
+            .downcast_ref::<adw::ActionRow>()
+            .and_then(|row| row.subtitle())
+            .unwrap_or_default();
+        let words: Vec<&str> = subtitle.split_whitespace().collect();
+        let size = words.windows(2).find_map(|pair| {
+            let unit = match pair[1] {
+                "B" => 1.0,
+                "kB" => 1e3,
+                "MB" => 1e6,
+                "GB" => 1e9,
+                "TB" => 1e12,
+                _ => return None,
+            };
+            Some(pair[0].parse::<f64>().ok()? * unit)
+        });
+        sizes.push(size.unwrap_or(f64::NAN));
+        return;
+    }
+    let mut child = widget.first_child();
+    while let Some(next) = child {
+        collect_sizes(&next, sizes);
+        child = next.next_sibling();
+    }
+}
+
 /// The first widget below `parent` that `matches`.
 fn find_where(parent: &gtk::Widget, matches: &dyn Fn(&gtk::Widget) -> bool) -> Option<gtk::Widget> {
     if matches(parent) {
@@ -355,6 +391,11 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     })
     .await?;
     driver.screenshots("02-lost").await?;
+    let sizes = shown_sizes(lost.upcast_ref());
+    tally.check(
+        sizes.len() > 2 && sizes.windows(2).all(|pair| pair[0] >= pair[1]),
+        &format!("the Lost page lists the largest first ({sizes:?} bytes)"),
+    );
     let next = find_where(lost.upcast_ref(), &|widget| {
         widget.widget_name().starts_with("ignore:")
             && widget.widget_name() != "ignore:/var/lib/docker"
@@ -367,12 +408,13 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.changes() == 0 && driver.find(&format!("lost:{ignored}")).is_none(),
         &format!("Ignore takes {ignored} off the list without a change"),
     );
+    let remembered = driver
+        .model
+        .ignore_file()
+        .and_then(|file| keepsake::kept::IgnoredPaths::load(&file).ok());
     tally.check(
-        driver
-            .model
-            .ignored()
-            .is_ignored(std::path::Path::new(&ignored)),
-        "Ignore is remembered in the state file",
+        remembered.is_some_and(|paths| paths.is_ignored(std::path::Path::new(&ignored))),
+        &format!("Ignore of {ignored} is written to the state file"),
     );
     WidgetExt::activate_action(&lost, "lost.rescan", None).unwrap();
     wait_until("the second scan", WORK_DEADLINE, || !lost.is_scanning()).await?;

@@ -237,6 +237,11 @@ impl KsEditorModel {
         self.imp().ignored.borrow().clone()
     }
 
+    /// Where Ignore's choices are remembered between sessions.
+    pub fn ignore_file(&self) -> Option<PathBuf> {
+        self.imp().ignore_file.borrow().clone()
+    }
+
     /// Stops offering `path` on the Lost page, now and in later sessions;
     /// the error is a sentence to show.
     pub fn ignore(&self, path: &Path) -> Result<(), String> {
