@@ -66,7 +66,7 @@ pub use self::persistence_page::KsPersistencePage;
 pub use self::plan_model::KsPlanModel;
 pub use self::progress_page::{KsProgressPage, StopKind};
 pub use self::review_page::KsReviewPage;
-pub use self::screenshot::save_png;
+pub use self::screenshot::{save_after_first_frame, save_png};
 pub use self::software_page::KsSoftwarePage;
 pub use self::subvolume_row::KsSubvolumeRow;
 pub use self::system_page::KsSystemPage;
