@@ -7,6 +7,9 @@
 //! Needs root (apply refuses otherwise, and stand-ins are honoured only
 //! for root); the build root runs tests as root.
 
+#[path = "support/root.rs"]
+mod root;
+use root::running_as_root;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -133,14 +136,6 @@ impl Scratch {
     }
 }
 
-fn is_root() -> bool {
-    let root = rustix::process::geteuid().is_root();
-    if !root {
-        eprintln!("skipped: needs root");
-    }
-    root
-}
-
 fn events(output: &Output) -> Vec<ApplyEvent> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -164,7 +159,7 @@ fn started_steps(events: &[ApplyEvent]) -> Vec<ApplyStep> {
 
 #[test]
 fn new_data_is_copied_then_the_system_is_tested_and_switched() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::Succeeds);
@@ -202,7 +197,7 @@ fn new_data_is_copied_then_the_system_is_tested_and_switched() {
 
 #[test]
 fn a_failed_test_puts_the_previous_file_back_byte_for_byte() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::FailsTest);
@@ -257,7 +252,7 @@ fn wait_for(path: &Path, child: &mut Child) {
 
 #[test]
 fn a_hanging_test_is_cancelled_and_the_file_put_back() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::HangsInTest);
@@ -296,7 +291,7 @@ fn a_hanging_test_is_cancelled_and_the_file_put_back() {
 
 #[test]
 fn stored_data_at_a_new_path_needs_a_choice_and_is_never_overwritten() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::Succeeds);
@@ -346,7 +341,7 @@ fn stored_data_at_a_new_path_needs_a_choice_and_is_never_overwritten() {
 
 #[test]
 fn removing_an_entry_never_deletes_its_data() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::Succeeds);
@@ -367,7 +362,7 @@ fn removing_an_entry_never_deletes_its_data() {
 
 #[test]
 fn an_entry_breaking_a_rule_stops_before_anything_changes() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::Succeeds);
@@ -398,7 +393,7 @@ fn bad_usage_and_unparsable_files_have_their_exit_codes() {
     assert_eq!(both.status.code(), Some(2));
     let wrong_choice = scratch.apply(&["--on-conflict", "overwrite"]);
     assert_eq!(wrong_choice.status.code(), Some(2));
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     fs::write(&scratch.config, "{ environment.persistence = { ").unwrap();
@@ -414,7 +409,7 @@ fn bad_usage_and_unparsable_files_have_their_exit_codes() {
 
 #[test]
 fn the_human_output_names_the_steps() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::Succeeds);
@@ -450,7 +445,7 @@ fn the_human_output_names_the_steps() {
 
 #[test]
 fn cancelling_during_the_data_move_undoes_it_and_changes_nothing() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::Succeeds);
@@ -499,7 +494,7 @@ fn cancelling_during_the_data_move_undoes_it_and_changes_nothing() {
 
 #[test]
 fn a_failed_switch_after_a_good_test_keeps_the_new_file_and_says_so() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let scratch = Scratch::new(Rebuild::FailsSwitch);

@@ -7,6 +7,9 @@
 //! root runs tests as root. `getfattr`/`getfacl` are not in the build root,
 //! so attributes and ACLs are compared through the system calls.
 
+#[path = "support/root.rs"]
+mod root;
+use root::running_as_root;
 use std::ffi::{CString, OsStr};
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -24,14 +27,6 @@ use rustix::fs::{
 };
 
 const STAMP: &str = "2026-11-25T18-00-00";
-
-fn is_root() -> bool {
-    let root = rustix::process::geteuid().is_root();
-    if !root {
-        eprintln!("skipped: needs root");
-    }
-    root
-}
 
 fn set_owner(path: &Path, uid: u32, gid: u32) {
     rustix::fs::chownat(
@@ -310,7 +305,7 @@ fn moving(live: &Path, stored: &Path, conflict: Option<ConflictChoice>) -> DataM
 
 #[test]
 fn owners_modes_times_xattrs_acls_symlinks_and_special_files_are_kept() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (dir, live, stored) = scratch();
@@ -358,7 +353,7 @@ fn owners_modes_times_xattrs_acls_symlinks_and_special_files_are_kept() {
 
 #[test]
 fn hard_links_inside_the_tree_stay_one_inode() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (_dir, live, stored) = scratch();
@@ -382,7 +377,7 @@ fn hard_links_inside_the_tree_stay_one_inode() {
 
 #[test]
 fn sparse_files_keep_their_holes() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (_dir, live, stored) = scratch();
@@ -461,7 +456,7 @@ impl Drop for Mounted {
 
 #[test]
 fn too_little_space_is_refused_before_anything_changes() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (dir, live, _) = scratch();
@@ -496,7 +491,7 @@ fn too_little_space_is_refused_before_anything_changes() {
 
 #[test]
 fn stored_data_is_never_overwritten_without_a_choice() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (dir, live, stored) = scratch();
@@ -517,7 +512,7 @@ fn stored_data_is_never_overwritten_without_a_choice() {
 
 #[test]
 fn keeping_the_live_copy_moves_the_stored_one_to_a_dated_backup() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (_dir, live, stored) = scratch();
@@ -542,7 +537,7 @@ fn keeping_the_live_copy_moves_the_stored_one_to_a_dated_backup() {
 
 #[test]
 fn keeping_the_stored_copy_keeps_the_live_one_as_a_dated_backup() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (_dir, live, stored) = scratch();
@@ -566,7 +561,7 @@ fn keeping_the_stored_copy_keeps_the_live_one_as_a_dated_backup() {
 
 #[test]
 fn a_failure_half_way_leaves_the_live_data_and_no_partial_copy() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (dir, live, stored) = scratch();
@@ -600,7 +595,7 @@ fn a_failure_half_way_leaves_the_live_data_and_no_partial_copy() {
 
 #[test]
 fn an_io_error_is_typed_and_removes_nothing_it_did_not_make() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (_dir, live, stored) = scratch();
@@ -625,7 +620,7 @@ fn an_io_error_is_typed_and_removes_nothing_it_did_not_make() {
 
 #[test]
 fn data_already_stored_or_mounted_is_not_moved() {
-    if !is_root() {
+    if !running_as_root() {
         return;
     }
     let (dir, live, stored) = scratch();
