@@ -594,6 +594,73 @@ fn a_failure_half_way_leaves_the_live_data_and_no_partial_copy() {
 }
 
 #[test]
+fn a_full_storage_half_way_leaves_the_live_data_and_no_partial_copy() {
+    if !running_as_root() {
+        return;
+    }
+    let (dir, live, _) = scratch();
+    let small = dir.path().join("small");
+    let _tmpfs = Mounted::tmpfs(&small, "24m");
+    for index in 0..20 {
+        fs::write(
+            live.join(format!("file-{index}")),
+            vec![index as u8; 100_000],
+        )
+        .unwrap();
+    }
+    let single = dir.path().join("etc/app.key");
+    fs::create_dir_all(single.parent().unwrap()).unwrap();
+    fs::write(&single, vec![9u8; 1_500_000]).unwrap();
+    let before = (snapshot(&live), fs::read(&single).unwrap());
+    let filler = small.join("filler");
+    for (what, from, to) in [
+        ("directory", &live, small.join("var/lib/app")),
+        ("file", &single, small.join("etc/app.key")),
+    ] {
+        let prepared = moving(from, &to, None).prepare().unwrap().unwrap();
+        // Something else fills the storage once the copy has begun: it
+        // runs out of space half-way, with a real ENOSPC.
+        let mut filled = false;
+        let error = prepared
+            .run(STAMP, &mut |_| {
+                if !filled {
+                    filled = true;
+                    let free = rustix::fs::statvfs(&small).unwrap();
+                    let left = free.f_bavail * free.f_frsize;
+                    fs::write(&filler, vec![1u8; (left - 20_000) as usize]).unwrap();
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+        assert!(
+            filled,
+            "{what}: the copy reported no progress before it ended"
+        );
+        assert!(
+            matches!(error, DataMoveError::Io { .. }),
+            "{what}: {error:?}"
+        );
+        assert!(
+            error.message().contains("The live data was not changed"),
+            "{what}: {}",
+            error.message()
+        );
+        let left: Vec<_> = fs::read_dir(&small)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            ["filler"],
+            "{what}: only the filler is left on the storage"
+        );
+        fs::remove_file(&filler).unwrap();
+    }
+    assert_same(&snapshot(&live), &before.0, "live directory");
+    assert_eq!(fs::read(&single).unwrap(), before.1, "live file");
+}
+
+#[test]
 fn an_io_error_is_typed_and_removes_nothing_it_did_not_make() {
     if !running_as_root() {
         return;
