@@ -534,7 +534,7 @@ fn a_note_says_why_a_directory_was_not_read() {
 fn names_that_are_not_utf8_are_reported_losslessly() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let name: &[u8] = b"caf\xe9 \\ \xff";
+    let name: &[u8] = b"caf\xe9 \\ \xff\x1b[2J";
     let service = root.join("var/lib").join(OsStr::from_bytes(name));
     fs::create_dir_all(&service).unwrap();
     fs::write(service.join("db"), "x").unwrap();
@@ -558,7 +558,8 @@ fn names_that_are_not_utf8_are_reported_losslessly() {
         .iter()
         .find(|candidate| candidate["path"].as_str().unwrap().starts_with("/var/lib/"))
         .unwrap();
-    assert_eq!(service["path"], r"/var/lib/caf\xe9 \\ \xff");
+    // The escape sequence is written as text, so it cannot clear a terminal.
+    assert_eq!(service["path"], r"/var/lib/caf\xe9 \\ \xff\x1b[2J");
     assert_eq!(unescape(service["path"].as_str().unwrap()), expected);
     let home = candidates
         .iter()

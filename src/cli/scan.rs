@@ -26,8 +26,8 @@
 //!
 //! Paths and names that are not UTF-8 are written losslessly: valid UTF-8 is
 //! copied, a backslash is doubled (`\` becomes `\\`, in JSON `"\\\\"`) and
-//! every other byte becomes `\xNN` (in JSON `"\\xNN"`). See
-//! [`escape_bytes`].
+//! every other byte, and every ASCII control character, becomes `\xNN` (in
+//! JSON `"\\xNN"`). See [`escape_bytes`].
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -55,7 +55,8 @@ const EXIT_BROKEN_DATA: u8 = 70;
 #[derive(Debug, Clone, Args)]
 #[command(
     after_help = "Paths that are not UTF-8 are printed losslessly: a backslash is \
-doubled (\\ becomes \\\\) and every byte that is not valid UTF-8 becomes \\xNN."
+doubled (\\ becomes \\\\) and every byte that is not valid UTF-8, and every ASCII control \
+character, becomes \\xNN."
 )]
 pub struct ScanArgs {
     /// The directory standing for `/` of the scanned system (a mounted

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::{IgnoredPaths, SystemView};
@@ -14,7 +15,9 @@ use crate::catalogue::Location;
 use crate::disks::format_size;
 use crate::i18n::gettext_f;
 use crate::nix::persistence_edit::{EntryKind, NewEntry, Persistence, Target};
-use crate::scan::{self, Candidate, Owner, Report, ScanError, ScanOptions, ScanProgress};
+use crate::scan::{
+    self, Candidate, Owner, Report, ScanError, ScanOptions, ScanProgress, escape_bytes,
+};
 
 /// One candidate and what the editor says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +41,10 @@ impl Lost {
                 "{service} is enabled but {path} is not kept ({size} would be lost)",
                 &[
                     ("service", name),
-                    ("path", &self.candidate.path.display().to_string()),
+                    (
+                        "path",
+                        &escape_bytes(self.candidate.path.as_os_str().as_bytes()),
+                    ),
                     ("size", &format_size(self.candidate.bytes)),
                 ],
             )

@@ -31,7 +31,8 @@
 //!
 //! File names need not be UTF-8. Wherever they are written as text (JSON,
 //! the terminal) they go through [`escape_bytes`]: valid UTF-8 is copied, a
-//! backslash is doubled and every other byte becomes `\xNN`.
+//! backslash is doubled and every other byte, and every ASCII control
+//! character, becomes `\xNN`.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
