@@ -2,7 +2,7 @@
 //! Replacing a configuration file so that a crash leaves either the old or
 //! the new version, never a mix, and the old one stays next to it.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -21,9 +21,9 @@ pub fn backup_path(path: &Path) -> PathBuf {
 pub fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
     let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
 
-    let backup = backup_path(path);
-    fs::copy(path, &backup)?;
-    File::open(&backup)?.sync_all()?;
-
+    // Through the same atomic replace, so that a crash can leave neither a
+    // half-written backup nor one whose name is not yet on disk.
+    let previous = fs::read(path)?;
+    atomic_file::replace(&backup_path(path), &previous, mode, Owner::Writer)?;
     atomic_file::replace(path, contents.as_bytes(), mode, Owner::Writer)
 }
