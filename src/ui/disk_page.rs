@@ -10,10 +10,8 @@ use futures_util::StreamExt;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsPlanModel, show_message};
-use crate::disks::{
-    self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource, format_size, installed_systems,
-};
+use super::{KsDiskRow, KsPlanModel, show_message};
+use crate::disks::{self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource};
 use crate::i18n::gettext_f;
 use crate::plan::TargetDisk;
 
@@ -38,7 +36,7 @@ mod imp {
         #[property(get, set = Self::set_demo)]
         pub(super) demo: Cell<bool>,
         pub(super) disks: RefCell<Vec<Disk>>,
-        pub(super) rows: RefCell<Vec<(adw::PreferencesRow, gtk::CheckButton)>>,
+        pub(super) rows: RefCell<Vec<(KsDiskRow, gtk::CheckButton)>>,
         pub(super) list_connected: Cell<bool>,
         pub(super) watching: Cell<bool>,
         /// The disk watch: it ends with the page.
@@ -179,7 +177,8 @@ impl KsDiskPage {
         let mut refused = Vec::new();
         let mut rows = Vec::new();
         for disk in &disks {
-            let (row, check) = disk_row(disk);
+            let row = KsDiskRow::new(disk);
+            let check = row.check_button();
             check.set_group(group_leader.as_ref());
             group_leader.get_or_insert_with(|| check.clone());
             let is_chosen = chosen
@@ -208,7 +207,7 @@ impl KsDiskPage {
                 }
             ));
             imp.disk_group.add(&row);
-            self.follow_activation(&row);
+            self.follow_activation(row.upcast_ref());
             rows.push((row, check));
         }
         imp.rows.replace(rows);
@@ -312,137 +311,4 @@ impl KsDiskPage {
         imp.next_button
             .set_sensitive(chosen && !model.has_problems_under(&["disk", "esp"]));
     }
-}
-
-/// A row for `disk` and its check button. A refused disk stays readable and
-/// reachable by keyboard: only its check button is insensitive, and its
-/// reasons are at full contrast beside an icon, and its accessible
-/// description.
-fn disk_row(disk: &Disk) -> (adw::PreferencesRow, gtk::CheckButton) {
-    let text_box = gtk::Box::builder()
-        .orientation(gtk::Orientation::Vertical)
-        .spacing(3)
-        .hexpand(true)
-        .build();
-    let title = wrapped_label(&disk.display_name(), &[]);
-    text_box.append(&title);
-    let mut details = vec![format_size(disk.size), disk.device.clone()];
-    if !disk.serial.is_empty() {
-        details.push(disk.serial.clone());
-    }
-    text_box.append(&wrapped_label(
-        &details.join(" · "),
-        &["dim-label", "caption"],
-    ));
-    if let Some(by_id) = &disk.by_id {
-        // Long by-id names keep both ends: the bus and the serial number.
-        let label = wrapped_label(by_id, &["dim-label", "caption"]);
-        label.set_wrap(false);
-        label.set_ellipsize(gtk::pango::EllipsizeMode::Middle);
-        label.set_tooltip_text(Some(by_id));
-        text_box.append(&label);
-    }
-    // So people recognise what they would erase.
-    for partition in &disk.partitions {
-        let mut contents = partition.contents();
-        if contents.is_empty() {
-            contents = gettext("Unknown contents");
-        }
-        // Translators: {number} is the partition number, {size} such as “512 MB”, {contents} what is on it, such as “ext4 · home” (file system and label) or “Unknown contents”.
-        let line = gettext_f(
-            "Partition {number}, {size}: {contents}",
-            &[
-                ("number", &partition.number.to_string()),
-                ("size", &format_size(partition.size)),
-                ("contents", &contents),
-            ],
-        );
-        text_box.append(&wrapped_label(&line, &["dim-label", "caption"]));
-    }
-    let mut notes = Vec::new();
-    for (index, reason) in disk.verdict.reasons().iter().enumerate() {
-        let message = reason.message();
-        let note = note_line(&message, "action-unavailable-symbolic", &[]);
-        note.set_widget_name(&format!("disk-reason-{index}:{}", disk.device));
-        text_box.append(&note);
-        notes.push(message);
-    }
-    for system in installed_systems(disk) {
-        let message = system.erase_warning();
-        let note = note_line(&message, "dialog-warning-symbolic", &["warning"]);
-        note.set_widget_name(&format!("disk-warning:{}", disk.device));
-        text_box.append(&note);
-        notes.push(message);
-    }
-    let check = gtk::CheckButton::builder()
-        .valign(gtk::Align::Center)
-        .sensitive(disk.is_usable())
-        .build();
-    check.set_widget_name(&format!("disk-choice:{}", disk.device));
-    check.update_relation(&[gtk::accessible::Relation::LabelledBy(&[title.upcast_ref()])]);
-    let icon = if disk.removable || disk.connection_bus == "usb" {
-        "drive-removable-media-symbolic"
-    } else {
-        "drive-harddisk-symbolic"
-    };
-    let content = gtk::Box::builder()
-        .spacing(12)
-        .margin_top(8)
-        .margin_bottom(8)
-        .margin_start(12)
-        .margin_end(12)
-        .build();
-    content.append(&check);
-    content.append(&text_box);
-    content.append(
-        &gtk::Image::builder()
-            .icon_name(icon)
-            .valign(gtk::Align::Center)
-            .build(),
-    );
-    // A preferences row, so the group puts it in its boxed list.
-    let row = adw::PreferencesRow::builder()
-        .title(disk.display_name())
-        .use_markup(false)
-        .child(&content)
-        .activatable(disk.is_usable())
-        .build();
-    row.set_widget_name(&format!("disk:{}", disk.device));
-    row.update_property(&[gtk::accessible::Property::Label(&disk.display_name())]);
-    let mut description = details.join(", ");
-    for note in &notes {
-        description.push_str(". ");
-        description.push_str(note);
-    }
-    row.update_property(&[gtk::accessible::Property::Description(&description)]);
-    // The radio button is what the keyboard focuses: a screen reader there
-    // must hear which disk it is (size, device) and why it is refused.
-    check.update_property(&[gtk::accessible::Property::Description(&description)]);
-    (row, check)
-}
-
-fn wrapped_label(text: &str, classes: &[&str]) -> gtk::Label {
-    let label = gtk::Label::builder()
-        .label(text)
-        .wrap(true)
-        .wrap_mode(gtk::pango::WrapMode::WordChar)
-        .xalign(0.0)
-        .build();
-    for class in classes {
-        label.add_css_class(class);
-    }
-    label
-}
-
-/// A reason or warning: an icon that says which, then the sentence.
-fn note_line(text: &str, icon: &str, classes: &[&str]) -> gtk::Box {
-    let line = gtk::Box::builder().spacing(6).build();
-    let image = gtk::Image::from_icon_name(icon);
-    image.set_valign(gtk::Align::Start);
-    line.append(&image);
-    line.append(&wrapped_label(text, classes));
-    for class in classes {
-        image.add_css_class(class);
-    }
-    line
 }

@@ -28,6 +28,7 @@
 mod account_group;
 mod application;
 mod disk_page;
+mod disk_row;
 mod done_page;
 pub mod editor;
 mod encryption_page;
@@ -56,6 +57,7 @@ use gtk::{gio, glib};
 pub use self::account_group::KsAccountGroup;
 pub use self::application::KsApplication;
 pub use self::disk_page::KsDiskPage;
+pub use self::disk_row::KsDiskRow;
 pub use self::done_page::KsDonePage;
 pub use self::encryption_page::KsEncryptionPage;
 pub use self::failed_page::KsFailedPage;
@@ -102,6 +104,7 @@ fn register_types() {
     KsNixPreview::ensure_type();
     KsSubvolumeRow::ensure_type();
     KsWelcomePage::ensure_type();
+    KsDiskRow::ensure_type();
     KsDiskPage::ensure_type();
     KsKeyboardPage::ensure_type();
     KsEncryptionPage::ensure_type();
