@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use gtk::{gio, glib};
-use keepsake::cli::GuiOptions;
+use keepsake::GuiOptions;
 use keepsake::plan::{PersistentDirectory, Subvolume, default_mount_options};
 use keepsake::ui::{KsApplication, KsWindow, prepare};
 

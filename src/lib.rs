@@ -27,6 +27,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod disks;
+mod gui_options;
 pub mod i18n;
 pub mod install;
 pub mod kept;
@@ -36,3 +37,5 @@ pub mod region;
 pub mod scan;
 #[cfg(feature = "gui")]
 pub mod ui;
+
+pub use gui_options::GuiOptions;

@@ -14,12 +14,12 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn run_gui(options: cli::GuiOptions) -> ExitCode {
+fn run_gui(options: keepsake::GuiOptions) -> ExitCode {
     keepsake::ui::run(options)
 }
 
 #[cfg(not(feature = "gui"))]
-fn run_gui(_options: cli::GuiOptions) -> ExitCode {
+fn run_gui(_options: keepsake::GuiOptions) -> ExitCode {
     eprintln!("keepsake was built without the graphical interface; see `keepsake --help`");
     ExitCode::from(2)
 }

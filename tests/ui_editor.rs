@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use gtk::{gio, glib};
-use keepsake::cli::GuiOptions;
+use keepsake::GuiOptions;
 use keepsake::ui::editor::{
     KsAccountsPage, KsAddEntryDialog, KsApplyDialog, KsEditorModel, KsEditorWindow, KsLostPage,
     KsOrphansPage, KsReviewDialog,

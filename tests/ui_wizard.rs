@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use gtk::{gio, glib};
-use keepsake::cli::GuiOptions;
+use keepsake::GuiOptions;
 use keepsake::install::preflight;
 use keepsake::plan::{Desktop, Service};
 use keepsake::ui::{

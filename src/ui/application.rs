@@ -10,7 +10,7 @@ use gtk::{gio, glib};
 
 use super::KsWindow;
 use super::editor::{self, KsEditorModel, KsEditorWindow, OpenError};
-use crate::cli::GuiOptions;
+use crate::GuiOptions;
 use crate::config;
 use crate::i18n::gettext_f;
 use crate::kept::{DemoSystem, IgnoredPaths, SystemKind, SystemView, system_kind};

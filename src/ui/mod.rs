@@ -75,7 +75,7 @@ pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
 pub use self::welcome_page::KsWelcomePage;
 pub use self::window::KsWindow;
-use crate::cli::GuiOptions;
+use crate::GuiOptions;
 
 /// Runs the application until its last window closes.
 pub fn run(options: GuiOptions) -> ExitCode {
