@@ -14,6 +14,7 @@ use super::{
     is_well_formed_hash,
 };
 use crate::i18n::{gettext_f, ngettext_f};
+use crate::region::locale;
 
 /// Where in the plan a problem is, in the plan's JSON shape, for example
 /// `subvolumes[2].mount_point`; the GUI maps it to a widget.
@@ -166,6 +167,9 @@ pub enum Problem {
         time_zone: String,
     },
     LocaleMalformed {
+        locale: String,
+    },
+    LocaleUnsupported {
         locale: String,
     },
     KeyboardLayoutInvalid {
@@ -370,6 +374,10 @@ impl Problem {
             ),
             LocaleMalformed { locale } => gettext_f(
                 "“{locale}” is not a locale name. Use the form “en_US.UTF-8”.",
+                &[("locale", &shown(locale))],
+            ),
+            LocaleUnsupported { locale } => gettext_f(
+                "NixOS cannot set up the locale “{locale}”. Pick one from the list.",
                 &[("locale", &shown(locale))],
             ),
             KeyboardLayoutInvalid { layout } => gettext_f(
@@ -931,13 +939,20 @@ impl Checker<'_> {
                 },
             );
         }
-        if !is_locale_name(&system.locale) {
-            self.report(
-                FieldPath::new("system.locale"),
+        let formats = (!system.formats.is_empty()).then_some(("formats", &system.formats));
+        for (name, locale) in [("locale", &system.locale)].into_iter().chain(formats) {
+            let problem = if !is_locale_name(locale) {
                 Problem::LocaleMalformed {
-                    locale: system.locale.clone(),
-                },
-            );
+                    locale: locale.clone(),
+                }
+            } else if !locale::is_supported(locale) {
+                Problem::LocaleUnsupported {
+                    locale: locale.clone(),
+                }
+            } else {
+                continue;
+            };
+            self.report(FieldPath::new("system").field(name), problem);
         }
         for (name, layout) in [
             ("console_keymap", &system.console_keymap),
