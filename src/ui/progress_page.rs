@@ -24,6 +24,10 @@ use crate::install::{
 };
 use crate::plan::Plan;
 
+/// `KEEPSAKE_DEMO_INSTALL=fail keepsake --demo` shows a failed install: the
+/// demo's nixos-install fails.
+const DEMO_INSTALL_VARIABLE: &str = "KEEPSAKE_DEMO_INSTALL";
+
 /// Why an install ended without completing, for the failure page.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, glib::Enum)]
 #[enum_type(name = "KsStopKind")]
@@ -246,8 +250,13 @@ impl KsProgressPage {
         let (sender, receiver) = async_channel::unbounded();
         if self.demo() {
             let time_scale = self.demo_time_scale();
+            let fails =
+                std::env::var_os(DEMO_INSTALL_VARIABLE).is_some_and(|value| value == "fail");
             std::thread::spawn(move || {
                 let mut backend = FakeBackend::new().with_time_scale(time_scale);
+                if fails {
+                    backend = backend.failing_at("run nixos-install");
+                }
                 // A closed channel means the page is gone.
                 let result = install::install(
                     &plan,
