@@ -12,7 +12,7 @@ use super::{IgnoredPaths, SystemView};
 use crate::catalogue::Catalogue;
 use crate::catalogue::Location;
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::nix::persistence_edit::{EntryKind, NewEntry, Persistence, Target};
 use crate::scan::{self, Candidate, Owner, Report, ScanError, ScanOptions, ScanProgress};
 
@@ -38,8 +38,8 @@ impl Lost {
                 "{service} is enabled but {path} is not kept ({size} would be lost)",
                 &[
                     ("service", name),
-                    ("path", &self.candidate.path.display().to_string()),
-                    ("size", &format_size(self.candidate.bytes)),
+                    ("path", &isolate(&self.candidate.path.display().to_string())),
+                    ("size", &isolate(&format_size(self.candidate.bytes))),
                 ],
             )
         })

@@ -14,7 +14,7 @@ use super::{KsPlanModel, show_message};
 use crate::disks::{
     self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource, format_size, installed_systems,
 };
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::plan::TargetDisk;
 
 mod imp {
@@ -353,8 +353,8 @@ fn disk_row(disk: &Disk) -> (adw::PreferencesRow, gtk::CheckButton) {
             "Partition {number}, {size}: {contents}",
             &[
                 ("number", &partition.number.to_string()),
-                ("size", &format_size(partition.size)),
-                ("contents", &contents),
+                ("size", &isolate(&format_size(partition.size))),
+                ("contents", &isolate(&contents)),
             ],
         );
         text_box.append(&wrapped_label(&line, &["dim-label", "caption"]));
