@@ -28,6 +28,16 @@ pub fn ngettext_f(singular: &str, plural: &str, n: u32, args: &[(&str, &str)]) -
     text.replace("{n}", &n.to_string())
 }
 
+/// `value` as one unit inside a translated sentence: a path such as
+/// `/var/lib/docker` or a device such as `/dev/nvme0n1`, between Unicode's
+/// first-strong isolate (U+2068) and its pop (U+2069). In a right-to-left
+/// sentence its slashes and digits keep their order and do not pull the
+/// words around them out of theirs. Every path or device put into a
+/// translated sentence goes through it.
+pub fn isolate(value: &str) -> String {
+    format!("\u{2068}{value}\u{2069}")
+}
+
 fn fill(mut text: String, args: &[(&str, &str)]) -> String {
     for (name, value) in args {
         text = text.replace(&format!("{{{name}}}"), value);
@@ -45,6 +55,24 @@ mod tests {
             fill("{b} then {a}".to_owned(), &[("a", "1"), ("b", "2")]),
             "2 then 1"
         );
+    }
+
+    #[test]
+    fn isolated_values_stay_whole_in_a_sentence() {
+        let device = isolate("/dev/nvme0n1");
+        assert_eq!(device, "\u{2068}/dev/nvme0n1\u{2069}");
+        let sentence = fill(
+            "{device} מעוגן ב־{mount_point}".to_owned(),
+            &[
+                ("device", &device),
+                ("mount_point", &isolate("/var/lib/docker")),
+            ],
+        );
+        assert_eq!(
+            sentence,
+            "\u{2068}/dev/nvme0n1\u{2069} מעוגן ב־\u{2068}/var/lib/docker\u{2069}"
+        );
+        assert_eq!(isolate(""), "\u{2068}\u{2069}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use keepsake::apply::{Activation, ApplyEvent, ApplyRequest, ApplyState, ApplyStep, apply};
+use keepsake::i18n::isolate;
 use keepsake::install::{CancelFlag, ToolDirs};
 
 const CONFIG: &str = r#"{ config, ... }:
@@ -356,7 +357,7 @@ fn removing_an_entry_never_deletes_its_data() {
     );
     assert!(events(&output).iter().any(|event| matches!(
         event,
-        ApplyEvent::Log { step: ApplyStep::Validate, line } if line.contains("/var/log is no longer kept")
+        ApplyEvent::Log { step: ApplyStep::Validate, line } if line.contains(&format!("{} is no longer kept", isolate("/var/log")))
     )));
 }
 

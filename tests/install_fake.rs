@@ -5,6 +5,7 @@
 use keepsake::disks::fake::{DriveSpec, PartitionSpec, add_drive};
 use keepsake::disks::snapshot::{self, Snapshot};
 use keepsake::disks::{self, DiskQuery, FakeDisks};
+use keepsake::i18n::isolate;
 use keepsake::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
 use keepsake::plan::{Password, Plan, Secret, TargetDisk};
 
@@ -305,8 +306,11 @@ fn a_disk_swapped_after_the_first_check_is_refused_before_any_write() {
     assert_eq!(
         error.detail,
         format!(
-            "{by_id} is no longer the disk in the plan: now serial SWAPPED2, 500.1 GB; \
-             the plan expected serial PLANNED1, 4.4 TB"
+            "{} is no longer the disk in the plan: now serial SWAPPED2, {}; \
+             the plan expected serial PLANNED1, {}",
+            isolate(by_id),
+            isolate("500.1 GB"),
+            isolate("4.4 TB")
         )
     );
     assert_eq!(
@@ -342,7 +346,14 @@ fn a_disk_mounted_during_the_build_is_refused_before_any_write() {
         });
     });
     assert_eq!(error.step, StepId::PartitionTable);
-    assert_eq!(error.detail, "/dev/sda1 is mounted at /media/data");
+    assert_eq!(
+        error.detail,
+        format!(
+            "{} is mounted at {}",
+            isolate("/dev/sda1"),
+            isolate("/media/data")
+        )
+    );
     assert_disk_untouched(&backend.journal);
 }
 
@@ -358,7 +369,7 @@ fn a_disk_unplugged_during_the_build_is_named_by_its_by_id_path() {
         error.detail,
         format!(
             "The disk {} is no longer there",
-            plan.disk.as_ref().unwrap().by_id_path
+            isolate(&plan.disk.as_ref().unwrap().by_id_path)
         )
     );
     assert_disk_untouched(&backend.journal);

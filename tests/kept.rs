@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use keepsake::catalogue::Catalogue;
+use keepsake::i18n::isolate;
 use keepsake::kept::{Activity, DemoSystem, allocated_bytes, entry_statuses};
 use keepsake::nix::persistence_edit::{PersistenceDocument, find_persistence_file};
 
@@ -265,14 +266,17 @@ fn enabled_services_whose_data_is_not_kept_are_named_with_their_size() {
     // The sizes depend a little on the file system's directory blocks.
     assert_eq!(headlines.len(), 2, "{lost:#?}");
     assert!(
-        headlines[0].starts_with("Docker is enabled but /var/lib/docker is not kept (21.")
-            && headlines[0].ends_with(" MB would be lost)"),
+        headlines[0].starts_with(&format!(
+            "Docker is enabled but {} is not kept (\u{2068}21.",
+            isolate("/var/lib/docker")
+        )) && headlines[0].ends_with(" MB\u{2069} would be lost)"),
         "{headlines:?}"
     );
     assert!(
-        headlines[1]
-            .starts_with("Firefox is enabled but /home/alice/.mozilla/firefox is not kept (5.")
-            && headlines[1].ends_with(" MB would be lost)"),
+        headlines[1].starts_with(&format!(
+            "Firefox is enabled but {} is not kept (\u{2068}5.",
+            isolate("/home/alice/.mozilla/firefox")
+        )) && headlines[1].ends_with(" MB\u{2069} would be lost)"),
         "{headlines:?}"
     );
     let paths: Vec<&Path> = lost.iter().map(|l| l.candidate.path.as_path()).collect();

@@ -342,6 +342,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                     hostname: hostname.to_owned(),
                     time_zone: time_zone.to_owned(),
                     locale: "en_US.UTF-8".to_owned(),
+                    formats: String::new(),
                     console_keymap: "us".to_owned(),
                     xkb_layout: "us".to_owned(),
                     xkb_variant: String::new(),

@@ -648,6 +648,24 @@ fn rules() -> Vec<Rule> {
             passes: |p| p.system.locale = "fr_CA.UTF-8".to_owned(),
         },
         Rule {
+            name: "locale glibc does not have",
+            breaks: |p| p.system.locale = "en_DE.UTF-8".to_owned(),
+            field: "system.locale",
+            passes: |p| p.system.locale = "de_DE.utf8".to_owned(),
+        },
+        Rule {
+            name: "formats",
+            breaks: |p| p.system.formats = "Swiss".to_owned(),
+            field: "system.formats",
+            passes: |p| p.system.formats = "de_CH.UTF-8".to_owned(),
+        },
+        Rule {
+            name: "formats glibc does not have",
+            breaks: |p| p.system.formats = "de_US.UTF-8".to_owned(),
+            field: "system.formats",
+            passes: |p| p.system.formats = String::new(),
+        },
+        Rule {
             name: "console keymap",
             breaks: |p| p.system.console_keymap = "de latin1".to_owned(),
             field: "system.console_keymap",

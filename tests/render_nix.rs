@@ -197,6 +197,29 @@ fn assert_configuration_is_sound(name: &str, plan: &Plan, config: &Value, ids: &
     assert_eq!(config["mutableUsers"], false, "{name}");
     assert_eq!(config["system"]["hostName"], plan.system.hostname);
     assert_eq!(config["system"]["timeZone"], plan.system.time_zone);
+    assert_eq!(config["system"]["defaultLocale"], plan.system.locale);
+    let formats = &config["system"]["extraLocaleSettings"];
+    if plan.system.formats.is_empty() || plan.system.formats == plan.system.locale {
+        assert_eq!(
+            *formats,
+            serde_json::json!({}),
+            "{name}: formats of the language"
+        );
+    } else {
+        for category in [
+            "LC_TIME",
+            "LC_MONETARY",
+            "LC_PAPER",
+            "LC_MEASUREMENT",
+            "LC_NUMERIC",
+        ] {
+            assert_eq!(formats[category], plan.system.formats, "{name}: {category}");
+        }
+        assert!(
+            formats.get("LC_MESSAGES").is_none(),
+            "{name}: messages follow the language"
+        );
+    }
     assert_eq!(config["system"]["xkbLayout"], plan.system.xkb_layout);
     assert_eq!(config["system"]["xkbVariant"], plan.system.xkb_variant);
     assert_eq!(

@@ -173,6 +173,23 @@ fn a_dropped_plural_placeholder_fails() {
     );
 }
 
+/// As in gettext: a plural form the formula picks for one number only (here
+/// msgstr[0], for n = 1) may say the number in words.
+#[test]
+fn a_form_for_one_number_may_spell_it_out() {
+    let dir = po_copy();
+    edit(
+        &catalogue(&dir),
+        "msgstr[0] \"{n} file\"",
+        "msgstr[0] \"one file\"",
+    );
+    let (passed, output) = check(&dir);
+    assert!(
+        passed,
+        "the check refused a form for n = 1 without {{n}}:\n{output}"
+    );
+}
+
 #[test]
 fn a_catalogue_missing_a_message_fails() {
     let dir = po_copy();

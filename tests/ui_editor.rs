@@ -518,6 +518,14 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         .await?;
     let root = driver.model.live_root();
     tally.check(apply.succeeded(), "the simulated apply succeeds");
+    let done = gettextrs::gettext("Done");
+    tally.check(
+        apply.step_states().iter().all(|state| *state == done),
+        &format!(
+            "every step of the apply says “{done}” in words: {:?}",
+            apply.step_states()
+        ),
+    );
     tally.check(
         !apply.log_text().contains("not found"),
         "the demo's nixos-rebuild finds the commands it uses",
@@ -578,6 +586,19 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         )
         .await?;
     tally.check(!apply.succeeded(), "the apply with a failing rebuild fails");
+    let failed = gettextrs::gettext("Failed");
+    tally.check(
+        apply
+            .step_states()
+            .iter()
+            .filter(|state| **state == failed)
+            .count()
+            == 1,
+        &format!(
+            "the step that failed says “{failed}” in words: {:?}",
+            apply.step_states()
+        ),
+    );
     tally.check(
         driver.file_text() == before,
         "after the failed rebuild the file is back byte for byte",

@@ -634,6 +634,11 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         preview.contains("\"keepsake-test\"") && preview.contains("\"Europe/Berlin\""),
         "host name and time zone reach the preview",
     );
+    tally.check(
+        preview.contains("LC_TIME = \"de_CH.UTF-8\";")
+            && preview.contains("LC_MONETARY = \"de_CH.UTF-8\";"),
+        "the Swiss formats reach the preview as extra locale settings",
+    );
     tally.check(driver.next_sensitive(), "a valid system page allows Next");
     driver.screenshots("06-system").await?;
     driver.go_next("software").await?;
@@ -1008,11 +1013,117 @@ fn shown_keyboards(driver: &Driver) -> Vec<String> {
         .collect()
 }
 
-/// The keyboard page: the registry's layouts by name, a search, and the
-/// choice in the plan.
+/// The position of the locale `code` in a locale row's list.
+fn locale_position(row: &adw::ComboRow, code: &str) -> Option<u32> {
+    let model = row.model()?;
+    (0..model.n_items()).find(|&index| {
+        model
+            .item(index)
+            .and_downcast::<gtk::StringObject>()
+            .is_some_and(|item| item.string() == code)
+    })
+}
+
+/// The language and formats rows of the keyboard page: the live session's
+/// language, every locale by its names, and formats of their own.
+async fn language_rows(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let model = driver.window.plan_model();
+    let row = |name: &str| {
+        driver
+            .find(name)
+            .downcast::<adw::ComboRow>()
+            .expect("a combo row")
+    };
+    let (language, formats) = (row("language"), row("formats"));
+    if let Some((_, live, _, name)) = child_language() {
+        wait_until(
+            &format!("the {name} of the live session ({live}) as the language"),
+            WIDGETS_DEADLINE,
+            || model.with_plan(|plan| plan.system.locale == live),
+        )
+        .await?;
+        tally.check(true, &format!("the live session's {name} is the language"));
+    }
+    let chosen = |row: &adw::ComboRow| {
+        row.selected_item()
+            .and_downcast::<gtk::StringObject>()
+            .map(|item| item.string().to_string())
+            .unwrap_or_default()
+    };
+    let locale = model.with_plan(|plan| plan.system.locale.clone());
+    tally.check(
+        chosen(&language) == locale && chosen(&formats) == locale,
+        &format!("both rows show the plan's language {locale}"),
+    );
+    let swiss = locale_position(&formats, "de_CH.UTF-8").expect("de_CH is listed");
+    let searched = formats
+        .expression()
+        .and_then(|expression| {
+            expression.evaluate(formats.model().and_then(|model| model.item(swiss)).as_ref())
+        })
+        .and_then(|value| value.get::<String>().ok())
+        .unwrap_or_default();
+    tally.check(
+        searched.contains("Deutsch (Schweiz)") && searched.contains("German (Switzerland)"),
+        &format!("a search finds de_CH by both its names: “{searched}”"),
+    );
+    formats.set_selected(swiss);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.system.formats == "de_CH.UTF-8") && chosen(&language) == locale,
+        "Swiss formats go into the plan and leave the language",
+    );
+    // The open list names the chosen formats both ways and checks them.
+    ActionRowExt::activate(&formats);
+    let mut popovers = Vec::new();
+    collect::<gtk::Popover>(formats.upcast_ref(), &mut popovers);
+    let popover = popovers.first().expect("the row has its list in a popover");
+    let checked = || {
+        let mut labels = Vec::new();
+        collect::<gtk::Label>(popover.upcast_ref(), &mut labels);
+        labels.iter().any(|label| {
+            let names = label.parent();
+            let mark = names.as_ref().and_then(|names| names.next_sibling());
+            label.label() == "Deutsch (Schweiz)"
+                && label.is_drawable()
+                && label
+                    .next_sibling()
+                    .and_downcast::<gtk::Label>()
+                    .is_some_and(|english| english.label() == "German (Switzerland)")
+                && mark.is_some_and(|mark| mark.is_visible())
+        })
+    };
+    let listed = wait_until(
+        "the open formats list to show Deutsch (Schweiz) checked",
+        WIDGETS_DEADLINE,
+        checked,
+    )
+    .await;
+    tally.check(
+        listed.is_ok(),
+        "the open list shows the chosen formats by both names, checked",
+    );
+    popover.popdown();
+    settle().await;
+    driver.screenshots("02a-language").await
+}
+
+/// The language this run drives the wizard in, when not English.
+fn child_language() -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    std::env::var(LANGUAGE_CHILD).ok().and_then(|language| {
+        OTHER_LANGUAGES
+            .into_iter()
+            .find(|(other, ..)| *other == language)
+    })
+}
+
+/// The keyboard page: the language rows, the registry's layouts by name, a
+/// search, and the choice in the plan.
 async fn keyboard_page(driver: &Driver) -> Result<(), Stuck> {
     let tally = &driver.tally;
     let model = driver.window.plan_model();
+    language_rows(driver).await?;
     wait_until(
         "the keyboard page to list the chosen layout",
         WIDGETS_DEADLINE,
@@ -1370,11 +1481,7 @@ fn run_in(language: &str, locale: &str, name: &str) -> Result<(), String> {
 fn main() -> ExitCode {
     keepsake::i18n::init();
     prepare();
-    let child = std::env::var(LANGUAGE_CHILD).ok().and_then(|language| {
-        OTHER_LANGUAGES
-            .into_iter()
-            .find(|(other, ..)| *other == language)
-    });
+    let child = child_language();
     let tally = run_wizard(child.map_or("", |(_, _, prefix, _)| prefix));
     // The app can also quit before the drive ends (a window closed, a
     // crash in a handler): that must fail too.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::copy::{self, CopyError, Interrupt, TreeCopier, TreeSize};
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 /// Room left free on the storage root after a move, besides the data: its
 /// file system needs some for metadata, and a full root file system of a
@@ -74,28 +74,28 @@ impl DataMoveError {
             } => gettext_f(
                 "There is not enough space for {stored}: {needed} are needed and {available} are free. Nothing was copied.",
                 &[
-                    ("stored", &stored.display().to_string()),
-                    ("needed", &format_size(*needed)),
-                    ("available", &format_size(*available)),
+                    ("stored", &isolate(&stored.display().to_string())),
+                    ("needed", &isolate(&format_size(*needed))),
+                    ("available", &isolate(&format_size(*available))),
                 ],
             ),
             DataMoveError::Conflict { live, stored } => gettext_f(
                 "{stored} already holds data, and so does {live}. Choose which copy to keep; the other will be kept as a dated backup.",
                 &[
-                    ("stored", &stored.display().to_string()),
-                    ("live", &live.display().to_string()),
+                    ("stored", &isolate(&stored.display().to_string())),
+                    ("live", &isolate(&live.display().to_string())),
                 ],
             ),
             DataMoveError::Io { path, source } => gettext_f(
                 "Copying failed at {path}: {error}. The live data was not changed and the partial copy was removed.",
                 &[
-                    ("path", &path.display().to_string()),
+                    ("path", &isolate(&path.display().to_string())),
                     ("error", &source.to_string()),
                 ],
             ),
             DataMoveError::Stopped { live } => gettext_f(
                 "Copying {live} was stopped. The live data was not changed and the partial copy was removed.",
-                &[("live", &live.display().to_string())],
+                &[("live", &isolate(&live.display().to_string()))],
             ),
         }
     }

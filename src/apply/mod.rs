@@ -22,7 +22,7 @@ use std::time::{Instant, SystemTime};
 
 use gettextrs::gettext;
 
-use crate::i18n::{gettext_f, ngettext_f};
+use crate::i18n::{gettext_f, isolate, ngettext_f};
 use crate::install::{CancelFlag, ToolCommand, ToolDirs, run_streaming};
 use crate::nix::persistence_edit::{PersistenceDocument, backup_path, write_atomically};
 
@@ -101,7 +101,7 @@ impl ApplyState {
             ),
             ApplyState::Restored { edited } => gettext_f(
                 "The previous configuration file was put back byte for byte and will be used at the next boot; the edited version is kept in {edited}, and copied data stays in the storage root.",
-                &[("edited", &edited.display().to_string())],
+                &[("edited", &isolate(&edited.display().to_string()))],
             ),
             ApplyState::RestoreFailed { error } => gettext_f(
                 "The new system failed and the previous configuration file could not be put back ({error}); the edited file is still in place and the boot default is unchanged.",
@@ -117,7 +117,7 @@ impl ApplyState {
 fn join_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
-        .map(|path| path.display().to_string())
+        .map(|path| isolate(&path.display().to_string()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -272,7 +272,11 @@ impl Run<'_> {
             PersistenceDocument::parse(text).map_err(|error| {
                 StepError::new(
                     step.failure_message(),
-                    format!("{}: {}", self.request.file.display(), error.message()),
+                    format!(
+                        "{}: {}",
+                        isolate(&self.request.file.display().to_string()),
+                        error.message()
+                    ),
                 )
             })
         };
@@ -282,7 +286,7 @@ impl Run<'_> {
         if let Some((kept, rejection)) = pending.rejected.first() {
             return Err(StepError::new(
                 step.failure_message(),
-                format!("{}: {}", kept.absolute(), rejection.message()),
+                format!("{}: {}", isolate(&kept.absolute()), rejection.message()),
             ));
         }
         if let Some((outer, inner)) = pending.nested.first() {
@@ -291,7 +295,10 @@ impl Run<'_> {
                 // Translators: {inner} and {outer} are folder paths of the running system.
                 gettext_f(
                     "{inner} is kept already and lies inside {outer}, and Keepsake cannot merge their stored data yet. Keep the other paths inside {outer} one by one instead.",
-                    &[("inner", &inner.absolute()), ("outer", &outer.absolute())],
+                    &[
+                        ("inner", &isolate(&inner.absolute())),
+                        ("outer", &isolate(&outer.absolute())),
+                    ],
                 ),
             ));
         }
@@ -302,8 +309,8 @@ impl Run<'_> {
                 &gettext_f(
                     "{path} is no longer kept; its data stays in {stored}.",
                     &[
-                        ("path", &removed.absolute()),
-                        ("stored", &stored.display().to_string()),
+                        ("path", &isolate(&removed.absolute())),
+                        ("stored", &isolate(&stored.display().to_string())),
                     ],
                 ),
             );
@@ -317,7 +324,7 @@ impl Run<'_> {
                     step,
                     &gettext_f(
                         "{path} has nothing to copy: no data, or it is stored or mounted already.",
-                        &[("path", &added.absolute())],
+                        &[("path", &isolate(&added.absolute()))],
                     ),
                 ),
                 Err(error) => {
@@ -343,8 +350,8 @@ impl Run<'_> {
                 &gettext_f(
                     "Copying {live} to {stored}",
                     &[
-                        ("live", &ready.live().display().to_string()),
-                        ("stored", &ready.stored().display().to_string()),
+                        ("live", &isolate(&ready.live().display().to_string())),
+                        ("stored", &isolate(&ready.stored().display().to_string())),
                     ],
                 ),
             );
@@ -370,7 +377,7 @@ impl Run<'_> {
                             step,
                             &gettext_f(
                                 "The other copy is kept in {backup}",
-                                &[("backup", &backup.display().to_string())],
+                                &[("backup", &isolate(&backup.display().to_string()))],
                             ),
                         );
                     }
@@ -398,7 +405,7 @@ impl Run<'_> {
         if fs::read_to_string(file).is_ok_and(|text| text == self.request.new_text) {
             let line = gettext_f(
                 "{file} already holds the new configuration.",
-                &[("file", &file.display().to_string())],
+                &[("file", &isolate(&file.display().to_string()))],
             );
             self.log(step, &line);
             return Ok(());

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::disks::{
     self, Disk, DiskError, DiskQuery, DiskSource, FakeDisks, UDisksSource, format_size,
 };
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 /// `EX_UNAVAILABLE` from sysexits.h: scripts can tell "no UDisks" apart
 /// from other failures.
@@ -190,7 +190,7 @@ fn print_changes(out: &mut impl Write, previous: &[Disk], current: &[Disk]) -> i
         .collect();
     for disk in previous {
         if !after.contains_key(disk.object_path.as_str()) {
-            let message = gettext_f("removed: {device}", &[("device", &disk.device)]);
+            let message = gettext_f("removed: {device}", &[("device", &isolate(&disk.device))]);
             writeln!(out, "- {message}")?;
         }
     }
@@ -230,7 +230,7 @@ mod tests {
         assert!(table.contains("    /dev/sda3  "), "{table}");
         assert!(table.contains("ntfs  Windows"), "{table}");
         assert!(
-            table.contains("    ! /dev/sdb1 is mounted at /iso"),
+            table.contains("    ! \u{2068}/dev/sdb1\u{2069} is mounted at \u{2068}/iso\u{2069}"),
             "{table}"
         );
     }
@@ -245,7 +245,10 @@ mod tests {
         assert_eq!(stick["verdict"]["verdict"], "refused");
         assert_eq!(stick["verdict"]["reasons"][1]["kind"], "mounted");
         assert_eq!(stick["verdict"]["reasons"][1]["mount_point"], "/iso");
-        assert_eq!(stick["messages"][1], "/dev/sdb1 is mounted at /iso");
+        assert_eq!(
+            stick["messages"][1],
+            "\u{2068}/dev/sdb1\u{2069} is mounted at \u{2068}/iso\u{2069}"
+        );
         assert_eq!(value[0]["verdict"]["verdict"], "usable");
     }
 
@@ -260,7 +263,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
-            "- removed: /dev/nvme0n1\n\
+            "- removed: \u{2068}/dev/nvme0n1\u{2069}\n\
              ~ /dev/sda (ATA ST1000LM035-1RK172, 1.0 TB): refused\n    ! The disk is read-only\n"
         );
     }

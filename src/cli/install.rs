@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use zeroize::Zeroizing;
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::install::{self, CancelFlag, Event, InstallOptions, StepId};
 use crate::plan::{FieldPath, Password, Plan, Problem, Secret, shown};
 
@@ -56,7 +56,7 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
     let json = fs::read_to_string(&args.plan).with_context(|| {
         gettext_f(
             "cannot read {path}",
-            &[("path", &args.plan.display().to_string())],
+            &[("path", &isolate(&args.plan.display().to_string()))],
         )
     })?;
     let mut plan = Plan::from_json(&json)?;
@@ -68,7 +68,7 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
             "--confirm {given} does not name the plan's disk {disk}; nothing was written",
             &[
                 ("given", &shown(&args.confirm)),
-                ("disk", &shown(&disk.by_id_path))
+                ("disk", &isolate(&shown(&disk.by_id_path)))
             ],
         ));
     }
@@ -147,7 +147,7 @@ fn read_secret(path: &Path, stdin_used: &mut bool) -> anyhow::Result<Zeroizing<S
             .with_context(|| {
                 gettext_f(
                     "cannot read {path}",
-                    &[("path", &path.display().to_string())],
+                    &[("path", &isolate(&path.display().to_string()))],
                 )
             })?;
         let first_line_end = text.find('\n').unwrap_or(text.len());

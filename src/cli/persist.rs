@@ -14,7 +14,7 @@ use crate::apply::{
     self, Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline, record_baseline,
 };
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::install::{CancelFlag, ToolDirs};
 use crate::kept::{Protected, SystemView, find_orphans};
 use crate::nix::persistence_edit::{
@@ -213,7 +213,11 @@ impl Failure {
         };
         Self {
             code,
-            message: format!("{}: {}", file.display(), error.message()),
+            message: format!(
+                "{}: {}",
+                isolate(&file.display().to_string()),
+                error.message()
+            ),
         }
     }
 }
@@ -246,7 +250,7 @@ fn open_in(config: Option<&Path>, root: &Path) -> Result<(PathBuf, PersistenceDo
         Failure::refused(gettext_f(
             "Cannot read {file}: {error}",
             &[
-                ("file", &file.display().to_string()),
+                ("file", &isolate(&file.display().to_string())),
                 ("error", &error.to_string()),
             ],
         ))
@@ -260,7 +264,7 @@ fn init(args: &InitArgs) -> Result<(), Failure> {
         Ok(file) => {
             return Err(Failure::refused(gettext_f(
                 "{file} defines environment.persistence already.",
-                &[("file", &file.display().to_string())],
+                &[("file", &isolate(&file.display().to_string()))],
             )));
         }
         Err(LocateError::NotFound { .. }) => {}
@@ -279,7 +283,7 @@ fn init(args: &InitArgs) -> Result<(), Failure> {
         gettext_f(
             "Wrote {file} and imported it from {importer}.",
             &[
-                ("file", &plan.file.display().to_string()),
+                ("file", &isolate(&plan.file.display().to_string())),
                 ("importer", &plan.importer.display().to_string()),
             ],
         )
@@ -354,7 +358,7 @@ fn describe(file: &Path, persistence: &Persistence) -> String {
             text.push_str(&format!(
                 "\n{}\n",
                 // Translators: {root} is the path of a storage root, such as /persist, whose configuration is switched off.
-                gettext_f("{root} (disabled)", &[("root", &storage.root)])
+                gettext_f("{root} (disabled)", &[("root", &isolate(&storage.root))])
             ));
         } else {
             text.push_str(&format!("\n{}\n", storage.root));
@@ -381,7 +385,7 @@ fn describe(file: &Path, persistence: &Persistence) -> String {
                     "line {line}: {place}: {reason}",
                     &[
                         ("line", &computed.line.to_string()),
-                        ("place", &computed.place),
+                        ("place", &isolate(&computed.place)),
                         ("reason", &computed.reason.message()),
                     ],
                 )
@@ -442,7 +446,7 @@ fn edit(args: &EditArgs, operation: Operation) -> Result<(), Failure> {
         Failure::refused(gettext_f(
             "Cannot record the applied version of {file}: {error}",
             &[
-                ("file", &file.display().to_string()),
+                ("file", &isolate(&file.display().to_string())),
                 ("error", &error.to_string()),
             ],
         ))
@@ -451,7 +455,7 @@ fn edit(args: &EditArgs, operation: Operation) -> Result<(), Failure> {
         Failure::refused(gettext_f(
             "Cannot write {file}: {error}",
             &[
-                ("file", &file.display().to_string()),
+                ("file", &isolate(&file.display().to_string())),
                 ("error", &error.to_string()),
             ],
         ))
@@ -471,7 +475,7 @@ fn apply_edits(args: &ApplyArgs) -> Result<(), Failure> {
         Failure::refused(gettext_f(
             "Cannot read the applied version of {file}: {error}",
             &[
-                ("file", &file.display().to_string()),
+                ("file", &isolate(&file.display().to_string())),
                 ("error", &error.to_string()),
             ],
         ))

@@ -12,7 +12,7 @@ use clap::Args;
 use gettextrs::gettext;
 use zeroize::Zeroizing;
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::nix::{self, DiskIds};
 use crate::plan::{ImpermanenceSource, Password, Plan, Secret, shown};
 
@@ -152,7 +152,10 @@ pub fn run_render(args: RenderArgs) -> ExitCode {
                             "{}",
                             gettext_f(
                                 "Password hashes are not in these files; the installer writes them to {path}.",
-                                &[("path", &format!("{}/passwords/", plan.persistence.path))],
+                                &[(
+                                    "path",
+                                    &isolate(&format!("{}/passwords/", plan.persistence.path))
+                                )],
                             )
                         );
                     }
@@ -171,7 +174,7 @@ fn write_files(out: &Path, files: &[nix::GeneratedFile], force: bool) -> Result<
             if entries.next().is_some() && !force {
                 return Err(gettext_f(
                     "{dir} is not empty. Use --force to replace the generated files in it.",
-                    &[("dir", &out.display().to_string())],
+                    &[("dir", &isolate(&out.display().to_string()))],
                 ));
             }
         }
@@ -235,7 +238,7 @@ fn read_plan(input: &PlanInput) -> Result<Plan, ExitCode> {
                 "warning: {field} is clear text in {file}, where anyone who can read the file can read it. Remove it and give it with --password-file (passwords) or when installing (the passphrase).",
                 &[
                     ("field", field.as_str()),
-                    ("file", &input.plan.display().to_string())
+                    ("file", &isolate(&input.plan.display().to_string()))
                 ],
             )
         );

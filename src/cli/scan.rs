@@ -42,7 +42,7 @@ use serde::Serialize;
 
 use crate::catalogue::{Advice, Catalogue};
 use crate::disks::format_size;
-use crate::i18n::{gettext_f, ngettext_f};
+use crate::i18n::{gettext_f, isolate, ngettext_f};
 use crate::kept::IgnoredPaths;
 use crate::nix::persistence_edit::{PersistenceDocument, find_persistence_file};
 use crate::scan::{self, Candidate, Owner, Report, ScanOptions, escape_bytes};
@@ -97,7 +97,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
     {
         let message = gettext_f(
             "{path}: kept paths and storage roots are absolute paths of the scanned system",
-            &[("path", &text(path))],
+            &[("path", &isolate(&text(path)))],
         );
         return fail(&message, ExitCode::from(EXIT_USAGE));
     }
@@ -176,8 +176,13 @@ fn kept_by_configuration(
     };
     let text =
         std::fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
-    let document = PersistenceDocument::parse(&text)
-        .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
+    let document = PersistenceDocument::parse(&text).map_err(|error| {
+        format!(
+            "{}: {}",
+            isolate(&file.display().to_string()),
+            error.message()
+        )
+    })?;
     Ok(document.persistence().kept_paths())
 }
 
@@ -192,7 +197,10 @@ fn ignored_paths(file: Option<&Path>) -> IgnoredPaths {
             "keepsake scan: {}",
             gettext_f(
                 "Cannot read the ignored paths in {file} ({error}); nothing is ignored.",
-                &[("file", &text(&file)), ("error", &error.to_string())],
+                &[
+                    ("file", &isolate(&text(&file))),
+                    ("error", &error.to_string())
+                ],
             )
         );
         IgnoredPaths::default()
@@ -389,7 +397,7 @@ fn write_text(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) 
         // Translators: {size} is an amount of data such as “1.2 GB”.
         gettext_f(
             "{size} would be lost at the next reboot.",
-            &[("size", &format_size(total))]
+            &[("size", &isolate(&format_size(total)))]
         )
     )?;
     for note in &report.notes {

@@ -28,7 +28,7 @@ pub use self::model::{Disk, InstalledSystem, Partition, RefusalReason, Verdict, 
 pub use self::rules::{DiskQuery, disks_from_snapshot, installed_systems};
 use self::snapshot::Snapshot;
 pub use self::udisks::UDisksSource;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 /// Where disks come from: UDisks or the fake.
 pub trait DiskSource: Send + Sync {
@@ -62,9 +62,10 @@ impl fmt::Display for DiskError {
                 "Could not read the disks from UDisks2: {detail}",
                 &[("detail", detail)],
             ),
-            Self::NotFound { disk } => {
-                gettext_f("The disk {disk} is no longer there", &[("disk", disk)])
-            }
+            Self::NotFound { disk } => gettext_f(
+                "The disk {disk} is no longer there",
+                &[("disk", &isolate(disk))],
+            ),
         };
         formatter.write_str(&message)
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disk {
@@ -143,37 +143,45 @@ impl RefusalReason {
                 mount_point,
             } => gettext_f(
                 "{device} is mounted at {mount_point}",
-                &[("device", device), ("mount_point", mount_point)],
+                &[
+                    ("device", &isolate(device)),
+                    ("mount_point", &isolate(mount_point)),
+                ],
             ),
             Self::LoopBackingFile {
                 loop_device,
                 backing_file,
             } => gettext_f(
                 "{loop_device} uses the file {backing_file} on this disk",
-                &[("loop_device", loop_device), ("backing_file", backing_file)],
+                &[
+                    ("loop_device", &isolate(loop_device)),
+                    ("backing_file", &isolate(backing_file)),
+                ],
             ),
-            Self::SwapActive { device } => {
-                gettext_f("{device} is in use as swap", &[("device", device)])
-            }
+            Self::SwapActive { device } => gettext_f(
+                "{device} is in use as swap",
+                &[("device", &isolate(device))],
+            ),
             Self::EncryptionUnlocked { device } => gettext_f(
                 "The encrypted volume {device} is unlocked",
-                &[("device", device)],
+                &[("device", &isolate(device))],
             ),
             Self::RaidMember { device } => gettext_f(
                 "{device} is a member of an MD RAID array",
-                &[("device", device)],
+                &[("device", &isolate(device))],
             ),
-            Self::LvmPhysicalVolume { device } => {
-                gettext_f("{device} is an LVM physical volume", &[("device", device)])
-            }
+            Self::LvmPhysicalVolume { device } => gettext_f(
+                "{device} is an LVM physical volume",
+                &[("device", &isolate(device))],
+            ),
             Self::ReadOnly => gettext_f("The disk is read-only", &[]),
             Self::SizeZero => gettext_f("The disk has no capacity (is a medium inserted?)", &[]),
             // Translators: {size} and {minimum} are amounts such as “32 GB”.
             Self::TooSmall { size, minimum } => gettext_f(
                 "The disk holds {size}; this installation needs at least {minimum}",
                 &[
-                    ("size", &format_size(*size)),
-                    ("minimum", &format_size(*minimum)),
+                    ("size", &isolate(&format_size(*size))),
+                    ("minimum", &isolate(&format_size(*minimum))),
                 ],
             ),
             Self::Optical => gettext_f("Optical drives cannot be installed to", &[]),
@@ -244,7 +252,19 @@ mod tests {
         };
         assert_eq!(
             reason.message(),
-            "The disk holds 8.0 GB; this installation needs at least 20.0 GB"
+            "The disk holds \u{2068}8.0 GB\u{2069}; this installation needs at least \u{2068}20.0 GB\u{2069}"
+        );
+    }
+
+    #[test]
+    fn devices_and_paths_are_isolated_in_the_sentence() {
+        let reason = RefusalReason::LoopBackingFile {
+            loop_device: "/dev/loop0".to_owned(),
+            backing_file: "/var/lib/docker/disk.img".to_owned(),
+        };
+        assert_eq!(
+            reason.message(),
+            "\u{2068}/dev/loop0\u{2069} uses the file \u{2068}/var/lib/docker/disk.img\u{2069} on this disk"
         );
     }
 

@@ -560,7 +560,7 @@ mod tests {
         );
         assert_eq!(
             only_reasons(&snapshot)[0].message(),
-            "/dev/sda2 is mounted at /media/data"
+            "\u{2068}/dev/sda2\u{2069} is mounted at \u{2068}/media/data\u{2069}"
         );
     }
 

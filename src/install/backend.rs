@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::disks::{self, DiskError, DiskQuery, DiskSource, RefusalReason, format_size};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::plan::{Secret, TargetDisk};
 
 use super::cancel::CancelFlag;
@@ -74,11 +74,11 @@ impl DiskProblem {
             } => gettext_f(
                 "{disk} is no longer the disk in the plan: now serial {now_serial}, {now_size}; the plan expected serial {expected_serial}, {expected_size}",
                 &[
-                    ("disk", disk),
+                    ("disk", &isolate(disk)),
                     ("now_serial", &serial_text(now_serial)),
-                    ("now_size", &format_size(*now_size)),
+                    ("now_size", &isolate(&format_size(*now_size))),
                     ("expected_serial", &serial_text(expected_serial)),
-                    ("expected_size", &format_size(*expected_size)),
+                    ("expected_size", &isolate(&format_size(*expected_size))),
                 ],
             ),
         }
@@ -274,8 +274,8 @@ mod tests {
         };
         assert_eq!(
             refused.to_string(),
-            "/dev/disk/by-id/ata-Big_Disk_Y is no longer the disk in the plan: now serial (none), 500.1 GB; \
-             the plan expected serial Y, 4.4 TB; The disk is read-only"
+            "\u{2068}/dev/disk/by-id/ata-Big_Disk_Y\u{2069} is no longer the disk in the plan: now serial (none), \u{2068}500.1 GB\u{2069}; \
+             the plan expected serial Y, \u{2068}4.4 TB\u{2069}; The disk is read-only"
         );
     }
 }

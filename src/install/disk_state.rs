@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DiskState {
@@ -93,7 +93,7 @@ impl DiskState {
             .map(|mount_point| {
                 gettext_f(
                     "mounted at {path}",
-                    &[("path", &mount_point.display().to_string())],
+                    &[("path", &isolate(&mount_point.display().to_string()))],
                 )
             })
             .collect();
@@ -160,7 +160,7 @@ mod tests {
         };
         assert_eq!(
             state.describe(),
-            "The disk has an EFI system partition and an encrypted partition with an incomplete NixOS installation; still in use: mounted at /run/keepsake/target, the encrypted partition is unlocked."
+            "The disk has an EFI system partition and an encrypted partition with an incomplete NixOS installation; still in use: mounted at \u{2068}/run/keepsake/target\u{2069}, the encrypted partition is unlocked."
         );
     }
 }

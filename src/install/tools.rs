@@ -21,7 +21,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 /// The profile of the running NixOS system.
 pub const NIXOS_PROFILE_BIN: &str = "/run/current-system/sw/bin";
@@ -52,7 +52,7 @@ impl fmt::Display for ToolNotFound {
         let searched: Vec<String> = self
             .searched
             .iter()
-            .map(|dir| dir.display().to_string())
+            .map(|dir| isolate(&dir.display().to_string()))
             .collect();
         // Translators: {tool} is a program name; {directories} a list of folders separated by commas.
         formatter.write_str(&gettext_f(
@@ -175,12 +175,18 @@ mod tests {
         assert!(
             message.contains(&format!(
                 "{}, ",
-                root.path().join("run/current-system/sw/bin").display()
+                isolate(
+                    &root
+                        .path()
+                        .join("run/current-system/sw/bin")
+                        .display()
+                        .to_string()
+                )
             )),
             "{message}"
         );
         assert!(
-            message.ends_with(&root.path().join("bin").display().to_string()),
+            message.ends_with(&isolate(&root.path().join("bin").display().to_string())),
             "{message}"
         );
     }

@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 use super::{Protected, SystemView, delete_orphan, password_takes_effect, set_password};
 use crate::apply::{Activation, ApplyEvent, ApplyRequest, ConflictChoice, read_baseline};
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::install::HelperEvent;
 use crate::nix::persistence_edit::{
     PersistenceDocument, find_persistence_file, plan_new_module_for_system,
@@ -183,13 +183,18 @@ fn open(config: Option<&Path>, root: &Path) -> Result<(PathBuf, PersistenceDocum
         gettext_f(
             "Cannot read {file}: {error}",
             &[
-                ("file", &file.display().to_string()),
+                ("file", &isolate(&file.display().to_string())),
                 ("error", &error.to_string()),
             ],
         )
     })?;
-    let document = PersistenceDocument::parse(&text)
-        .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
+    let document = PersistenceDocument::parse(&text).map_err(|error| {
+        format!(
+            "{}: {}",
+            isolate(&file.display().to_string()),
+            error.message()
+        )
+    })?;
     Ok((file, document))
 }
 
@@ -200,8 +205,13 @@ pub fn apply_request(input: &ApplyInput, live_root: &Path) -> Result<ApplyReques
     let previous = read_baseline(&file, document.text()).map_err(|error| error.to_string())?;
     let new_text = match &input.new_text {
         Some(text) => {
-            PersistenceDocument::parse(text)
-                .map_err(|error| format!("{}: {}", file.display(), error.message()))?;
+            PersistenceDocument::parse(text).map_err(|error| {
+                format!(
+                    "{}: {}",
+                    isolate(&file.display().to_string()),
+                    error.message()
+                )
+            })?;
             text.clone()
         }
         None => document.text().to_owned(),
@@ -235,8 +245,8 @@ pub fn run_delete_orphan(input: &DeleteOrphanInput, view: &SystemView) -> TaskEv
             message: gettext_f(
                 "Deleted {path}; {size} are free again.",
                 &[
-                    ("path", &input.path.display().to_string()),
-                    ("size", &format_size(bytes)),
+                    ("path", &isolate(&input.path.display().to_string())),
+                    ("size", &isolate(&format_size(bytes))),
                 ],
             ),
         },
@@ -254,7 +264,10 @@ pub fn run_set_password(input: &SetPasswordInput, view: &SystemView) -> TaskEven
                 "{} {}",
                 gettext_f(
                     "The password of {user} was changed in {file}.",
-                    &[("user", &input.user), ("file", &file.display().to_string()),],
+                    &[
+                        ("user", &input.user),
+                        ("file", &isolate(&file.display().to_string())),
+                    ],
                 ),
                 password_takes_effect()
             ),
@@ -286,7 +299,10 @@ pub fn run_create_module(input: &CreateModuleInput, view: &SystemView) -> TaskEv
         Ok(()) => TaskEvent::Done {
             message: gettext_f(
                 "Created {file}; add what this system should keep, then apply.",
-                &[("file", &view.seen_path(&plan.file).display().to_string())],
+                &[(
+                    "file",
+                    &isolate(&view.seen_path(&plan.file).display().to_string()),
+                )],
             ),
         },
         Err(error) => TaskEvent::Refused {

@@ -13,7 +13,7 @@ use super::{IgnoredPaths, SystemView};
 use crate::catalogue::Catalogue;
 use crate::catalogue::Location;
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::nix::persistence_edit::{EntryKind, NewEntry, Persistence, Target};
 use crate::scan::{
     self, Candidate, Owner, Report, ScanError, ScanOptions, ScanProgress, escape_bytes,
@@ -43,9 +43,9 @@ impl Lost {
                     ("service", name),
                     (
                         "path",
-                        &escape_bytes(self.candidate.path.as_os_str().as_bytes()),
+                        &isolate(&escape_bytes(self.candidate.path.as_os_str().as_bytes())),
                     ),
-                    ("size", &format_size(self.candidate.bytes)),
+                    ("size", &isolate(&format_size(self.candidate.bytes))),
                 ],
             )
         })

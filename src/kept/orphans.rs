@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::{SystemView, allocated_bytes};
 use crate::apply::{KeptPath, kept_entries};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::nix::persistence_edit::{Persistence, absolute_literals, configuration_files};
 
 /// One orphan, the top-most path no entry keeps.
@@ -152,16 +152,16 @@ impl DeleteError {
         match self {
             DeleteError::NotInStorage { path } => gettext_f(
                 "{path} is not inside a storage root, so Keepsake does not delete it.",
-                &[("path", &path.display().to_string())],
+                &[("path", &isolate(&path.display().to_string()))],
             ),
             DeleteError::Kept { path } => gettext_f(
                 "{path} is kept by the configuration, or holds something it keeps, so it was not deleted.",
-                &[("path", &path.display().to_string())],
+                &[("path", &isolate(&path.display().to_string()))],
             ),
             DeleteError::Io { path, error } => gettext_f(
                 "{path} could not be deleted completely ({error}); what is left is still there.",
                 &[
-                    ("path", &path.display().to_string()),
+                    ("path", &isolate(&path.display().to_string())),
                     ("error", &error.to_string()),
                 ],
             ),

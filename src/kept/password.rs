@@ -19,7 +19,7 @@ use gettextrs::gettext;
 
 use super::SystemView;
 use crate::atomic_file::{self, Owner};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::nix::persistence_edit::{
     configuration_files, configured_users, hashed_password_file, literal_setting,
 };
@@ -55,7 +55,7 @@ impl PasswordError {
             PasswordError::Io { file, error } => gettext_f(
                 "Could not write {file}: {error}. The password was not changed.",
                 &[
-                    ("file", &file.display().to_string()),
+                    ("file", &isolate(&file.display().to_string())),
                     ("error", &error.to_string()),
                 ],
             ),

@@ -5,6 +5,7 @@
 use super::header;
 use super::writer::{Attrs, File, Value};
 use crate::plan::{Desktop, Plan, Service};
+use crate::region::locale::FORMAT_CATEGORIES;
 
 pub fn render(plan: &Plan) -> String {
     let system = &plan.system;
@@ -31,11 +32,19 @@ pub fn render(plan: &Plan) -> String {
         .set(["networking", "networkmanager", "enable"], true)
         .blank_line()
         .set(["time", "timeZone"], system.time_zone.as_str())
-        .set(["i18n", "defaultLocale"], system.locale.as_str())
-        .set(
-            ["services", "xserver", "xkb", "layout"],
-            system.xkb_layout.as_str(),
-        );
+        .set(["i18n", "defaultLocale"], system.locale.as_str());
+    if !system.formats.is_empty() && system.formats != system.locale {
+        let mut formats = Attrs::new();
+        for category in FORMAT_CATEGORIES {
+            formats.set([category], system.formats.as_str());
+        }
+        body.comment("Dates, numbers, money, paper and units as in this locale.")
+            .set(["i18n", "extraLocaleSettings"], formats);
+    }
+    body.set(
+        ["services", "xserver", "xkb", "layout"],
+        system.xkb_layout.as_str(),
+    );
     if !system.xkb_variant.is_empty() {
         body.set(
             ["services", "xserver", "xkb", "variant"],

@@ -265,8 +265,12 @@ pub struct UserPersistence {
 pub struct System {
     pub hostname: String,
     pub time_zone: String,
-    /// For example `en_US.UTF-8`.
+    /// The language, for example `en_US.UTF-8`.
     pub locale: String,
+    /// The locale of dates, numbers, money, paper and units, for example
+    /// `de_CH.UTF-8`; empty for those of `locale`.
+    #[serde(default)]
+    pub formats: String,
     /// No longer rendered: the console follows `xkb_layout` and
     /// `xkb_variant` (`console.useXkbConfig`). Kept so plans of schema 1 load.
     pub console_keymap: String,
@@ -408,6 +412,7 @@ impl Plan {
                 hostname: "nixos".to_owned(),
                 time_zone: "UTC".to_owned(),
                 locale: "en_US.UTF-8".to_owned(),
+                formats: String::new(),
                 console_keymap: "us".to_owned(),
                 xkb_layout: "us".to_owned(),
                 xkb_variant: String::new(),

@@ -8,7 +8,7 @@
 use gettextrs::gettext;
 use zxcvbn::feedback::{Suggestion, Warning};
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, ngettext_f};
 
 /// The fewest characters a passphrase may have; the plan refuses fewer.
 pub const MINIMUM_PASSPHRASE_CHARS: usize = 8;
@@ -103,9 +103,11 @@ pub fn assess(passphrase: &str, related: &[&str]) -> Strength {
 
 /// Why a passphrase that is too short is refused, for the page and the plan.
 pub fn too_short_message() -> String {
-    gettext_f(
+    ngettext_f(
+        "Too short: use at least {n} character, better a few words",
         "Too short: use at least {n} characters, better a few words",
-        &[("n", &MINIMUM_PASSPHRASE_CHARS.to_string())],
+        u32::try_from(MINIMUM_PASSPHRASE_CHARS).unwrap_or(u32::MAX),
+        &[],
     )
 }
 

@@ -13,7 +13,8 @@ use super::{
     Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize,
     is_well_formed_hash,
 };
-use crate::i18n::{gettext_f, ngettext_f};
+use crate::i18n::{gettext_f, isolate, ngettext_f};
+use crate::region::locale;
 
 /// Where in the plan a problem is, in the plan's JSON shape, for example
 /// `subvolumes[2].mount_point`; the GUI maps it to a widget.
@@ -168,6 +169,9 @@ pub enum Problem {
     LocaleMalformed {
         locale: String,
     },
+    LocaleUnsupported {
+        locale: String,
+    },
     KeyboardLayoutInvalid {
         layout: String,
     },
@@ -216,8 +220,8 @@ impl Problem {
             } => gettext_f(
                 "The disk holds {available} but this plan needs at least {needed}. Choose a larger disk or less swap.",
                 &[
-                    ("available", &format_size(*available_bytes)),
-                    ("needed", &format_size(*needed_bytes)),
+                    ("available", &isolate(&format_size(*available_bytes))),
+                    ("needed", &isolate(&format_size(*needed_bytes))),
                 ],
             ),
             EspTooSmall { minimum_mib } => gettext_f(
@@ -230,7 +234,7 @@ impl Problem {
             ),
             DiskPathNotById { path } => gettext_f(
                 "“{path}” is not a stable name of a disk. Choose the disk again: Keepsake needs its path under /dev/disk/by-id/.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             MappedNameInvalid { name } => gettext_f(
                 "“{name}” cannot name an unlocked device. Use letters, digits, “-” and “_”.",
@@ -263,41 +267,47 @@ impl Problem {
             ),
             PathControlCharacter { path } => gettext_f(
                 "“{path}” contains a control character such as a line break or a tab. Remove it.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             PathTooLong { path } => gettext_f(
                 "“{path}” is longer than 4095 bytes or has a part longer than 255 bytes. Shorten it.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             PathReserved { path, under } => gettext_f(
                 "“{path}” is in “{under}”, which the system fills by itself at every boot. Choose a path outside it.",
-                &[("path", &shown(path)), ("under", &shown(under))],
+                &[
+                    ("path", &isolate(&shown(path))),
+                    ("under", &isolate(&shown(under))),
+                ],
             ),
             ConfigurationNotOnSubvolume => gettext(
                 "The system's configuration is written to /etc/nixos, which would be on the temporary root and lost at the first boot. Add a subvolume mounted at /etc/nixos.",
             ),
             MountPointNotAbsolute { path } => gettext_f(
                 "“{path}” is not a clean absolute path. Start it with “/” and leave out “.”, “..”, doubled or trailing slashes.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             MountPointIsRoot => gettext(
                 "“/” is the temporary root and cannot be a subvolume. Choose another mount point.",
             ),
             MountPointDuplicate { path } => gettext_f(
                 "Something else is already mounted at “{path}”. Choose another mount point.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             MountPointHidden { path, under } => gettext_f(
                 "“{path}” would be hidden by the mount at “{under}” and the system would not boot. Move it out of “{under}”.",
-                &[("path", &shown(path)), ("under", &shown(under))],
+                &[
+                    ("path", &isolate(&shown(path))),
+                    ("under", &isolate(&shown(under))),
+                ],
             ),
             RequiredMountMissing { mount_point } => gettext_f(
                 "No subvolume is mounted at “{mount_point}”, which the system needs. Add one.",
-                &[("mount_point", &shown(mount_point))],
+                &[("mount_point", &isolate(&shown(mount_point)))],
             ),
             PersistencePathNotMounted { path } => gettext_f(
                 "The persistent storage “{path}” must be a subvolume's mount point. Add a subvolume mounted there or choose another path.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             SwapSizeZero => gettext("Give swap a size of at least 1 GiB, or turn it off."),
             SwapTooLarge { maximum_gib } => gettext_f(
@@ -314,27 +324,36 @@ impl Problem {
             }
             EntryNotAbsolute { path } => gettext_f(
                 "“{path}” is not a clean absolute path. Start it with “/” and leave out “.”, “..”, doubled or trailing slashes.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             EntryDuplicate { path } => gettext_f(
                 "“{path}” is already persisted. Remove the second entry.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             EntryInsideNix { path } => gettext_f(
                 "“{path}” is inside /nix, which is always kept. Remove the entry.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             EntryInsidePersistence { path, persistence } => gettext_f(
                 "“{path}” is inside the persistent storage “{persistence}” itself. Name the path on the running system instead.",
-                &[("path", &shown(path)), ("persistence", &shown(persistence))],
+                &[
+                    ("path", &isolate(&shown(path))),
+                    ("persistence", &isolate(&shown(persistence))),
+                ],
             ),
             EntryShadowsMount { path, mount_point } => gettext_f(
                 "Persisting “{path}” would hide the subvolume mounted at “{mount_point}”. Remove the entry or persist something inside it.",
-                &[("path", &shown(path)), ("mount_point", &shown(mount_point))],
+                &[
+                    ("path", &isolate(&shown(path))),
+                    ("mount_point", &isolate(&shown(mount_point))),
+                ],
             ),
             EntryAlreadyKept { path, mount_point } => gettext_f(
                 "“{path}” is on the subvolume mounted at “{mount_point}” and is kept anyway. Remove the entry.",
-                &[("path", &shown(path)), ("mount_point", &shown(mount_point))],
+                &[
+                    ("path", &isolate(&shown(path))),
+                    ("mount_point", &isolate(&shown(mount_point))),
+                ],
             ),
             DirectoryModeInvalid { mode } => gettext_f(
                 "“{mode}” is not a file mode. Use three or four octal digits, for example 0700.",
@@ -354,11 +373,11 @@ impl Problem {
             ),
             HomeEntryNotRelative { path } => gettext_f(
                 "“{path}” must be a path inside the home directory, like “.ssh” or “Documents”, without “..”.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             HomeEntryDuplicate { path } => gettext_f(
                 "“{path}” is already persisted for this user. Remove the second entry.",
-                &[("path", &shown(path))],
+                &[("path", &isolate(&shown(path)))],
             ),
             HostnameInvalid { hostname } => gettext_f(
                 "“{hostname}” cannot be a host name. Use up to 63 letters, digits and “-”, not starting or ending with “-”.",
@@ -370,6 +389,10 @@ impl Problem {
             ),
             LocaleMalformed { locale } => gettext_f(
                 "“{locale}” is not a locale name. Use the form “en_US.UTF-8”.",
+                &[("locale", &shown(locale))],
+            ),
+            LocaleUnsupported { locale } => gettext_f(
+                "NixOS cannot set up the locale “{locale}”. Pick one from the list.",
                 &[("locale", &shown(locale))],
             ),
             KeyboardLayoutInvalid { layout } => gettext_f(
@@ -413,7 +436,7 @@ impl Problem {
             ),
             ServiceStateNotKept { service, path } => gettext_f(
                 "{service} keeps its state in “{path}”, which would be erased at every boot. Persist “{path}” or switch {service} off.",
-                &[("service", service), ("path", &shown(path))],
+                &[("service", service), ("path", &isolate(&shown(path)))],
             ),
             FlatpakWithoutDesktop => gettext(
                 "Flatpak applications need a desktop to run in. Choose a desktop or switch Flatpak off.",
@@ -931,13 +954,20 @@ impl Checker<'_> {
                 },
             );
         }
-        if !is_locale_name(&system.locale) {
-            self.report(
-                FieldPath::new("system.locale"),
+        let formats = (!system.formats.is_empty()).then_some(("formats", &system.formats));
+        for (name, locale) in [("locale", &system.locale)].into_iter().chain(formats) {
+            let problem = if !is_locale_name(locale) {
                 Problem::LocaleMalformed {
-                    locale: system.locale.clone(),
-                },
-            );
+                    locale: locale.clone(),
+                }
+            } else if !locale::is_supported(locale) {
+                Problem::LocaleUnsupported {
+                    locale: locale.clone(),
+                }
+            } else {
+                continue;
+            };
+            self.report(FieldPath::new("system").field(name), problem);
         }
         for (name, layout) in [
             ("console_keymap", &system.console_keymap),

@@ -11,7 +11,7 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use crate::disks::{Disk, format_size, installed_systems};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 mod imp {
     use super::*;
@@ -99,8 +99,8 @@ impl KsDiskRow {
                 "Partition {number}, {size}: {contents}",
                 &[
                     ("number", &partition.number.to_string()),
-                    ("size", &format_size(partition.size)),
-                    ("contents", &contents),
+                    ("size", &isolate(&format_size(partition.size))),
+                    ("contents", &isolate(&contents)),
                 ],
             );
             imp.lines_box

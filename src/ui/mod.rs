@@ -42,6 +42,7 @@ mod progress_page;
 mod review_page;
 mod screenshot;
 mod software_page;
+mod step_state;
 mod subvolume_row;
 mod system_page;
 mod users_page;

@@ -11,7 +11,7 @@ use gtk::glib;
 
 use super::{KsNixPreview, KsPlanModel, name_button, show_message};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, is_preset_kept, keep_preset};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::plan::{PersistentDirectory, Plan, UserPersistence};
 
 /// How many presets the page lists before "Show All": enough for the usual
@@ -464,7 +464,7 @@ impl KsPersistencePage {
                 .build();
             remove.set_widget_name(&format!("remove:{path}"));
             // Translators: read by screen readers for the trash button of a kept path; {path} such as “/var/log”.
-            let remove_name = gettext_f("Stop Keeping {path}", &[("path", path)]);
+            let remove_name = gettext_f("Stop Keeping {path}", &[("path", &isolate(path))]);
             remove.update_property(&[gtk::accessible::Property::Label(&remove_name)]);
             let (kind, path_to_remove) = (*kind, path.clone());
             remove.connect_clicked(glib::clone!(

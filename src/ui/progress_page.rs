@@ -12,17 +12,21 @@ use std::sync::OnceLock;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
-use gtk::accessible::Property;
 use gtk::glib::subclass::Signal;
 use gtk::{gio, glib};
 
 use super::confirm_stop_install;
+use super::step_state::{StepState, set_state, step_row};
 use crate::i18n::gettext_f;
 use crate::install::{
     self, CancelFlag, Event, FakeBackend, HelperExit, HelperMessage, HelperProcess, InstallOptions,
     StepId,
 };
 use crate::plan::Plan;
+
+/// `KEEPSAKE_DEMO_INSTALL=fail keepsake --demo` shows a failed install: the
+/// demo's nixos-install fails.
+const DEMO_INSTALL_VARIABLE: &str = "KEEPSAKE_DEMO_INSTALL";
 
 /// Why an install ended without completing, for the failure page.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, glib::Enum)]
@@ -34,15 +38,6 @@ pub enum StopKind {
     Cancelled,
     /// pkexec was dismissed or refused: nothing was written.
     NotAuthorised,
-}
-
-/// How a step row looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StepState {
-    Waiting,
-    Running,
-    Done,
-    Failed,
 }
 
 /// While an install runs: suspend and logout are inhibited and the
@@ -164,27 +159,7 @@ mod imp {
             self.parent_constructed();
             let mut rows = Vec::new();
             for step in StepId::ALL {
-                let row = adw::ActionRow::builder()
-                    .title(glib::markup_escape_text(&step.title()))
-                    .build();
-                let state = gtk::Stack::builder().valign(gtk::Align::Center).build();
-                // Each state is said by name, not only drawn as an icon
-                // (the failed one in red).
-                let waiting = gtk::Image::from_icon_name("content-loading-symbolic");
-                waiting.update_property(&[Property::Label(&StepState::Waiting.describe())]);
-                state.add_named(&waiting, Some("waiting"));
-                let running = adw::Spinner::new();
-                running.update_property(&[Property::Label(&StepState::Running.describe())]);
-                state.add_named(&running, Some("running"));
-                let done = gtk::Image::from_icon_name("object-select-symbolic");
-                done.update_property(&[Property::Label(&StepState::Done.describe())]);
-                state.add_named(&done, Some("done"));
-                let failed = gtk::Image::from_icon_name("dialog-error-symbolic");
-                failed.add_css_class("error");
-                failed.update_property(&[Property::Label(&StepState::Failed.describe())]);
-                state.add_named(&failed, Some("failed"));
-                row.add_prefix(&state);
-                set_state(&row, &state, StepState::Waiting);
+                let (row, state) = step_row(&step.title());
                 self.step_group.add(&row);
                 rows.push((step, row, state));
             }
@@ -275,8 +250,13 @@ impl KsProgressPage {
         let (sender, receiver) = async_channel::unbounded();
         if self.demo() {
             let time_scale = self.demo_time_scale();
+            let fails =
+                std::env::var_os(DEMO_INSTALL_VARIABLE).is_some_and(|value| value == "fail");
             std::thread::spawn(move || {
                 let mut backend = FakeBackend::new().with_time_scale(time_scale);
+                if fails {
+                    backend = backend.failing_at("run nixos-install");
+                }
                 // A closed channel means the page is gone.
                 let result = install::install(
                     &plan,
@@ -564,41 +544,6 @@ impl KsProgressPage {
         }
         self.append_log(&gettext("Cancelling at the next safe point…"));
     }
-}
-
-impl StepState {
-    /// The state in words, for the row's subtitle and screen readers.
-    fn describe(self) -> String {
-        match self {
-            // Translators: the state of an installation step that has not started.
-            StepState::Waiting => gettext("Waiting"),
-            StepState::Running => gettext("In progress"),
-            StepState::Done => gettext("Done"),
-            // Translators: the state of an installation step that failed or was cancelled.
-            StepState::Failed => gettext("Failed"),
-        }
-    }
-}
-
-/// Shows `state` by icon and, for what has begun, in words; a screen
-/// reader reads it as the row's description.
-fn set_state(row: &adw::ActionRow, stack: &gtk::Stack, state: StepState) {
-    stack.set_visible_child_name(match state {
-        StepState::Waiting => "waiting",
-        StepState::Running => "running",
-        StepState::Done => "done",
-        StepState::Failed => "failed",
-    });
-    let words = state.describe();
-    row.set_subtitle(
-        if state == StepState::Waiting {
-            String::new()
-        } else {
-            glib::markup_escape_text(&words).into()
-        }
-        .as_str(),
-    );
-    row.update_property(&[gtk::accessible::Property::Description(&words)]);
 }
 
 /// The helper is installed next to `keepsake` (meson) or built next to it

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! Page 7: host name, time zone and locale, starting from what the live
-//! session uses. The keyboard has its own page before the passphrase.
+//! Page 7: host name and time zone, starting from what the live session
+//! uses. Language and keyboard have their own page before the passphrase.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -13,42 +13,6 @@ use super::{KsNixPreview, KsPlanModel, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::is_known_time_zone;
 use crate::region::time_zone;
-
-const LOCALES: &[&str] = &[
-    "en_US.UTF-8",
-    "en_GB.UTF-8",
-    "en_AU.UTF-8",
-    "en_CA.UTF-8",
-    "en_IN.UTF-8",
-    "de_DE.UTF-8",
-    "de_AT.UTF-8",
-    "de_CH.UTF-8",
-    "fr_FR.UTF-8",
-    "fr_CA.UTF-8",
-    "es_ES.UTF-8",
-    "es_MX.UTF-8",
-    "it_IT.UTF-8",
-    "pt_BR.UTF-8",
-    "pt_PT.UTF-8",
-    "nl_NL.UTF-8",
-    "pl_PL.UTF-8",
-    "cs_CZ.UTF-8",
-    "sv_SE.UTF-8",
-    "da_DK.UTF-8",
-    "nb_NO.UTF-8",
-    "fi_FI.UTF-8",
-    "ru_RU.UTF-8",
-    "uk_UA.UTF-8",
-    "tr_TR.UTF-8",
-    "el_GR.UTF-8",
-    "he_IL.UTF-8",
-    "ar_EG.UTF-8",
-    "hi_IN.UTF-8",
-    "ja_JP.UTF-8",
-    "ko_KR.UTF-8",
-    "zh_CN.UTF-8",
-    "zh_TW.UTF-8",
-];
 
 mod imp {
     use super::*;
@@ -64,8 +28,6 @@ mod imp {
         #[template_child]
         pub(super) time_zone_row: TemplateChild<adw::ComboRow>,
         #[template_child]
-        pub(super) locale_row: TemplateChild<adw::ComboRow>,
-        #[template_child]
         pub(super) region_problem_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub(super) preview: TemplateChild<KsNixPreview>,
@@ -74,7 +36,6 @@ mod imp {
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         pub(super) time_zones: RefCell<Vec<String>>,
-        pub(super) locales: RefCell<Vec<String>>,
         /// Updates the time zone row's local time every minute.
         pub(super) clock: RefCell<Option<glib::SourceId>>,
     }
@@ -124,8 +85,6 @@ mod imp {
                 time_zones.sort();
             }
             self.time_zones.replace(time_zones);
-            self.locales
-                .replace(LOCALES.iter().map(|&locale| locale.to_owned()).collect());
             let page = self.obj();
             page.fill_lists();
             page.start_clock();
@@ -152,14 +111,10 @@ glib::wrapper! {
 impl KsSystemPage {
     fn fill_lists(&self) {
         let imp = self.imp();
-        let strings = |items: &[String]| {
-            let items: Vec<&str> = items.iter().map(String::as_str).collect();
-            gtk::StringList::new(&items)
-        };
+        let zones = imp.time_zones.borrow();
+        let zones: Vec<&str> = zones.iter().map(String::as_str).collect();
         imp.time_zone_row
-            .set_model(Some(&strings(&imp.time_zones.borrow())));
-        imp.locale_row
-            .set_model(Some(&strings(&imp.locales.borrow())));
+            .set_model(Some(&gtk::StringList::new(&zones)));
     }
 
     /// Shows the local time in the chosen zone, and updates it when the
@@ -198,30 +153,22 @@ impl KsSystemPage {
             .set_subtitle(subtitle.as_deref().unwrap_or_default());
     }
 
-    /// Starts from the live session's time zone and language, unless the
-    /// plan was changed already.
+    /// Starts from the live session's time zone, unless the plan was
+    /// changed already.
     fn adopt_live_session(&self) {
         let Some(model) = self.plan_model() else {
             return;
         };
         let time_zone = time_zone::live_zone().unwrap_or_else(|| time_zone::UTC.to_owned());
-        let locale = std::env::var("LANG")
-            .ok()
-            .filter(|lang| lang.contains('_'))
-            .map(|lang| lang.replace(".utf8", ".UTF-8"));
         let imp = self.imp();
-        model.update(|plan| {
-            if plan.system.time_zone == "UTC" && imp.time_zones.borrow().contains(&time_zone) {
-                plan.system.time_zone = time_zone;
-            }
-            if let Some(locale) = locale {
-                if !imp.locales.borrow().contains(&locale) {
-                    imp.locales.borrow_mut().push(locale.clone());
-                }
-                plan.system.locale = locale;
-            }
+        let adopt = model.with_plan(|plan| {
+            plan.system.time_zone == "UTC"
+                && time_zone != plan.system.time_zone
+                && imp.time_zones.borrow().contains(&time_zone)
         });
-        self.fill_lists();
+        if adopt {
+            model.update(|plan| plan.system.time_zone = time_zone);
+        }
         self.sync();
     }
 
@@ -246,25 +193,11 @@ impl KsSystemPage {
                 .and_downcast::<gtk::StringObject>()
                 .map(|item| item.string().to_string())
         };
-        let time_zone = chosen(&imp.time_zone_row);
-        let locale = chosen(&imp.locale_row);
-        let changed = model.with_plan(|plan| {
-            time_zone
-                .as_ref()
-                .is_some_and(|zone| *zone != plan.system.time_zone)
-                || locale
-                    .as_ref()
-                    .is_some_and(|locale| *locale != plan.system.locale)
-        });
-        if changed {
-            model.update(|plan| {
-                if let Some(zone) = time_zone {
-                    plan.system.time_zone = zone;
-                }
-                if let Some(locale) = locale {
-                    plan.system.locale = locale;
-                }
-            });
+        let Some(time_zone) = chosen(&imp.time_zone_row) else {
+            return;
+        };
+        if model.with_plan(|plan| plan.system.time_zone != time_zone) {
+            model.update(|plan| plan.system.time_zone = time_zone);
         }
     }
 
@@ -289,7 +222,6 @@ impl KsSystemPage {
             &imp.time_zones.borrow(),
             &system.time_zone,
         );
-        select(&imp.locale_row, &imp.locales.borrow(), &system.locale);
 
         let hostname_problem = model.problem("system.hostname");
         if hostname_problem.is_some() {
@@ -299,9 +231,7 @@ impl KsSystemPage {
         }
         show_message(&imp.hostname_problem_label, hostname_problem.as_deref());
         self.show_local_time();
-        let region_problem = ["system.time_zone", "system.locale"]
-            .into_iter()
-            .find_map(|field| model.problem(field));
+        let region_problem = model.problem("system.time_zone");
         show_message(&imp.region_problem_label, region_problem.as_deref());
         imp.next_button
             .set_sensitive(!model.has_problems_under(&["system"]));

@@ -13,9 +13,15 @@ key presses, and on every page walks the accessible tree, failing on:
 * a page whose Next (or its last step's button) Tab cannot reach;
 * a page that arrives without the focus on one of its own controls.
 
-A second run cancels an install to check the stop dialog and the failure
-page too; a third starts the persistence editor (`keepsake --demo --edit`)
-and walks each of its views, chosen with the keyboard.
+On the way it walks the dialog that asks before a weak passphrase is used
+(it says yes) and the review page. A second run cancels an install to check
+the stop dialog and the "Installation Stopped" page; a third lets the demo's
+nixos-install fail (KEEPSAKE_DEMO_INSTALL=fail) for the "Installation
+Failed" page; a fourth starts the persistence editor (`keepsake --demo
+--edit`) and walks each of its views, chosen with the keyboard, and the
+whole window. The first and the fourth run again in Hebrew, right to left:
+every check must hold there too (names are matched through the Hebrew
+catalogue).
 
 The walker is reusable: `Session.check_view(name, root)` runs every tree
 check on any accessible, and `Session.tab_reaches(node, what)` the keyboard
@@ -29,12 +35,14 @@ the accessibility bus cannot start at all.
 """
 
 import ctypes
+import gettext
 import os
 import re
 import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import gi
 
@@ -97,6 +105,59 @@ INTERACTIVE_ROLES = {
 
 class Stuck(Exception):
     """A wait ran past its deadline; the message names what it waited for."""
+
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def without_mnemonic(text):
+    """What GTK names a widget whose label has a mnemonic: "_Next" is "Next"."""
+    return re.sub(r"_(.)", r"\1", text)
+
+
+class Words:
+    """The texts the walker matches (page titles, buttons, fields), in the
+    language of the run, from the catalogue the app reads (built into
+    target/locale by build-aux/compile-translations). English texts are
+    looked up by their msgid without its mnemonic, so "Next" finds "_Next";
+    a text can have several translations (one per msgid), and each counts."""
+
+    def __init__(self, language=None):
+        self.language = language
+        self.catalogue = {}
+        if language is None:
+            return
+        compiled = ROOT / "target" / "locale" / language / "LC_MESSAGES" / "keepsake.mo"
+        with compiled.open("rb") as file:
+            translations = gettext.GNUTranslations(file)
+        # Only the catalogue's own messages; plural entries are keyed by
+        # (msgid, index) and are never names.
+        for msgid, msgstr in translations._catalog.items():
+            if isinstance(msgid, str) and msgid and msgstr:
+                self.catalogue.setdefault(without_mnemonic(msgid), set()).add(
+                    without_mnemonic(msgstr)
+                )
+
+    def any_of(self, english):
+        """Every name `english` can have in this run."""
+        if self.language is None:
+            return {english}
+        found = self.catalogue.get(english)
+        if not found:
+            raise Stuck(f"the {self.language} catalogue has no message “{english}”")
+        return found
+
+    def one(self, english):
+        return sorted(self.any_of(english))[0]
+
+    def pattern(self, english, placeholder):
+        """A regular expression for the translations of `english`, with
+        `{placeholder}` as a group."""
+        parts = []
+        for text in self.any_of(english):
+            escaped = re.escape(text).replace(re.escape("{" + placeholder + "}"), "(.+?)")
+            parts.append(f"(?:{escaped})")
+        return re.compile("^(?:" + "|".join(parts) + ")$")
 
 
 def wait_until(what, limit, done):
@@ -244,8 +305,9 @@ class Keyboard:
 class Session:
     """One running `keepsake --demo` and its tally of checks."""
 
-    def __init__(self, binary, extra_args=(), label=""):
+    def __init__(self, binary, extra_args=(), label="", env_extra=None, words=None):
         self.label = label
+        self.words = words or Words()
         self.passed = 0
         self.failed = 0
         self.nodes_checked = 0
@@ -256,6 +318,7 @@ class Session:
         env.pop("GTK_A11Y", None)
         env.pop("NO_AT_BRIDGE", None)
         env["GDK_BACKEND"] = "x11"
+        env.update(env_extra or {})
         self.process = subprocess.Popen(
             [binary, "--demo", *extra_args],
             env=env,
@@ -325,11 +388,16 @@ class Session:
         return name_of(page) if page is not None else ""
 
     def wait_for_page(self, title, limit=WIDGETS_DEADLINE):
+        """Waits for the page whose English title is `title`."""
+        titles = self.words.any_of(title)
         return wait_until(
             f"the “{title}” page (on “{self.page_title()}”)",
             limit,
-            lambda: self.page() if self.page_title() == title else None,
+            lambda: self.page() if self.page_title() in titles else None,
         )
+
+    def on_page(self, title):
+        return self.page_title() in self.words.any_of(title)
 
     def find(self, root, predicate):
         for node, _ in walk(root):
@@ -488,7 +556,7 @@ def listing(items):
 # Driving the wizard ------------------------------------------------------
 
 # What the walker types into the fields that hold Next back, by their
-# accessible name (the test runs in English).
+# accessible name in English.
 FIELDS = {
     "Passphrase": "correct horse battery staple",
     "Repeat Passphrase": "correct horse battery staple",
@@ -497,20 +565,28 @@ FIELDS = {
     "Password": "analytical engine",
     "Repeat Password": "analytical engine",
 }
+# Long enough to be allowed, common enough to be weak.
+WEAK_PASSPHRASE = "password1"
 # The review asks to type the disk's name, which its field's name quotes.
-CONFIRM = re.compile(r"^Type “([^”]+)” to Confirm")
+CONFIRM = "Type “{name}” to Confirm That Everything on It Is Erased"
 TEXT_ROLES = {Atspi.Role.ENTRY, Atspi.Role.PASSWORD_TEXT, Atspi.Role.TEXT}
 DEMO_DISK = "nvme0n1"
+# Unicode's isolates, around a path in a translated sentence.
+ISOLATES = "\u2066\u2067\u2068\u2069"
 
 
-def fill(session, page):
-    """Types into every empty field of FIELDS (and the review's
+def fill(session, page, fields=FIELDS):
+    """Types into every empty field of `fields` (and the review's
     confirmation) on `page`, reaching each with Tab as a keyboard user does."""
-    wanted = dict(FIELDS)
+    wanted = {}
+    for english, text in fields.items():
+        for name in session.words.any_of(english):
+            wanted[name] = text
+    confirm_pattern = session.words.pattern(CONFIRM, "name")
     for node, _ in walk(page):
-        confirm = CONFIRM.match(name_of(node))
+        confirm = confirm_pattern.match(name_of(node))
         if confirm and role_of(node) in TEXT_ROLES:
-            wanted[name_of(node)] = confirm.group(1)
+            wanted[name_of(node)] = confirm.group(1).strip(ISOLATES)
     for name, text in wanted.items():
         field = session.find(page, lambda n: role_of(n) in TEXT_ROLES and name_of(n) == name)
         if field is None or current_text(field):
@@ -533,15 +609,16 @@ def current_text(node):
 
 
 def press_button(session, page, name, what):
-    """Tabs to the button `name` and presses Return on it; checks that Tab
-    reaches it."""
+    """Tabs to the button named `name` in English and presses Return on
+    it; checks that Tab reaches it."""
+    names = session.words.any_of(name)
     button = wait_until(
         f"a sensitive “{name}” button on {what}",
         WIDGETS_DEADLINE,
         lambda: session.find(
             page,
             lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON
-            and name_of(n) == name
+            and name_of(n) in names
             and has(n, Atspi.StateType.SENSITIVE),
         ),
     )
@@ -597,6 +674,31 @@ def is_below(node, ancestor):
     return False
 
 
+def showing_dialog(session, what):
+    return wait_until(
+        what,
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            session.window,
+            lambda n: role_of(n) in (Atspi.Role.ALERT, Atspi.Role.DIALOG) and showing(n),
+        ),
+    )
+
+
+def accept_weak_passphrase(session, page):
+    """Types a weak passphrase twice, presses Next, walks the dialog that
+    asks whether to use it, and says yes with the keyboard."""
+    fill(session, page, {"Passphrase": WEAK_PASSPHRASE, "Repeat Passphrase": WEAK_PASSPHRASE})
+    press_button(session, page, "Next", "“Encryption”, with a weak passphrase")
+    dialog = showing_dialog(session, "the dialog that asks before a weak passphrase is used")
+    session.check(
+        name_of(dialog) in session.words.any_of("Use a Weak Passphrase?"),
+        f"the weak-passphrase dialog is named by its question ({describe(dialog)})",
+    )
+    session.check_view("the weak-passphrase dialog", dialog)
+    press_button(session, dialog, "Use Anyway", "the weak-passphrase dialog")
+
+
 def drive_to_review(session):
     """Welcome to review, pressing Next on each page; returns the review page."""
     page = arrive(session, "Welcome")
@@ -616,16 +718,49 @@ def drive_to_review(session):
     session.keyboard.press(ord(" "))
     while True:
         title = session.page_title()
-        if title == "Review":
+        if session.on_page("Review"):
             return session.page()
-        fill(session, page)
-        press_button(session, page, "Next", f"“{title}”")
+        if session.on_page("Encryption"):
+            accept_weak_passphrase(session, page)
+        else:
+            fill(session, page)
+            press_button(session, page, "Next", f"“{title}”")
         wait_until(
             f"Next on “{title}” to show another page",
             WIDGETS_DEADLINE,
             lambda: session.page_title() not in ("", title),
         )
-        page = arrive(session, session.page_title())
+        page = arrive_untitled(session)
+
+
+def arrive_untitled(session):
+    """`arrive` on whichever page is on screen, by its English title."""
+    title = session.page_title()
+    english = next(
+        (
+            english
+            for english in PAGE_TITLES
+            if title in session.words.any_of(english)
+        ),
+        None,
+    )
+    if english is None:
+        raise Stuck(f"the page “{title}” is not one the walker knows")
+    return arrive(session, english)
+
+
+# The wizard's pages up to the review, in English.
+PAGE_TITLES = (
+    "Disk",
+    "Language and Keyboard",
+    "Encryption",
+    "Layout",
+    "Persistence",
+    "Software",
+    "System",
+    "Users",
+    "Review",
+)
 
 
 def install(session, page):
@@ -643,18 +778,12 @@ def run_to_done(session):
 def run_to_failure(session):
     page = install(session, drive_to_review(session))
     press_button(session, page, "Cancel", "“Installing”")
-    dialog = wait_until(
-        "the dialog that asks whether to stop the install",
-        WIDGETS_DEADLINE,
-        lambda: session.find(
-            session.window,
-            lambda n: role_of(n) in (Atspi.Role.ALERT, Atspi.Role.DIALOG) and showing(n),
-        ),
-    )
+    dialog = showing_dialog(session, "the dialog that asks whether to stop the install")
     session.check_view("the stop dialog", dialog)
     stop = session.find(
         dialog,
-        lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and name_of(n).startswith("Stop"),
+        lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON
+        and name_of(n) in session.words.any_of("Stop"),
     )
     if stop is None:
         raise Stuck("the stop dialog has no Stop button")
@@ -662,6 +791,13 @@ def run_to_failure(session):
     # A cancel is told apart from a failure.
     session.wait_for_page("Installation Stopped", INSTALL_DEADLINE)
     arrive(session, "Installation Stopped")
+
+
+def run_to_failed_install(session):
+    """The demo's nixos-install fails: the real "Installation Failed" page."""
+    install(session, drive_to_review(session))
+    session.wait_for_page("Installation Failed", INSTALL_DEADLINE)
+    arrive(session, "Installation Failed")
 
 
 def accessibility_bus_address():
@@ -695,12 +831,13 @@ def run_editor(session):
     )
     session.check(True, f"the editor starts with the focus on {describe(focused)}")
     for view in EDITOR_VIEWS:
+        names = session.words.any_of(view)
         tab = wait_until(
             f"the “{view}” tab of the editor",
             WIDGETS_DEADLINE,
             lambda: session.find(
                 session.window,
-                lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) == view,
+                lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) in names,
             ),
         )
         reached = session.tab_to_tab(tab, f"the “{view}” tab")
@@ -716,7 +853,7 @@ def run_editor(session):
             and session.find(
                 session.window,
                 lambda n: role_of(n) != Atspi.Role.PAGE_TAB
-                and name_of(n) == view
+                and name_of(n) in names
                 and any(showing(c) for c in children(n)),
             ),
         )
@@ -729,7 +866,7 @@ def main():
         print("usage: screen_reader.py PATH/TO/keepsake", file=sys.stderr)
         return 2
     binary = sys.argv[1]
-    # English names: FIELDS and the page titles are matched as text.
+    # English by default; the Hebrew runs say so in their environment.
     os.environ["LANGUAGE"] = "en"
     os.environ["LC_ALL"] = "C.UTF-8"
     try:
@@ -744,14 +881,28 @@ def main():
     Atspi.init()
     sessions = []
     stuck = None
+    hebrew_env = {"LANGUAGE": "he", "LC_ALL": "he_IL.UTF-8", "LANG": "he_IL.UTF-8"}
+    try:
+        hebrew = Words("he")
+    except OSError as error:
+        print(
+            f"FAILED: the Hebrew catalogue cannot be read ({error}); "
+            "build it with build-aux/compile-translations",
+            flush=True,
+        )
+        return 1
+    english = Words()
     runs = (
-        ("", (), run_to_done),
-        ("cancelled install: ", (), run_to_failure),
-        ("editor: ", ("--edit",), run_editor),
+        ("", (), {}, english, run_to_done),
+        ("cancelled install: ", (), {}, english, run_to_failure),
+        ("failed install: ", (), {"KEEPSAKE_DEMO_INSTALL": "fail"}, english, run_to_failed_install),
+        ("editor: ", ("--edit",), {}, english, run_editor),
+        ("Hebrew: ", (), hebrew_env, hebrew, run_to_done),
+        ("Hebrew editor: ", ("--edit",), hebrew_env, hebrew, run_editor),
     )
-    for label, args, run in runs:
+    for label, args, env_extra, words, run in runs:
         try:
-            session = Session(binary, extra_args=args, label=label)
+            session = Session(binary, extra_args=args, label=label, env_extra=env_extra, words=words)
         except Stuck as why:
             stuck = why
             break

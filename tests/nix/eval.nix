@@ -119,6 +119,7 @@ let
       networking.networkmanager.enable = option types.bool false;
       time.timeZone = option (types.nullOr (types.addCheck types.str (s: !lib.hasInfix " " s))) null;
       i18n.defaultLocale = option types.str "en_US.UTF-8";
+      i18n.extraLocaleSettings = option (types.attrsOf types.str) { };
       console.keyMap = option (types.either types.str types.path) "us";
       console.useXkbConfig = option types.bool false;
       services.xserver.xkb.layout = option types.str "us";
@@ -229,7 +230,7 @@ in
   system = {
     inherit (config.networking) hostName;
     inherit (config.time) timeZone;
-    inherit (config.i18n) defaultLocale;
+    inherit (config.i18n) defaultLocale extraLocaleSettings;
     inherit (config.console) keyMap useXkbConfig;
     xkbLayout = config.services.xserver.xkb.layout;
     xkbVariant = config.services.xserver.xkb.variant;

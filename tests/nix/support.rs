@@ -305,6 +305,7 @@ pub fn rich_plan() -> Plan {
     plan.system.hostname = "workstation".to_owned();
     plan.system.time_zone = "Europe/Berlin".to_owned();
     plan.system.locale = "de_DE.UTF-8".to_owned();
+    plan.system.formats = "de_CH.UTF-8".to_owned();
     plan.system.console_keymap = "de".to_owned();
     plan.system.xkb_layout = "ch".to_owned();
     plan.system.xkb_variant = "legacy".to_owned();

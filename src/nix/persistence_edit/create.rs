@@ -19,7 +19,7 @@ use rowan::ast::AstNode;
 use super::splice;
 use super::syntax::{self, Unwrapped, attrpath_names, quote};
 use super::{EditError, PersistenceDocument, write_atomically};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 /// The name of the new file, next to the configuration that imports it.
 pub const NEW_MODULE_NAME: &str = "persistence.nix";
@@ -43,18 +43,22 @@ impl CreateError {
         match self {
             CreateError::Exists { file } => gettext_f(
                 "{file} exists already; add environment.persistence to it, or name the file that defines it.",
-                &[("file", &file_text(file))],
+                &[("file", &isolate(&file_text(file)))],
             ),
             CreateError::NotAModule { file } => gettext_f(
                 "{file} is not an attribute set or a function returning one written out, so Keepsake cannot add an import to it.",
-                &[("file", &file_text(file))],
+                &[("file", &isolate(&file_text(file)))],
             ),
             CreateError::Parse { file, error } => {
-                format!("{}: {}", file.display(), error.message())
+                format!(
+                    "{}: {}",
+                    isolate(&file.display().to_string()),
+                    error.message()
+                )
             }
             CreateError::Io { file, error } => gettext_f(
                 "Cannot read or write {file}: {error}",
-                &[("file", &file_text(file)), ("error", error)],
+                &[("file", &isolate(&file_text(file))), ("error", error)],
             ),
         }
     }

@@ -12,7 +12,7 @@ use rowan::ast::AstNode;
 
 use super::syntax::{self, Unwrapped, attrpath_names};
 use super::{EditError, PersistenceDocument};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocateError {
@@ -38,7 +38,11 @@ impl LocateError {
                 )],
             ),
             LocateError::Parse { file, error } => {
-                format!("{}: {}", file.display(), error.message())
+                format!(
+                    "{}: {}",
+                    isolate(&file.display().to_string()),
+                    error.message()
+                )
             }
         }
     }

@@ -36,7 +36,7 @@ pub use self::save::{backup_path, write_atomically};
 use self::splice::Splice;
 use self::syntax::{LineIndex, attr_text, attrpath_names, quote};
 pub use self::validate::{Rejection, kept_entry};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
@@ -90,27 +90,34 @@ impl EditError {
             ),
             EditError::AlreadyPresent { path, storage } => gettext_f(
                 "“{path}” is already kept in {storage}.",
-                &[("path", path), ("storage", storage)],
+                &[("path", &isolate(path)), ("storage", &isolate(storage))],
             ),
             EditError::NotFound { path } => gettext_f(
                 "“{path}” is not among the entries written as literals, so there is nothing to remove.",
-                &[("path", path)],
+                &[("path", &isolate(path))],
             ),
             // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories; {reason} is one of the “it …” texts.
             EditError::TargetComputed { place, reason } => gettext_f(
                 "{place} cannot be edited because {reason}.",
-                &[("place", place), ("reason", &reason.message())],
+                &[("place", &isolate(place)), ("reason", &reason.message())],
             ),
             EditError::NoStorage => {
                 gettext("The file does not define a storage root yet. Name one with --storage.")
             }
             EditError::AmbiguousStorage { storages } => gettext_f(
                 "The file has several storage roots ({storages}). Choose one with --storage.",
-                &[("storages", &storages.join(", "))],
+                &[(
+                    "storages",
+                    &storages
+                        .iter()
+                        .map(|storage| isolate(storage))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )],
             ),
             EditError::NowhereToAdd { place } => gettext_f(
                 "There is no attribute set written as a literal where {place} could be added.",
-                &[("place", place)],
+                &[("place", &isolate(place))],
             ),
             EditError::Rejected(rejection) => rejection.message(),
             EditError::WouldBreakFile { line, column } => gettext_f(
@@ -194,17 +201,17 @@ impl Change {
             // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::AddedToList { place, line } => gettext_f(
                 "Added to the list {place} at line {line}.",
-                &[("place", place), ("line", &line.to_string())],
+                &[("place", &isolate(place)), ("line", &line.to_string())],
             ),
             // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::AddedBinding { place, line } => gettext_f(
                 "Added {place} as a new binding at line {line}.",
-                &[("place", place), ("line", &line.to_string())],
+                &[("place", &isolate(place)), ("line", &line.to_string())],
             ),
             // Translators: {place} is a Nix attribute path such as environment.persistence."/persist".directories.
             Change::Removed { place, line } => gettext_f(
                 "Removed from {place} at line {line}.",
-                &[("place", place), ("line", &line.to_string())],
+                &[("place", &isolate(place)), ("line", &line.to_string())],
             ),
         }
     }

@@ -2,7 +2,7 @@
 //! The plan's rules for persistence entries, applied to an entry added to an
 //! existing file.
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::plan::{
     Problem, is_clean_absolute_path, is_clean_relative_path, is_inside, is_valid_account_name,
 };
@@ -37,15 +37,15 @@ impl Rejection {
             Rejection::Plan(problem) => problem.message(),
             Rejection::ControlCharacter { path } => gettext_f(
                 "“{path}” contains a control character. Remove it.",
-                &[("path", &path.escape_debug().to_string())],
+                &[("path", &isolate(&path.escape_debug().to_string()))],
             ),
             Rejection::KernelFileSystem { path, under } => gettext_f(
                 "“{path}” is inside {under}, which the kernel provides anew at every boot. Keep something else.",
-                &[("path", path), ("under", under)],
+                &[("path", &isolate(path)), ("under", &isolate(under))],
             ),
             Rejection::StorageRootNotAbsolute { path } => gettext_f(
                 "The storage root “{path}” is not a clean absolute path.",
-                &[("path", path)],
+                &[("path", &isolate(path))],
             ),
         }
     }

@@ -12,7 +12,7 @@ use gtk::glib;
 
 use super::privileged::{self, Privileged};
 use super::{KsEditorModel, KsEditorWindow};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::kept::{Account, accounts, password_file, password_takes_effect};
 use crate::plan::Secret;
 use crate::ui::name_button;
@@ -113,7 +113,7 @@ impl KsAccountsPage {
                     let subtitle = match &file {
                         Ok(file) => gettext_f(
                             "Password hash in {file}",
-                            &[("file", &file.display().to_string())],
+                            &[("file", &isolate(&file.display().to_string()))],
                         ),
                         Err(error) => error.message(),
                     };

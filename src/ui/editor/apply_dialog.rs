@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! Applying the pending changes: the steps as they run, the log, Cancel
 //! until the rebuild starts, and at the end one sentence on the state of
-//! the file, the storage root and the system.
+//! the file, the storage root and the system. A screen reader hears each
+//! step start and end, a failure and the outcome.
 //!
 //! The work runs in `keepsake-helper` under pkexec, or in demo mode in a
 //! thread on the scratch root; its events arrive over a channel and are
@@ -14,6 +15,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
+use super::super::step_state::{StepState, set_state, step_row};
 use super::KsEditorModel;
 use super::apply_runner::{ApplyMessage, ApplyRun, Stopper};
 use crate::apply::{Activation, ApplyEvent, ApplyStep, ConflictChoice};
@@ -77,24 +79,7 @@ mod imp {
             self.parent_constructed();
             let mut rows = Vec::new();
             for step in ApplyStep::ALL {
-                let row = adw::ActionRow::builder()
-                    .title(glib::markup_escape_text(&step.title()))
-                    .build();
-                let state = gtk::Stack::builder().valign(gtk::Align::Center).build();
-                for (name, icon) in [
-                    ("waiting", "content-loading-symbolic"),
-                    ("done", "object-select-symbolic"),
-                    ("failed", "dialog-error-symbolic"),
-                ] {
-                    let image = gtk::Image::from_icon_name(icon);
-                    if name == "failed" {
-                        image.add_css_class("error");
-                    }
-                    state.add_named(&image, Some(name));
-                }
-                state.add_named(&adw::Spinner::new(), Some("running"));
-                state.set_visible_child_name("waiting");
-                row.add_prefix(&state);
+                let (row, state) = step_row(&step.title());
                 self.step_group.add(&row);
                 rows.push((step, row, state));
             }
@@ -194,6 +179,17 @@ impl KsApplyDialog {
             .into()
     }
 
+    /// Each step's state as its row says it in words (and a screen reader
+    /// reads as the row's description): empty while it waits.
+    pub fn step_states(&self) -> Vec<String> {
+        self.imp()
+            .step_rows
+            .borrow()
+            .iter()
+            .map(|(_, row, _)| row.subtitle().unwrap_or_default().into())
+            .collect()
+    }
+
     /// The sentence shown on top: the running step, or the outcome.
     pub fn state_text(&self) -> String {
         self.imp().state_label.label().into()
@@ -233,15 +229,19 @@ impl KsApplyDialog {
         let imp = self.imp();
         match event {
             ApplyEvent::Started { step, title, .. } => {
-                self.set_step(step, "running");
+                self.set_step(step, StepState::Running);
                 imp.state_label.set_label(&title);
-                imp.progress_bar.set_text(Some(&gettext_f(
-                    "Step {number} of {total}",
-                    &[
-                        ("number", &step.number().to_string()),
-                        ("total", &ApplyStep::ALL.len().to_string()),
-                    ],
-                )));
+                let (number, total) = (step.number().to_string(), ApplyStep::ALL.len().to_string());
+                let count = [("number", number.as_str()), ("total", total.as_str())];
+                imp.progress_bar
+                    .set_text(Some(&gettext_f("Step {number} of {total}", &count)));
+                self.announce(
+                    &gettext_f(
+                        "Step {number} of {total}: {title}",
+                        &[count[0], count[1], ("title", &title)],
+                    ),
+                    gtk::AccessibleAnnouncementPriority::Medium,
+                );
                 self.set_fraction(step, 0.0);
                 // Cancel works through `nixos-rebuild test`, after which the
                 // engine puts the file back; making the new system the boot
@@ -253,7 +253,11 @@ impl KsApplyDialog {
             ApplyEvent::Progress { step, fraction } => self.set_fraction(step, fraction),
             ApplyEvent::Log { line, .. } => self.append_log(&line),
             ApplyEvent::Finished { step, .. } => {
-                self.set_step(step, "done");
+                self.set_step(step, StepState::Done);
+                self.announce(
+                    &gettext_f("Finished: {title}", &[("title", &step.title())]),
+                    gtk::AccessibleAnnouncementPriority::Medium,
+                );
                 self.set_fraction(step, 1.0);
             }
             ApplyEvent::Failed {
@@ -261,12 +265,13 @@ impl KsApplyDialog {
                 message,
                 detail,
             } => {
-                self.set_step(step, "failed");
+                self.set_step(step, StepState::Failed);
+                self.announce(&message, gtk::AccessibleAnnouncementPriority::High);
                 self.append_log(&format!("{message} {detail}"));
                 imp.failure.replace(Some(message));
             }
             ApplyEvent::Cancelled { step } => {
-                self.set_step(step, "failed");
+                self.set_step(step, StepState::Failed);
                 imp.failure
                     .replace(Some(gettext("Applying was cancelled.")));
             }
@@ -287,14 +292,16 @@ impl KsApplyDialog {
         imp.succeeded.set(true);
         imp.progress_bar.set_fraction(1.0);
         imp.progress_bar.set_text(Some(&gettext("Done")));
-        imp.state_label.set_label(&match imp.activation.get() {
+        let outcome = match imp.activation.get() {
             Activation::Switch => gettext(
                 "Applied. The new system runs now and starts at every boot; what it keeps is mounted in place.",
             ),
             Activation::Boot => gettext(
                 "Applied. The new system starts at the next boot; until then the running system stays as it is.",
             ),
-        });
+        };
+        imp.state_label.set_label(&outcome);
+        self.announce(&outcome, gtk::AccessibleAnnouncementPriority::High);
         if let Some(model) = imp.model.borrow().as_ref() {
             let text = imp.new_text.take();
             if let Err(error) = model.edit(|state| state.applied_as(text)) {
@@ -308,7 +315,9 @@ impl KsApplyDialog {
     fn finish(&self, message: &str, state: &str) {
         let imp = self.imp();
         imp.running.set(false);
-        imp.state_label.set_label(&format!("{message} {state}"));
+        let outcome = format!("{message} {state}");
+        imp.state_label.set_label(&outcome);
+        self.announce(&outcome, gtk::AccessibleAnnouncementPriority::High);
         imp.progress_bar.set_text(Some(&gettext("Stopped")));
         imp.log_expander.set_expanded(true);
         self.show_close();
@@ -328,15 +337,15 @@ impl KsApplyDialog {
         self.imp().progress_bar.set_fraction(done / total);
     }
 
-    fn set_step(&self, step: ApplyStep, state: &str) {
-        if let Some((_, _, stack)) = self
+    fn set_step(&self, step: ApplyStep, state: StepState) {
+        if let Some((_, row, stack)) = self
             .imp()
             .step_rows
             .borrow()
             .iter()
             .find(|(id, _, _)| *id == step)
         {
-            stack.set_visible_child_name(state);
+            set_state(row, stack, state);
         }
     }
 

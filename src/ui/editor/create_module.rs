@@ -8,7 +8,7 @@ use gettextrs::gettext;
 use sourceview5::prelude::*;
 
 use super::privileged::{self, Privileged};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::kept::{CreateModuleInput, SystemView};
 use crate::nix::persistence_edit::{NEW_MODULE_NAME, plan_new_module_for_system};
 use crate::ui::follow_dark_scheme;
@@ -28,11 +28,14 @@ pub(super) async fn create(
         plan_new_module_for_system(&system.root, STORAGE_ROOT).map_err(|error| error.message())?;
     let diff = plan.diff();
     let dialog = adw::AlertDialog::new(
-        Some(&gettext_f("Create {file}?", &[("file", NEW_MODULE_NAME)])),
+        Some(&gettext_f(
+            "Create {file}?",
+            &[("file", &isolate(NEW_MODULE_NAME))],
+        )),
         Some(&gettext_f(
             "Keepsake adds this file, keeping nothing yet in {storage}, and imports it from {importer}. Add what should survive a reboot afterwards.",
             &[
-                ("storage", STORAGE_ROOT),
+                ("storage", &isolate(STORAGE_ROOT)),
                 (
                     "importer",
                     &system.seen_path(&plan.importer).display().to_string(),

@@ -13,7 +13,7 @@ use gtk::{gio, glib};
 
 use super::{KsAddEntryDialog, KsEditorModel, KsEditorWindow};
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::kept::{Activity, EntryStatus, allocated_bytes, entry_statuses};
 use crate::nix::persistence_edit::{Entry, EntryKind, Target};
 
@@ -140,11 +140,11 @@ impl KsKeptPage {
                     let group = adw::PreferencesGroup::builder()
                         .title(glib::markup_escape_text(&gettext_f(
                             "{user}’s Home in {root}",
-                            &[("user", &user.name), ("root", root)],
+                            &[("user", &user.name), ("root", &isolate(root))],
                         )))
                         .description(glib::markup_escape_text(&gettext_f(
                             "Relative to {home}",
-                            &[("home", &home)],
+                            &[("home", &isolate(&home))],
                         )))
                         .build();
                     for entry in user.entries.iter() {
@@ -216,7 +216,8 @@ impl KsKeptPage {
                 }
                 for ((row, _), bytes) in rows.iter().zip(sizes) {
                     if let Some(bytes) = bytes {
-                        let size = gettext_f("{size} stored", &[("size", &format_size(bytes))]);
+                        let size =
+                            gettext_f("{size} stored", &[("size", &isolate(&format_size(bytes)))]);
                         row.set_subtitle(&format!(
                             "{} · {}",
                             row.subtitle().unwrap_or_default(),
@@ -270,7 +271,7 @@ impl KsKeptPage {
         let image = gtk::Image::from_icon_name(icon);
         image.update_property(&[gtk::accessible::Property::Label(&state)]);
         row.add_prefix(&image);
-        let label = gettext_f("Stop keeping {path}", &[("path", &entry.path)]);
+        let label = gettext_f("Stop keeping {path}", &[("path", &isolate(&entry.path))]);
         let remove = gtk::Button::builder()
             .icon_name("user-trash-symbolic")
             .tooltip_text(&label)

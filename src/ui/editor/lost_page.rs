@@ -18,7 +18,7 @@ use gtk::{gio, glib};
 use super::{KsEditorModel, KsEditorWindow};
 use crate::catalogue::Advice;
 use crate::disks::format_size;
-use crate::i18n::{gettext_f, ngettext_f};
+use crate::i18n::{gettext_f, isolate, ngettext_f};
 use crate::kept::{IgnoredPaths, Lost, lost_candidates, scan_lost};
 use crate::nix::persistence_edit::PersistenceDocument;
 use crate::scan::{ScanProgress, escape_bytes};
@@ -105,7 +105,7 @@ impl KsLostPage {
             u32::try_from(files).unwrap_or(u32::MAX),
             &[
                 ("files", &files.to_string()),
-                ("size", &format_size(progress.bytes())),
+                ("size", &isolate(&format_size(progress.bytes()))),
             ],
         ));
     }
@@ -279,14 +279,14 @@ impl KsLostPage {
             .spacing(6)
             .valign(gtk::Align::Center)
             .build();
-        let keep_label = gettext_f("Keep {path}", &[("path", &path)]);
+        let keep_label = gettext_f("Keep {path}", &[("path", &isolate(&path))]);
         let keep = gtk::Button::builder()
             .label(gettext("Keep"))
             .tooltip_text(&keep_label)
             .name(format!("keep:{path}"))
             .build();
         name_button(&keep, &keep_label);
-        let ignore_label = gettext_f("Ignore {path}", &[("path", &path)]);
+        let ignore_label = gettext_f("Ignore {path}", &[("path", &isolate(&path))]);
         let ignore = gtk::Button::builder()
             .label(gettext("Ignore"))
             .tooltip_text(&ignore_label)
@@ -325,7 +325,7 @@ impl KsLostPage {
                 gettext("Cannot be kept"),
                 gettext_f(
                     "{path} cannot be kept: its name is not valid text, which Nix cannot hold",
-                    &[("path", &shown)],
+                    &[("path", &isolate(&shown))],
                 ),
             ),
             Some(entry) => match model.edit(|state| state.add(entry)) {
@@ -333,7 +333,7 @@ impl KsLostPage {
                     gettext("Kept once applied"),
                     gettext_f(
                         "{path} will be kept once the changes are applied",
-                        &[("path", &shown)],
+                        &[("path", &isolate(&shown))],
                     ),
                 ),
                 Err(error) => (gettext("Cannot be kept"), error.message()),

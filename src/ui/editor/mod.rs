@@ -38,7 +38,7 @@ pub use self::model::{EditorState, KsEditorModel};
 pub use self::orphans_page::KsOrphansPage;
 pub use self::review_dialog::KsReviewDialog;
 pub use self::window::KsEditorWindow;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::kept::SystemView;
 use crate::nix::persistence_edit::{LocateError, find_persistence_file};
 
@@ -91,12 +91,17 @@ pub fn open(
         OpenError::Problem(gettext_f(
             "Cannot read {file}: {error}",
             &[
-                ("file", &file.display().to_string()),
+                ("file", &isolate(&file.display().to_string())),
                 ("error", &error.to_string()),
             ],
         ))
     })?;
-    let state = EditorState::new(file.clone(), text)
-        .map_err(|error| OpenError::Problem(format!("{}: {}", file.display(), error.message())))?;
+    let state = EditorState::new(file.clone(), text).map_err(|error| {
+        OpenError::Problem(format!(
+            "{}: {}",
+            isolate(&file.display().to_string()),
+            error.message()
+        ))
+    })?;
     Ok(KsEditorModel::new(state, system, ignore_file))
 }

@@ -15,7 +15,7 @@ use gtk::glib::subclass::Signal;
 use gtk::prelude::*;
 
 use crate::catalogue::Catalogue;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::kept::{IgnoredPaths, SystemView};
 use crate::nix::persistence_edit::{
     Change, EditError, EntryKind, NewEntry, Persistence, PersistenceDocument, Target,
@@ -256,7 +256,7 @@ impl KsEditorModel {
             gettext_f(
                 "Ignored for now, but {file} could not be written: {error}",
                 &[
-                    ("file", &file.display().to_string()),
+                    ("file", &isolate(&file.display().to_string())),
                     ("error", &error.to_string()),
                 ],
             )

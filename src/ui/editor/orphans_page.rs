@@ -14,7 +14,7 @@ use gtk::{gio, glib};
 use super::privileged::{self, Privileged};
 use super::{KsEditorModel, KsEditorWindow};
 use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::kept::{Orphan, Protected, find_orphans};
 use crate::nix::persistence_edit::PersistenceDocument;
 
@@ -163,13 +163,13 @@ impl KsOrphansPage {
             .subtitle(glib::markup_escape_text(&gettext_f(
                 "{size} in {storage}; no entry keeps it",
                 &[
-                    ("size", &size),
-                    ("storage", &orphan.storage.display().to_string()),
+                    ("size", &isolate(&size)),
+                    ("storage", &isolate(&orphan.storage.display().to_string())),
                 ],
             )))
             .name(format!("orphan:{path}"))
             .build();
-        let label = gettext_f("Delete {path}…", &[("path", &path)]);
+        let label = gettext_f("Delete {path}…", &[("path", &isolate(&path))]);
         let delete = gtk::Button::builder()
             .label(gettext("Delete…"))
             .tooltip_text(&label)
@@ -197,14 +197,17 @@ impl KsOrphansPage {
     async fn confirm_delete(&self, path: PathBuf, size: &str) {
         let shown = path.display().to_string();
         let dialog = adw::AlertDialog::new(
-            Some(&gettext_f("Delete {path}?", &[("path", &shown)])),
+            Some(&gettext_f("Delete {path}?", &[("path", &isolate(&shown))])),
             Some(&gettext_f(
                 "This deletes {size} of data that no entry keeps any more. It cannot be undone.",
-                &[("size", size)],
+                &[("size", &isolate(size))],
             )),
         );
         dialog.add_response("cancel", &gettext("_Cancel"));
-        dialog.add_response("delete", &gettext_f("_Delete {size}", &[("size", size)]));
+        dialog.add_response(
+            "delete",
+            &gettext_f("_Delete {size}", &[("size", &isolate(size))]),
+        );
         dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
         dialog.set_default_response(Some("cancel"));
         dialog.set_close_response("cancel");
@@ -238,7 +241,7 @@ impl KsOrphansPage {
         let (title, details) = match outcome {
             Ok(()) => (
                 gettext("Orphan deleted"),
-                gettext_f("{path} was deleted", &[("path", &shown)]),
+                gettext_f("{path} was deleted", &[("path", &isolate(&shown))]),
             ),
             Err(problem) => (gettext("Nothing was deleted"), problem),
         };

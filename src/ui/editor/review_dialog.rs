@@ -12,7 +12,7 @@ use sourceview5::prelude::*;
 
 use super::KsEditorModel;
 use crate::apply::Activation;
-use crate::i18n::ngettext_f;
+use crate::i18n::{isolate, ngettext_f};
 use crate::ui::follow_dark_scheme;
 
 mod imp {
@@ -107,7 +107,7 @@ impl KsReviewDialog {
             "{n} change to {file}. Nothing is written until you apply.",
             "{n} changes to {file}. Nothing is written until you apply.",
             u32::try_from(count).unwrap_or(u32::MAX),
-            &[("file", &file)],
+            &[("file", &isolate(&file))],
         ));
         imp.diff_view.buffer().set_text(&diff);
         dialog

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::apply::{Activation, ConflictChoice, DataMove, Pending};
 use crate::config;
-use crate::i18n::{gettext_f, ngettext_f};
+use crate::i18n::{gettext_f, isolate, ngettext_f};
 use crate::kept::SystemView;
 use crate::nix::persistence_edit::PersistenceDocument;
 use crate::ui::KsApplication;
@@ -378,13 +378,13 @@ impl KsEditorWindow {
         let body = match count.checked_sub(1).filter(|others| *others > 0) {
             None => gettext_f(
                 "{stored} exists already, and {live} has data now. Which copy should be kept? The other is set aside as a dated backup next to it; nothing is overwritten.",
-                &[("stored", &stored), ("live", &live)],
+                &[("stored", &isolate(&stored)), ("live", &isolate(&live))],
             ),
             Some(others) => ngettext_f(
                 "{stored} and {n} other path exist already in storage, and have live data too. Which copies should be kept? The others are set aside as dated backups next to them; nothing is overwritten.",
                 "{stored} and {n} other paths exist already in storage, and have live data too. Which copies should be kept? The others are set aside as dated backups next to them; nothing is overwritten.",
                 u32::try_from(others).unwrap_or(u32::MAX),
-                &[("stored", &stored)],
+                &[("stored", &isolate(&stored))],
             ),
         };
         let dialog =
