@@ -7,7 +7,7 @@
 //! [`Plan::to_helper_json`].
 
 mod password;
-mod recovery_key;
+pub mod recovery_key;
 mod secret;
 mod secret_shapes;
 mod shown;

@@ -12,7 +12,7 @@ use gtk::{gdk, glib};
 use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::strength::{self, Level};
-use crate::plan::{RecoveryKey, Secret};
+use crate::plan::{RecoveryKey, Secret, recovery_key};
 
 mod imp {
     use super::*;
@@ -332,10 +332,13 @@ fn recovery_key_dialog(key: &RecoveryKey) -> adw::AlertDialog {
             "If you forget the passphrase, type this key at boot instead, spaces included. Write it down or save it in a password manager, away from this computer: it is shown only now, and anyone who has it can read the disk.",
         )),
     );
+    // Two lines of four groups, where the dialog is wide enough.
+    let half = recovery_key::GROUPS / 2 * (recovery_key::GROUP_LENGTH + 1) - 1;
     let text = gtk::Label::builder()
         .label(key.expose())
         .name("recovery-key-text")
         .wrap(true)
+        .max_width_chars(i32::try_from(half).unwrap_or(-1))
         .justify(gtk::Justification::Center)
         .css_classes(["monospace", "title-3"])
         .build();
