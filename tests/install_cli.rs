@@ -132,3 +132,16 @@ fn install_refuses_an_empty_password_before_hashing_it() {
     assert!(stderr.contains("Nothing was written"), "{stderr}");
     assert!(output.stdout.is_empty(), "no step started");
 }
+
+#[test]
+fn install_refuses_an_empty_recovery_key() {
+    let plan = plan_file();
+    let output = install(&plan, &["--recovery-key-file", "/dev/null"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the recovery key in /dev/null is empty; nothing was written"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "no step started");
+}

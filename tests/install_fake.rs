@@ -7,7 +7,7 @@ use keepsake::disks::snapshot::{self, Snapshot};
 use keepsake::disks::{self, DiskQuery, FakeDisks};
 use keepsake::i18n::isolate;
 use keepsake::install::{self, CancelFlag, Event, FakeBackend, InstallOptions, StepId};
-use keepsake::plan::{Password, Plan, Secret, TargetDisk};
+use keepsake::plan::{Password, Plan, RecoveryKey, Secret, TargetDisk};
 
 fn plan() -> Plan {
     let mut plan = Plan::example();
@@ -116,6 +116,85 @@ fn a_full_run_reports_every_step_in_order() {
         .position(|e| e.starts_with("gpt "))
         .unwrap();
     assert!(build < gpt);
+}
+
+fn install_events(plan: &Plan, backend: &mut FakeBackend) -> Vec<Event> {
+    let mut events = Vec::new();
+    let _ = install::install(
+        plan,
+        backend,
+        &InstallOptions::default(),
+        &CancelFlag::new(),
+        &mut |event| events.push(event),
+    );
+    events
+}
+
+#[test]
+fn a_recovery_key_is_added_in_a_second_key_slot_right_after_the_luks_format() {
+    let mut with_key = plan();
+    let key = RecoveryKey::generate().unwrap();
+    with_key.encryption.recovery_key = true;
+    with_key.encryption.recovery_key_secret = Some(key.secret().clone());
+    let mut backend = FakeBackend::new().with_time_scale(0.0);
+    let events = install_events(&with_key, &mut backend);
+    assert!(matches!(events.last(), Some(Event::Completed { .. })));
+    let root = backend
+        .journal
+        .iter()
+        .position(|e| e == "root nixos encrypted=true")
+        .expect("the encrypted root was created");
+    assert_eq!(backend.journal[root + 1], "add key /dev/fake2");
+    assert_eq!(
+        backend
+            .journal
+            .iter()
+            .filter(|e| e.starts_with("add key"))
+            .count(),
+        1
+    );
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            Event::Log { step: StepId::CheckTools, line } if line.starts_with("cryptsetup: ")
+        )),
+        "the tool check looks for cryptsetup"
+    );
+    let lines: Vec<String> = events.iter().map(Event::to_json_line).collect();
+    assert!(lines.iter().any(|line| line.contains("recovery key added")));
+    assert!(
+        !lines.iter().any(|line| line.contains(key.expose())),
+        "the key is never in an event"
+    );
+
+    // Without the switch, or without encryption, no key slot is added.
+    for adjust in [
+        (|plan: &mut Plan| plan.encryption.recovery_key = false) as fn(&mut Plan),
+        |plan: &mut Plan| plan.encryption.enabled = false,
+    ] {
+        let mut plain = with_key.clone();
+        adjust(&mut plain);
+        let mut backend = FakeBackend::new().with_time_scale(0.0);
+        let events = install_events(&plain, &mut backend);
+        assert!(matches!(events.last(), Some(Event::Completed { .. })));
+        assert!(!backend.journal.iter().any(|e| e.starts_with("add key")));
+    }
+}
+
+#[test]
+fn a_plan_that_asks_for_a_recovery_key_without_one_touches_nothing() {
+    let mut without_key = plan();
+    without_key.encryption.recovery_key = true;
+    let mut backend = FakeBackend::new().with_time_scale(0.0);
+    let events = install_events(&without_key, &mut backend);
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            Event::Failed { step: StepId::CheckPlan, detail, .. } if detail.contains("recovery key")
+        )),
+        "{events:?}"
+    );
+    assert!(!backend.journal.iter().any(|e| e.starts_with("gpt ")));
 }
 
 #[test]

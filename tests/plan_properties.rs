@@ -276,6 +276,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
             any::<bool>(),
             "[a-z][a-z0-9_-]{0,10}",
             prop::option::of(".{1,16}"),
+            prop::option::of(".{1,16}"),
         ),
         prop::collection::vec(extra_subvolume(), 0..3),
         prop::option::of(prop_oneof![9 => 1u32..64, 1 => extreme_u32()]),
@@ -299,7 +300,15 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
     );
     (layout, rest).prop_map(
         |(
-            (disk, esp_mib, (encrypted, mapped_name, passphrase), extra, swap, tmpfs, home_kept),
+            (
+                disk,
+                esp_mib,
+                (encrypted, mapped_name, passphrase, recovery_key),
+                extra,
+                swap,
+                tmpfs,
+                home_kept,
+            ),
             (directories, files, users_persistence, hostname, time_zone, users, root, contained),
         )| {
             let subvolume = |name: &str, mount_point: &str| Subvolume {
@@ -326,6 +335,8 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                     enabled: encrypted,
                     mapped_name,
                     passphrase: passphrase.map(|text| text.as_str().into()),
+                    recovery_key: recovery_key.is_some(),
+                    recovery_key_secret: recovery_key.map(|text| text.as_str().into()),
                 },
                 subvolumes,
                 swap: swap.map(|size_gib| Swap { size_gib }),

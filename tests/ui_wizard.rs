@@ -19,11 +19,16 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::GuiOptions;
 use keepsake::install::preflight;
-use keepsake::plan::{Desktop, Service};
+use keepsake::plan::{Desktop, RecoveryKey, Service};
 use keepsake::ui::{
     KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsWindow, prepare,
     save_png,
 };
+
+use self::page_widgets::{mnemonic_clashes, unnamed_icon_buttons};
+
+#[path = "support/page_widgets.rs"]
+mod page_widgets;
 
 /// Set in the child runs to the language they drive the wizard in.
 const LANGUAGE_CHILD: &str = "KEEPSAKE_UI_TEST_LANGUAGE";
@@ -158,6 +163,54 @@ impl Driver {
         })
         .await
         .is_ok()
+    }
+
+    /// Presses Enter in the text field named `name`: GTK binds the key to
+    /// the `activate` signal of the field's text.
+    async fn press_enter_in(&self, name: &str) {
+        let field = self.find(name);
+        field.grab_focus();
+        let mut texts = Vec::new();
+        collect::<gtk::Text>(&field, &mut texts);
+        texts
+            .first()
+            .unwrap_or_else(|| panic!("{name} is a text field"))
+            .emit_by_name::<()>("activate", &[]);
+        settle().await;
+    }
+
+    /// Enter in the field `name` goes on to the page `expected_tag`, as
+    /// Next does; Tab still reaches Next.
+    async fn enter_goes_next(&self, name: &str, expected_tag: &str) -> Result<(), Stuck> {
+        let page = self.tag();
+        let reachable = self.focus_by_tab("next").await;
+        self.tally
+            .check(reachable, &format!("Tab reaches Next on the {page} page"));
+        let default = GtkWindowExt::default_widget(&self.window);
+        self.tally.check(
+            default.as_ref() == Some(&self.find("next")),
+            &format!(
+                "Next is the window's default widget on the {page} page (it is {:?} on {:?})",
+                default.as_ref().map(|widget| widget.widget_name()),
+                default
+                    .and_then(|widget| widget.ancestor(adw::NavigationPage::static_type()))
+                    .and_downcast::<adw::NavigationPage>()
+                    .and_then(|page| page.tag())
+            ),
+        );
+        self.press_enter_in(name).await;
+        wait_until(
+            &format!("Enter in {name} on the {page} page to lead to the {expected_tag} page"),
+            WIDGETS_DEADLINE,
+            || self.tag() == expected_tag,
+        )
+        .await?;
+        self.tally.check(
+            true,
+            &format!("Enter in {name} goes from the {page} page to the {expected_tag} page"),
+        );
+        settle().await;
+        Ok(())
     }
 
     async fn go_next(&self, expected_tag: &str) -> Result<(), Stuck> {
@@ -482,6 +535,11 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.label_shown("mismatch-label").is_some() && !driver.next_sensitive(),
         "different passphrases are shown inline and keep Next insensitive",
     );
+    driver.press_enter_in("passphrase-repeat").await;
+    tally.check(
+        driver.tag() == "encryption" && driver.window.visible_dialog().is_none(),
+        "Enter does not go on while the passphrases differ",
+    );
     driver.set_text("passphrase-repeat", "correct horse battery staple");
     settle().await;
     tally.check(
@@ -501,7 +559,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "a passphrase of four words fills the bar",
     );
     driver.screenshots("03-encryption").await?;
-    driver.go_next("layout").await?;
+    recovery_key(driver).await?;
+    driver
+        .enter_goes_next("passphrase-repeat", "layout")
+        .await?;
     tally.check(
         driver.window.visible_dialog().is_none(),
         "a strong passphrase goes on without a question",
@@ -596,6 +657,11 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.label_shown("hostname-problem-label").is_some() && !driver.next_sensitive(),
         "an invalid host name is explained and disables Next",
     );
+    driver.press_enter_in("hostname").await;
+    tally.check(
+        driver.tag() == "system",
+        "Enter does not go on with an invalid host name",
+    );
     driver.set_text("hostname", "keepsake-test");
     let zones = driver
         .find("time-zone")
@@ -641,7 +707,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     );
     tally.check(driver.next_sensitive(), "a valid system page allows Next");
     driver.screenshots("06-system").await?;
-    driver.go_next("software").await?;
+    driver.enter_goes_next("hostname", "software").await?;
 
     // Software
     let check_of = |name: &str| {
@@ -998,6 +1064,124 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
 
     disk_page_is_freed_when_closed(&tally).await?;
     closing_the_window_stops_the_install_first(driver, &progress).await
+}
+
+/// The recovery key: shown once in a dialog with Copy, in the plan only
+/// once it is saved, and only in the helper's input.
+async fn recovery_key(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let model = driver.window.plan_model();
+    let switch = driver
+        .find("recovery-key")
+        .downcast::<adw::SwitchRow>()
+        .expect("the recovery key is a switch row");
+    let shown_key = |dialog: &adw::AlertDialog| {
+        find_in(dialog.upcast_ref(), "recovery-key-text")
+            .and_downcast::<gtk::Label>()
+            .map(|label| label.label().to_string())
+            .unwrap_or_default()
+    };
+    let open_dialog = || async {
+        switch.set_active(true);
+        wait_until("the recovery key dialog", WIDGETS_DEADLINE, || {
+            driver
+                .window
+                .visible_dialog()
+                .is_some_and(|dialog| dialog.is::<adw::AlertDialog>())
+        })
+        .await?;
+        settle().await;
+        Ok::<_, Stuck>(
+            driver
+                .window
+                .visible_dialog()
+                .and_downcast::<adw::AlertDialog>()
+                .expect("an alert dialog"),
+        )
+    };
+    tally.check(
+        !switch.is_active() && model.with_plan(|plan| !plan.encryption.recovery_key),
+        "no recovery key unless asked for",
+    );
+
+    // Asked for, then not saved: nothing stays.
+    let dialog = open_dialog().await?;
+    let first_key = shown_key(&dialog);
+    tally.check(
+        RecoveryKey::is_well_formed(&first_key),
+        &format!("the dialog shows a key of eight groups of five letters: “{first_key}”"),
+    );
+    tally.check(
+        dialog.default_response().is_none() && dialog.close_response() == "cancel",
+        "neither Enter nor Escape confirms that the key is saved",
+    );
+    check_page_widgets(tally, dialog.upcast_ref(), "in the recovery key dialog");
+    dialog.emit_by_name::<()>("response", &[&"cancel"]);
+    dialog.force_close();
+    settle().await;
+    tally.check(
+        !switch.is_active()
+            && model.with_plan(|plan| {
+                !plan.encryption.recovery_key && plan.encryption.recovery_key_secret.is_none()
+            })
+            && driver.next_sensitive(),
+        "a key not saved turns the switch off and stays out of the plan",
+    );
+
+    // Asked for again: a new key, copied and saved.
+    let dialog = open_dialog().await?;
+    let key = shown_key(&dialog);
+    tally.check(
+        RecoveryKey::is_well_formed(&key) && key != first_key,
+        "asking again makes a new key",
+    );
+    driver.screenshots("03b-recovery-key").await?;
+    find_in(dialog.upcast_ref(), "copy-recovery-key")
+        .and_downcast::<gtk::Button>()
+        .expect("the dialog has a Copy button")
+        .emit_clicked();
+    let copied = driver
+        .window
+        .clipboard()
+        .read_text_future()
+        .await
+        .ok()
+        .flatten()
+        .map(String::from);
+    tally.check(
+        copied.as_deref() == Some(key.as_str()),
+        "Copy puts the key on the clipboard",
+    );
+    dialog.emit_by_name::<()>("response", &[&"saved"]);
+    dialog.force_close();
+    settle().await;
+    let (planned, in_file, for_helper) = model.with_plan(|plan| {
+        (
+            plan.encryption.recovery_key
+                && plan
+                    .encryption
+                    .recovery_key_secret
+                    .as_ref()
+                    .is_some_and(|secret| secret.expose() == key),
+            plan.to_json().unwrap_or_default().contains(&key),
+            plan.to_helper_json()
+                .map(|json| json.contains(&key))
+                .unwrap_or(false),
+        )
+    });
+    tally.check(
+        switch.is_active() && planned && driver.next_sensitive(),
+        "I Have Saved It puts the key in the plan and allows Next",
+    );
+    tally.check(
+        !in_file && for_helper,
+        "the key goes to the helper's input, never into the plan file",
+    );
+    tally.check(
+        !driver.preview().contains(&key),
+        "the preview never shows the key",
+    );
+    Ok(())
 }
 
 /// The keyboard rows shown, by xkb name (`ch`, `us+dvorak`).
@@ -1408,6 +1592,44 @@ async fn disk_page_is_freed_when_closed(tally: &Tally) -> Result<(), Stuck> {
     Ok(())
 }
 
+/// Checks the widgets of `root` that every page must get right: no
+/// mnemonic twice, no icon-only button without a name.
+fn check_page_widgets(tally: &Tally, root: &gtk::Widget, what: &str) {
+    let clashes = mnemonic_clashes(root);
+    tally.check(
+        clashes.is_empty(),
+        &format!("no two labels share a mnemonic {what} {clashes:?}"),
+    );
+    let unnamed = unnamed_icon_buttons(root);
+    tally.check(
+        unnamed.is_empty(),
+        &format!("every icon-only button has a name {what} {unnamed:?}"),
+    );
+}
+
+/// Runs [`check_page_widgets`] on every page the drive shows, as it
+/// arrives and again as it leaves (with what was added on it).
+fn watch_every_page(window: &KsWindow, tally: &Rc<Tally>) {
+    let view = window.navigation_view();
+    let shown: Rc<RefCell<Option<adw::NavigationPage>>> = Rc::new(RefCell::new(None));
+    let check = glib::clone!(
+        #[strong]
+        tally,
+        move |view: &adw::NavigationView| {
+            let leaving = shown.replace(view.visible_page());
+            let arriving = view.visible_page();
+            for (page, when) in [(leaving, "leaving"), (arriving, "arriving at")] {
+                if let Some(page) = page {
+                    let tag = page.tag().unwrap_or_default();
+                    check_page_widgets(&tally, page.upcast_ref(), &format!("{when} {tag}"));
+                }
+            }
+        }
+    );
+    check(&view);
+    view.connect_visible_page_notify(check);
+}
+
 fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     let tally = Rc::new(Tally::default());
     let options = GuiOptions {
@@ -1426,6 +1648,7 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
                 return;
             }
             let window = window.clone().downcast::<KsWindow>().expect("a KsWindow");
+            watch_every_page(&window, &tally);
             let driver = Driver {
                 window,
                 tally: tally.clone(),

@@ -28,6 +28,10 @@ pub struct InstallArgs {
     /// never from the command line or the environment.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Also add the key in this file (`-` for standard input) in a second
+    /// LUKS key slot, to unlock the disk when the passphrase is forgotten.
+    #[arg(long, value_name = "FILE")]
+    pub recovery_key_file: Option<PathBuf>,
     /// USER=FILE: read USER's password from FILE (`-` for standard input).
     #[arg(long, value_name = "USER=FILE")]
     pub user_password: Vec<String>,
@@ -81,6 +85,17 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
             Problem::PassphraseEmpty,
         )?;
         plan.encryption.passphrase = Some(Secret::new(passphrase.to_string()));
+    }
+    if let Some(path) = &args.recovery_key_file {
+        let key = read_secret(path, &mut stdin_used)?;
+        if key.is_empty() {
+            bail!(gettext_f(
+                "the recovery key in {path} is empty; nothing was written",
+                &[("path", &path.display().to_string())]
+            ));
+        }
+        plan.encryption.recovery_key = true;
+        plan.encryption.recovery_key_secret = Some(Secret::new(key.to_string()));
     }
     for assignment in &args.user_password {
         let Some((name, path)) = assignment.split_once('=') else {

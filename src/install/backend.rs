@@ -189,6 +189,14 @@ pub trait Backend {
         passphrase: Option<&Secret>,
         label: &str,
     ) -> Result<CreatedRoot, BackendError>;
+    /// Adds `new_key` in another key slot of the LUKS header on `device`
+    /// (the root partition this run created), which `passphrase` opens.
+    fn add_key(
+        &mut self,
+        device: &Path,
+        passphrase: &Secret,
+        new_key: &Secret,
+    ) -> Result<(), BackendError>;
     fn enable_btrfs(&mut self) -> Result<(), BackendError>;
     fn mount_btrfs_top_level(&mut self) -> Result<PathBuf, BackendError>;
     fn create_subvolume(&mut self, name: &str) -> Result<(), BackendError>;

@@ -59,6 +59,8 @@ pub struct InstallReport {
 
 /// The programs the steps run, found by [`super::ToolDirs`].
 pub const REQUIRED_PROGRAMS: [&str; 3] = ["nixos-generate-config", "nix-build", "nixos-install"];
+/// Adds the recovery key's key slot; needed only for that.
+const CRYPTSETUP: &str = "cryptsetup";
 
 /// The ESP's mount point and its umask options (the random seed and the
 /// boot loader's files are nobody else's business).
@@ -238,6 +240,19 @@ impl Run<'_> {
                 &[],
             )));
         }
+        if self.adds_recovery_key()
+            && self
+                .plan
+                .encryption
+                .recovery_key_secret
+                .as_ref()
+                .is_none_or(|key| key.is_empty())
+        {
+            return Err(StepFailure::Explained(gettext_f(
+                "The plan asks for a recovery key but carries none.",
+                &[],
+            )));
+        }
         let checked = self
             .backend
             .check_disk(&disk.by_id_path, disk, self.plan.minimum_disk_bytes())
@@ -250,6 +265,9 @@ impl Run<'_> {
         let mut programs = REQUIRED_PROGRAMS.to_vec();
         if self.plan.swap.is_some() {
             programs.push("btrfs");
+        }
+        if self.adds_recovery_key() {
+            programs.push(CRYPTSETUP);
         }
         let mut missing = Vec::new();
         for program in programs {
@@ -364,16 +382,18 @@ impl Run<'_> {
     }
 
     fn root_partition(&mut self) -> Result<(), StepFailure> {
+        let step = StepId::RootPartition;
+        // Copies, wiped when dropped: the log below needs `self` mutably.
         let passphrase = if self.plan.encryption.enabled {
-            self.plan.encryption.passphrase.as_ref()
+            self.plan.encryption.passphrase.clone()
         } else {
             None
         };
         self.state.root = Some(passphrase.is_some());
-        let root = self.backend.create_root(passphrase, ROOT_LABEL)?;
+        let root = self.backend.create_root(passphrase.as_ref(), ROOT_LABEL)?;
         self.state.unlocked = root.encrypted;
         self.log(
-            StepId::RootPartition,
+            step,
             &format!(
                 "{} UUID={}, btrfs {} UUID={}",
                 root.partition.device.display(),
@@ -382,8 +402,28 @@ impl Run<'_> {
                 root.btrfs_uuid
             ),
         );
+        let device = root.partition.device.clone();
         self.root = Some(root);
+        let recovery_key = if self.adds_recovery_key() {
+            self.plan.encryption.recovery_key_secret.clone()
+        } else {
+            None
+        };
+        if let (Some(passphrase), Some(key)) = (&passphrase, &recovery_key) {
+            self.backend.add_key(&device, passphrase, key)?;
+            self.log(
+                step,
+                &format!(
+                    "{}: recovery key added in a second key slot",
+                    device.display()
+                ),
+            );
+        }
         Ok(())
+    }
+
+    fn adds_recovery_key(&self) -> bool {
+        self.plan.encryption.enabled && self.plan.encryption.recovery_key
     }
 
     fn subvolumes(&mut self) -> Result<(), StepFailure> {

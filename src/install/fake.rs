@@ -192,6 +192,16 @@ impl Backend for FakeBackend {
         })
     }
 
+    fn add_key(
+        &mut self,
+        device: &Path,
+        _passphrase: &Secret,
+        _new_key: &Secret,
+    ) -> Result<(), BackendError> {
+        // Another key slot costs one more key derivation.
+        self.operation(format!("add key {}", device.display()), LUKS_SECONDS / 2.0)
+    }
+
     fn enable_btrfs(&mut self) -> Result<(), BackendError> {
         self.operation("enable btrfs".to_owned(), 0.0)
     }

@@ -2,8 +2,10 @@
 //! The real backend: UDisks for partitions, encryption and subvolumes,
 //! mount(2) for the target tree, the NixOS tools as child processes.
 
-use std::fs::{self, DirBuilder, OpenOptions, Permissions};
+use std::ffi::OsStr;
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,8 @@ use super::cancel::CancelFlag;
 use super::mount_options::split_mount_options;
 use super::tools::{ToolDirs, ToolNotFound};
 use super::udisks::{BlockObject, PartitionRequest, UDisks};
+
+const CRYPTSETUP: &str = "cryptsetup";
 
 /// How often an unmount that is busy is tried again, 200 ms apart.
 const UNMOUNT_BUSY_RETRIES: u32 = 15;
@@ -195,6 +199,26 @@ impl Backend for SystemBackend {
             btrfs_uuid,
             encrypted: passphrase.is_some(),
         })
+    }
+
+    fn add_key(
+        &mut self,
+        device: &Path,
+        passphrase: &Secret,
+        new_key: &Secret,
+    ) -> Result<(), BackendError> {
+        // UDisks 2.10 can only replace a passphrase, not add one.
+        let program = self
+            .tools
+            .find(CRYPTSETUP)
+            .map_err(|not_found| BackendError::new(not_found.to_string()))?;
+        add_key_with(
+            &program,
+            &self.tools.search_path(),
+            device,
+            passphrase,
+            new_key,
+        )
     }
 
     fn enable_btrfs(&mut self) -> Result<(), BackendError> {
@@ -396,6 +420,238 @@ pub(crate) fn run_streaming(
     }
 }
 
+/// `cryptsetup luksAddKey` on `device`, reading the passphrase that opens
+/// it from stdin (`--key-file=-`) and the key to add from the pipe
+/// `/dev/fd/<key_fd>`: neither secret is in the arguments.
+fn add_key_command(device: &Path, key_fd: i32) -> ToolCommand {
+    ToolCommand::new(
+        CRYPTSETUP,
+        [
+            "luksAddKey".into(),
+            "--key-file=-".into(),
+            device.as_os_str().to_owned(),
+            format!("/dev/fd/{key_fd}").into(),
+        ],
+    )
+}
+
+/// Runs [`add_key_command`] with `program`. Both secrets travel through
+/// pipes, never through a file, the environment or the command line;
+/// cryptsetup reads each to its end, so nothing has to say how long they
+/// are.
+fn add_key_with(
+    program: &Path,
+    search_path: &OsStr,
+    device: &Path,
+    passphrase: &Secret,
+    new_key: &Secret,
+) -> Result<(), BackendError> {
+    let failed = |error: std::io::Error| {
+        BackendError::new(format!(
+            "{CRYPTSETUP} luksAddKey {}: {error}",
+            device.display()
+        ))
+    };
+    let (key_read, key_write) =
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| failed(e.into()))?;
+    // Only the read end goes to cryptsetup: with the write end open in it
+    // too, it would wait for the end of the key for ever. The helper starts
+    // no other process meanwhile, so no other child inherits it.
+    rustix::io::fcntl_setfd(&key_read, rustix::io::FdFlags::empty())
+        .map_err(|e| failed(e.into()))?;
+    let command = add_key_command(device, key_read.as_raw_fd());
+    let mut child = Command::new(program)
+        .args(&command.args)
+        .env("PATH", search_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(failed)?;
+    drop(key_read);
+    // In the order cryptsetup reads them. A cryptsetup that gave up early
+    // closes its ends; its exit status and words say why.
+    let written = child
+        .stdin
+        .take()
+        .map_or(Ok(()), |mut stdin| {
+            stdin.write_all(passphrase.expose().as_bytes())
+        })
+        .and_then(|()| File::from(key_write).write_all(new_key.expose().as_bytes()));
+    let output = child.wait_with_output().map_err(failed)?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        return Err(BackendError::new(format!(
+            "{CRYPTSETUP} luksAddKey {} failed: {}: {}",
+            device.display(),
+            output.status,
+            said.trim()
+        )));
+    }
+    written.map_err(failed)
+}
+
 fn io_error(action: &str, path: &Path, error: &std::io::Error) -> BackendError {
     BackendError::new(format!("{action} {}: {error}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in `cryptsetup` that records its arguments, its stdin, the
+    /// file its last argument names and its environment into `dir`.
+    fn recording_stand_in(dir: &Path) -> PathBuf {
+        let program = dir.join("cryptsetup");
+        let script = format!(
+            "#!/bin/sh\nset -e\nfor arg in \"$@\"; do printf '%s\\n' \"$arg\"; done >'{dir}/args'\n\
+             cat >'{dir}/stdin'\nfor last in \"$@\"; do :; done\ncat \"$last\" >'{dir}/new-key'\n\
+             env >'{dir}/env'\n",
+            dir = dir.display()
+        );
+        fs::write(&program, script).unwrap();
+        fs::set_permissions(&program, Permissions::from_mode(0o755)).unwrap();
+        program
+    }
+
+    #[test]
+    fn the_key_slot_is_added_with_both_secrets_through_pipes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = recording_stand_in(dir.path());
+        let passphrase = Secret::from("correct horse battery staple");
+        let key = Secret::from("cbdef ghijk lnrtu vcbde fghij klnrt uvcbd efghi");
+        add_key_with(
+            &program,
+            OsStr::new("/usr/bin:/bin"),
+            Path::new("/dev/vda2"),
+            &passphrase,
+            &key,
+        )
+        .unwrap();
+        let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+        let args = read("args");
+        let args: Vec<&str> = args.lines().collect();
+        assert_eq!(args[..3], ["luksAddKey", "--key-file=-", "/dev/vda2"]);
+        assert!(args[3].starts_with("/dev/fd/"), "{args:?}");
+        assert_eq!(args.len(), 4);
+        assert_eq!(read("stdin"), passphrase.expose());
+        assert_eq!(read("new-key"), key.expose());
+        let env = read("env");
+        assert!(!env.contains(passphrase.expose()) && !env.contains(key.expose()));
+    }
+
+    #[test]
+    fn a_failing_cryptsetup_says_what_it_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("cryptsetup");
+        fs::write(
+            &program,
+            "#!/bin/sh\necho 'No key available with this passphrase.' >&2\nexit 2\n",
+        )
+        .unwrap();
+        fs::set_permissions(&program, Permissions::from_mode(0o755)).unwrap();
+        let error = add_key_with(
+            &program,
+            OsStr::new("/usr/bin:/bin"),
+            Path::new("/dev/vda2"),
+            &Secret::from("wrong"),
+            &Secret::from("new key"),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .detail
+                .contains("No key available with this passphrase."),
+            "{error}"
+        );
+        assert!(!error.detail.contains("wrong") && !error.detail.contains("new key"));
+    }
+
+    /// With the real cryptsetup on a LUKS2 image file (no device-mapper
+    /// needed): afterwards both the passphrase and the new key open it.
+    #[test]
+    fn cryptsetup_adds_a_second_key_slot_that_opens_the_volume() {
+        let Some(cryptsetup) = ["/usr/sbin/cryptsetup", "/sbin/cryptsetup"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|path| path.exists())
+        else {
+            eprintln!(
+                "\n*** SKIPPED: cryptsetup is not installed; run the tests in the build root ***\n"
+            );
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("luks.img");
+        File::create(&image)
+            .and_then(|file| file.set_len(20 * 1024 * 1024))
+            .unwrap();
+        let passphrase = Secret::from("correct horse battery staple");
+        let key = Secret::from("cbdef ghijk lnrtu vcbde fghij klnrt uvcbd efghi");
+        let with_stdin = |args: &[&OsStr], input: &str| {
+            let mut child = Command::new(&cryptsetup)
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            child.wait().unwrap().success()
+        };
+        // Quick key derivation for the test's own slot.
+        let format: Vec<&OsStr> = [
+            "luksFormat",
+            "--type",
+            "luks2",
+            "--batch-mode",
+            "--pbkdf",
+            "pbkdf2",
+            "--pbkdf-force-iterations",
+            "1000",
+            "--key-file=-",
+        ]
+        .iter()
+        .map(OsStr::new)
+        .chain([image.as_os_str()])
+        .collect();
+        assert!(with_stdin(&format, passphrase.expose()), "luksFormat");
+        add_key_with(
+            &cryptsetup,
+            OsStr::new("/usr/sbin:/usr/bin:/sbin:/bin"),
+            &image,
+            &passphrase,
+            &key,
+        )
+        .unwrap();
+        let opens = |slot: &str, secret: &str| {
+            let words = [
+                "open",
+                "--test-passphrase",
+                "--key-slot",
+                slot,
+                "--key-file=-",
+            ];
+            let args: Vec<&OsStr> = words
+                .iter()
+                .map(OsStr::new)
+                .chain([image.as_os_str()])
+                .collect();
+            with_stdin(&args, secret)
+        };
+        assert!(opens("1", key.expose()), "the new key opens slot 1");
+        assert!(
+            opens("0", passphrase.expose()),
+            "the passphrase still opens slot 0"
+        );
+        assert!(
+            !opens("0", key.expose()),
+            "and the key does not open slot 0"
+        );
+    }
 }

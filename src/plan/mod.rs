@@ -7,6 +7,7 @@
 //! [`Plan::to_helper_json`].
 
 mod password;
+pub mod recovery_key;
 mod secret;
 mod secret_shapes;
 mod shown;
@@ -21,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::i18n::gettext_f;
 
 pub use self::password::{HashError, Password, is_well_formed_hash};
+pub use self::recovery_key::RecoveryKey;
 pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
@@ -148,6 +150,14 @@ pub struct Encryption {
     /// Read from the helper's stdin; never written by `Serialize`.
     #[serde(default, skip_serializing)]
     pub passphrase: Option<Secret>,
+    /// Also add a recovery key ([`RecoveryKey`]) in a second key slot.
+    /// Left out of the file when off, so plans without one stay as they
+    /// were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovery_key: bool,
+    /// That key: like the passphrase, only in the helper's input.
+    #[serde(default, skip_serializing)]
+    pub recovery_key_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -380,6 +390,8 @@ impl Plan {
                 enabled: true,
                 mapped_name: "cryptroot".to_owned(),
                 passphrase: None,
+                recovery_key: false,
+                recovery_key_secret: None,
             },
             subvolumes: vec![
                 subvolume("nix", "/nix"),
@@ -495,7 +507,8 @@ impl Plan {
     }
 
     /// The JSON `keepsake-helper` reads on stdin: the plan with the LUKS
-    /// passphrase. Wiped from memory when dropped; never write it to a file.
+    /// passphrase and recovery key. Wiped from memory when dropped; never
+    /// write it to a file.
     ///
     /// The passphrase goes straight from the [`Secret`] into one buffer
     /// reserved large enough up front, so no untyped JSON value and no
@@ -511,18 +524,22 @@ impl Plan {
             encryption: HelperEncryption {
                 public: &encryption,
                 passphrase: self.encryption.passphrase.as_ref(),
+                recovery_key_secret: self.encryption.recovery_key_secret.as_ref(),
             },
         };
-        let passphrase_len = self
-            .encryption
-            .passphrase
-            .as_ref()
-            .map_or(0, |secret| secret.expose().len());
+        let secrets_len: usize = [
+            &self.encryption.passphrase,
+            &self.encryption.recovery_key_secret,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|secret| secret.expose().len())
+        .sum();
         // JSON escapes a byte as at most six (`\u001f`).
         let capacity = serde_json::to_vec(&rest)?.len()
             + serde_json::to_vec(&encryption)?.len()
-            + passphrase_len * 6
-            + 64;
+            + secrets_len * 6
+            + 128;
         let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
         serde_json::to_writer(&mut *buffer, &input)?;
         let text = String::from_utf8(std::mem::take(&mut *buffer))
@@ -616,6 +633,11 @@ impl Plan {
             .passphrase
             .as_ref()
             .map(|_| FieldPath::new("encryption.passphrase"));
+        let recovery_key = self
+            .encryption
+            .recovery_key_secret
+            .as_ref()
+            .map(|_| FieldPath::new("encryption.recovery_key_secret"));
         let root = self
             .root_password
             .as_ref()
@@ -627,7 +649,12 @@ impl Plan {
                 .filter(|password| password.hash().is_none())
                 .map(|_| FieldPath::new("users").index(index).field("password"))
         });
-        passphrase.into_iter().chain(root).chain(users).collect()
+        passphrase
+            .into_iter()
+            .chain(recovery_key)
+            .chain(root)
+            .chain(users)
+            .collect()
     }
 }
 
@@ -663,6 +690,11 @@ struct HelperEncryption<'a> {
         serialize_with = "expose_secret"
     )]
     passphrase: Option<&'a Secret>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_secret"
+    )]
+    recovery_key_secret: Option<&'a Secret>,
 }
 
 fn expose_secret<S: serde::Serializer>(
@@ -709,6 +741,39 @@ mod tests {
         let helper_json = plan.to_helper_json().unwrap();
         assert!(!helper_json.contains("passphrase"));
         assert_eq!(Plan::from_json(&helper_json).unwrap(), plan);
+    }
+
+    #[test]
+    fn the_recovery_key_is_a_switch_in_the_plan_and_a_secret_only_for_the_helper() {
+        let mut plan = Plan::example();
+        assert!(
+            !plan.to_json().unwrap().contains("recovery_key"),
+            "a plan without a recovery key reads as before"
+        );
+        let key = RecoveryKey::generate().unwrap();
+        plan.encryption.passphrase = Some(Secret::from("open sesame"));
+        plan.encryption.recovery_key = true;
+        plan.encryption.recovery_key_secret = Some(key.secret().clone());
+        let json = plan.to_json().unwrap();
+        assert!(json.contains("\"recovery_key\": true"), "{json}");
+        assert!(!json.contains(key.expose()));
+        assert!(!format!("{plan:?}").contains(key.expose()));
+        let read = Plan::from_json(&json).unwrap();
+        assert!(read.encryption.recovery_key && read.encryption.recovery_key_secret.is_none());
+
+        let helper_json = plan.to_helper_json().unwrap();
+        assert!(helper_json.contains(key.expose()) && helper_json.contains("open sesame"));
+        let read_back = Plan::from_json(&helper_json).unwrap();
+        assert_eq!(read_back, plan);
+        assert_eq!(
+            read_back.encryption.recovery_key_secret.as_ref(),
+            Some(key.secret())
+        );
+        assert!(
+            plan.clear_text_secrets()
+                .iter()
+                .any(|field| field.as_str() == "encryption.recovery_key_secret")
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use gettextrs::gettext;
 use gtk::glib;
 use gtk::glib::subclass::Signal;
 
-use super::{KsPlanModel, name_reveal_button, show_message};
+use super::{KsPlanModel, name_button, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::{Password, Secret};
 
@@ -208,12 +208,24 @@ impl KsAccountGroup {
         };
         let index = imp.index.get() as usize;
         let count = model.with_plan(|plan| plan.users.len());
-        imp.group.set_title(&if count > 1 {
+        let title = if count > 1 {
             gettext_f("Account {number}", &[("number", &(index + 1).to_string())])
         } else {
             gettext("Your Account")
-        });
+        };
+        imp.group.set_title(&title);
         imp.remove_button.set_visible(count > 1);
+        // Every account has its trash button: say whose it is.
+        let user_name = model
+            .with_plan(|plan| plan.users.get(index).map(|user| user.name.clone()))
+            .filter(|name| !name.is_empty());
+        let remove_name = match user_name {
+            // Translators: read by screen readers for the trash button of an account; {name} is its user name, such as “alice”.
+            Some(name) => gettext_f("Remove Account {name}", &[("name", &name)]),
+            // Translators: read by screen readers for the trash button of an account without a user name yet; {account} is its title, such as “Account 2”.
+            None => gettext_f("Remove {account}", &[("account", &title)]),
+        };
+        name_button(&imp.remove_button, &remove_name);
         let field = |name: &str| format!("users[{index}].{name}");
         let problem = ["full_name", "name", "password"]
             .into_iter()

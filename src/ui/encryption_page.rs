@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! Page 3: LUKS on or off, and the passphrase typed twice.
+//! Page 3: LUKS on or off, the passphrase typed twice, and an optional
+//! recovery key, shown once.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -10,8 +11,8 @@ use gtk::{gdk, glib};
 
 use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
-use crate::plan::Secret;
 use crate::plan::strength::{self, Level};
+use crate::plan::{RecoveryKey, Secret, recovery_key};
 
 mod imp {
     use super::*;
@@ -39,6 +40,10 @@ mod imp {
         #[template_child]
         pub(super) caps_lock_label: TemplateChild<gtk::Label>,
         #[template_child]
+        pub(super) recovery_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) recovery_row: TemplateChild<adw::SwitchRow>,
+        #[template_child]
         pub(super) preview: TemplateChild<KsNixPreview>,
         #[template_child]
         pub(super) next_button: TemplateChild<gtk::Button>,
@@ -47,6 +52,9 @@ mod imp {
         /// The keyboard layout the passphrase is typed with at boot.
         #[property(get, set = Self::set_keyboard_name)]
         pub(super) keyboard_name: RefCell<String>,
+        /// The recovery key dialog is open: the switch is on, the plan
+        /// has no key yet.
+        pub(super) showing_recovery_key: Cell<bool>,
     }
 
     impl KsEncryptionPage {
@@ -175,6 +183,67 @@ impl KsEncryptionPage {
         strength::assess(passphrase, &related)
     }
 
+    #[template_callback]
+    fn on_recovery_key_changed(&self) {
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let wanted = self.imp().recovery_row.is_active();
+        let planned = model.with_plan(|plan| plan.encryption.recovery_key);
+        if wanted == planned || self.imp().showing_recovery_key.get() {
+            return;
+        }
+        if wanted {
+            glib::spawn_future_local(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                async move { page.offer_recovery_key().await }
+            ));
+        } else {
+            // Dropping the key wipes it; a new one is made if the switch
+            // is turned on again.
+            model.update(|plan| {
+                plan.encryption.recovery_key = false;
+                plan.encryption.recovery_key_secret = None;
+            });
+        }
+    }
+
+    /// Makes a key and shows it; it goes into the plan only once the person
+    /// says it is saved. The dialog is the only place it is ever shown.
+    async fn offer_recovery_key(&self) {
+        let imp = self.imp();
+        imp.showing_recovery_key.set(true);
+        let saved = match RecoveryKey::generate() {
+            Ok(key) => recovery_key_dialog(&key)
+                .choose_future(Some(self))
+                .await
+                .eq("saved")
+                .then_some(key),
+            Err(error) => {
+                let dialog = adw::AlertDialog::new(
+                    Some(&gettext("No Recovery Key")),
+                    Some(&gettext_f(
+                        "The system could not make a random key: {problem}. Try again, or go on without a recovery key.",
+                        &[("problem", &error.to_string())],
+                    )),
+                );
+                dialog.add_response("close", &gettext("_Close"));
+                dialog.choose_future(Some(self)).await;
+                None
+            }
+        };
+        imp.showing_recovery_key.set(false);
+        if let (Some(key), Some(model)) = (saved, self.plan_model()) {
+            model.update(|plan| {
+                plan.encryption.recovery_key = true;
+                plan.encryption.recovery_key_secret = Some(key.secret().clone());
+            });
+        }
+        // Back off unless the key was saved.
+        self.sync();
+    }
+
     /// Next: a weak passphrase is accepted only once the person confirms it.
     #[template_callback]
     async fn on_next_clicked(&self) {
@@ -206,11 +275,20 @@ impl KsEncryptionPage {
         let Some(model) = self.plan_model() else {
             return;
         };
-        let enabled = model.with_plan(|plan| plan.encryption.enabled);
+        let (enabled, recovery_key) = model.with_plan(|plan| {
+            (
+                plan.encryption.enabled,
+                plan.encryption.recovery_key && plan.encryption.recovery_key_secret.is_some(),
+            )
+        });
         if imp.enabled_row.is_active() != enabled {
             imp.enabled_row.set_active(enabled);
         }
+        if !imp.showing_recovery_key.get() && imp.recovery_row.is_active() != recovery_key {
+            imp.recovery_row.set_active(recovery_key);
+        }
         imp.passphrase_group.set_sensitive(enabled);
+        imp.recovery_group.set_sensitive(enabled);
         imp.strength_box.set_visible(enabled);
         let passphrase = imp.passphrase_row.text();
         let repeated = imp.repeat_row.text();
@@ -235,8 +313,66 @@ impl KsEncryptionPage {
                 row.remove_css_class("error");
             }
         }
-        let complete = !enabled || model.with_plan(|plan| plan.encryption.passphrase.is_some());
+        // A recovery key counts once it was saved (the switch is on while
+        // its dialog is open).
+        let complete = !enabled
+            || model.with_plan(|plan| plan.encryption.passphrase.is_some())
+                && (recovery_key || !imp.recovery_row.is_active());
         imp.next_button
             .set_sensitive(complete && !model.has_problems_under(&["encryption"]));
     }
+}
+
+/// The dialog that shows `key`, with Copy, and asks whether it is saved:
+/// “saved”, or “cancel” to go on without it.
+fn recovery_key_dialog(key: &RecoveryKey) -> adw::AlertDialog {
+    let dialog = adw::AlertDialog::new(
+        Some(&gettext("Save Your Recovery Key")),
+        Some(&gettext(
+            "If you forget the passphrase, type this key at boot instead, spaces included. Write it down or save it in a password manager, away from this computer: it is shown only now, and anyone who has it can read the disk.",
+        )),
+    );
+    // Two lines of four groups, where the dialog is wide enough.
+    let half = recovery_key::GROUPS / 2 * (recovery_key::GROUP_LENGTH + 1) - 1;
+    let text = gtk::Label::builder()
+        .label(key.expose())
+        .name("recovery-key-text")
+        .wrap(true)
+        .max_width_chars(i32::try_from(half).unwrap_or(-1))
+        .justify(gtk::Justification::Center)
+        .css_classes(["monospace", "title-3"])
+        .build();
+    let copy_label = adw::ButtonContent::builder()
+        .icon_name("edit-copy-symbolic")
+        .label(gettext("C_opy"))
+        .use_underline(true)
+        .build();
+    let copy = gtk::Button::builder()
+        .child(&copy_label)
+        .name("copy-recovery-key")
+        .halign(gtk::Align::Center)
+        .css_classes(["pill"])
+        .build();
+    // A copy that is wiped with the button (the label's and the
+    // clipboard's belong to GTK).
+    let copied = key.clone();
+    copy.connect_clicked(move |button| {
+        button.clipboard().set_text(copied.expose());
+        copy_label.set_label(&gettext("Copied"));
+        copy_label.set_icon_name("object-select-symbolic");
+    });
+    let content = gtk::Box::builder()
+        .orientation(gtk::Orientation::Vertical)
+        .spacing(12)
+        .build();
+    content.append(&text);
+    content.append(&copy);
+    dialog.set_extra_child(Some(&content));
+    dialog.add_response("cancel", &gettext("_Cancel"));
+    dialog.add_response("saved", &gettext("I Have _Saved It"));
+    dialog.set_response_appearance("saved", adw::ResponseAppearance::Suggested);
+    // Enter or Escape must not confirm a key nobody saved.
+    dialog.set_default_response(None);
+    dialog.set_close_response("cancel");
+    dialog
 }

@@ -101,6 +101,22 @@ mod imp {
             self.review_page.set_plan_model(Some(model));
 
             let obj = self.obj();
+            self.navigation_view
+                .connect_visible_page_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |view| obj.follow_next_button(view.visible_page().as_ref())
+                ));
+            // GTK drops the default widget when a dialog takes it for its
+            // responses, and when something around it is hidden for a
+            // moment (a breakpoint changing the layout): take it again.
+            let retake = |obj: &super::KsWindow| {
+                if obj.visible_dialog().is_none() && GtkWindowExt::default_widget(obj).is_none() {
+                    obj.follow_next_button(obj.imp().navigation_view.visible_page().as_ref());
+                }
+            };
+            obj.connect_visible_dialog_notify(retake);
+            obj.connect_default_widget_notify(retake);
             self.progress_page.connect_completed(glib::clone!(
                 #[weak]
                 obj,
@@ -206,9 +222,33 @@ impl KsWindow {
         }
     }
 
+    /// Makes the page's Next the window's default widget, so Enter in a
+    /// field that activates the default goes on, while Next is sensitive
+    /// (GTK passes over an insensitive default). Every page that goes on
+    /// with Next names that button `next`; the review's install button is
+    /// not one, Enter must not erase a disk.
+    fn follow_next_button(&self, page: Option<&adw::NavigationPage>) {
+        let next = page.and_then(|page| named_descendant(page.upcast_ref(), "next"));
+        self.set_default_widget(next.as_ref());
+    }
+
     fn start_install(&self) {
         let imp = self.imp();
         imp.navigation_view.push_by_tag("progress");
         imp.progress_page.start(self.plan_model().plan());
     }
+}
+
+fn named_descendant(widget: &gtk::Widget, name: &str) -> Option<gtk::Widget> {
+    if widget.widget_name() == name {
+        return Some(widget.clone());
+    }
+    let mut child = widget.first_child();
+    while let Some(current) = child {
+        if let Some(found) = named_descendant(&current, name) {
+            return Some(found);
+        }
+        child = current.next_sibling();
+    }
+    None
 }

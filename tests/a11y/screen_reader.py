@@ -724,6 +724,8 @@ def drive_to_review(session):
             accept_weak_passphrase(session, page)
         else:
             fill(session, page)
+            if session.on_page("Users"):
+                check_account_remove_buttons(session, page)
             press_button(session, page, "Next", f"“{title}”")
         wait_until(
             f"Next on “{title}” to show another page",
@@ -761,6 +763,38 @@ PAGE_TITLES = (
     "Users",
     "Review",
 )
+
+
+def check_account_remove_buttons(session, page):
+    """With a second account, each account's trash button names the account
+    it removes; then the second one is removed again."""
+    add = session.find(
+        page, lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and name_of(n) == "Add Account"
+    )
+    if add is None:
+        raise Stuck("the “Users” page has no “Add Account” button")
+    do_action(add, "click")
+
+    def remove_buttons():
+        return [
+            node
+            for node, _ in walk(page)
+            if role_of(node) == Atspi.Role.PUSH_BUTTON and name_of(node).startswith("Remove ")
+        ]
+
+    buttons = wait_until(
+        "a trash button for each of two accounts",
+        WIDGETS_DEADLINE,
+        lambda: (lambda found: found if len(found) == 2 else None)(remove_buttons()),
+    )
+    names = sorted(name_of(node) for node in buttons)
+    session.check(
+        names == ["Remove Account 2", "Remove Account ada"],
+        f"“Users”: each account's trash button says whose account it removes {names}",
+    )
+    second = next((node for node in buttons if name_of(node) == "Remove Account 2"), buttons[-1])
+    do_action(second, "click")
+    wait_until("the second account to be removed", WIDGETS_DEADLINE, lambda: not remove_buttons())
 
 
 def install(session, page):

@@ -5,15 +5,19 @@
 umask 077
 printf '%s' 'Keepsake VM passphrase 7c1e' >/run/ks/passphrase
 printf '%s' 'Keepsake VM wrong passphrase' >/run/ks/wrong
+printf '%s' 'cbdef ghijk lnrtu vcbde fghij klnrt uvcbd efghi' >/run/ks/recovery
+# Both secrets, one a line, for grep -f.
+{ cat /run/ks/passphrase; echo; cat /run/ks/recovery; echo; } >/run/ks/secrets
 printf '%s\n' 'alice password' >/run/ks/alice
 umask 022
 
-# Look for the passphrase in every process' command line and environment
-# for as long as the install runs.
+# Look for the passphrase and the recovery key in every process' command
+# line and environment for as long as the install runs (cryptsetup gets
+# both while it adds the key slot).
 (
     rounds=0
     while [ ! -e /run/ks/stop-sampling ]; do
-        grep -l -a -F -f /run/ks/passphrase /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null >>"$KS_SHARE/passphrase-seen"
+        grep -l -a -F -f /run/ks/secrets /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null >>"$KS_SHARE/passphrase-seen"
         rounds=$((rounds + 1))
         sleep 0.2
     done
@@ -23,7 +27,8 @@ sampler=$!
 
 start=$(date +%s.%N)
 "$KS_KEEPSAKE" install --plan "$KS_SHARE/plan-target.json" --confirm "$TARGET_DISK" \
-    --passphrase-file /run/ks/passphrase --user-password alice=/run/ks/alice --json \
+    --passphrase-file /run/ks/passphrase --recovery-key-file /run/ks/recovery \
+    --user-password alice=/run/ks/alice --json \
     >"$KS_SHARE/events.jsonl" 2>"$KS_SHARE/install.stderr"
 echo $? >"$KS_SHARE/install-status"
 awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", e - s }' >"$KS_SHARE/install-seconds"
@@ -35,9 +40,10 @@ check completed-event grep -q '"event":"completed"' "$KS_SHARE/events.jsonl"
 check nothing-mounted-or-unlocked-after nothing_of_the_install_in_use
 check passphrase-never-in-proc [ ! -s "$KS_SHARE/passphrase-seen" ]
 check passphrase-was-sampled [ "$(cat "$KS_SHARE/sampling-rounds")" -gt 0 ]
-check passphrase-not-in-events not grep -q -F -f /run/ks/passphrase "$KS_SHARE/events.jsonl" "$KS_SHARE/install.stderr"
+check passphrase-not-in-events not grep -q -F -f /run/ks/secrets "$KS_SHARE/events.jsonl" "$KS_SHARE/install.stderr"
 check tools-from-the-stand-in-dir grep -qF "\"nixos-install: $KS_STAND_INS/nixos-install\"" "$KS_SHARE/events.jsonl"
-check passphrase-not-in-udisks-log not grep -q -F -f /run/ks/passphrase "$KS_SHARE/udisksd.log"
+check passphrase-not-in-udisks-log not grep -q -F -f /run/ks/secrets "$KS_SHARE/udisksd.log"
+check recovery-key-added grep -q 'recovery key added in a second key slot' "$KS_SHARE/events.jsonl"
 
 check exactly-two-partitions [ "$(lsblk -rno NAME /dev/vda | grep -c '^vda[0-9]')" = 2 ]
 check gpt [ "$(blkid -p -s PTTYPE -o value /dev/vda)" = gpt ]
@@ -48,6 +54,8 @@ cryptsetup luksDump /dev/vda2 >"$KS_SHARE/luksDump.txt"
 check luks2 grep -Eq '^Version:[[:space:]]+2$' "$KS_SHARE/luksDump.txt"
 check passphrase-opens cryptsetup open --test-passphrase --key-file /run/ks/passphrase /dev/vda2
 check wrong-passphrase-fails not cryptsetup open --test-passphrase --key-file /run/ks/wrong /dev/vda2
+check two-key-slots [ "$(grep -cE '^  [0-9]+: luks2$' "$KS_SHARE/luksDump.txt")" = 2 ]
+check recovery-key-opens cryptsetup open --test-passphrase --key-file /run/ks/recovery /dev/vda2
 
 # The stand-in for nixos-install saw the target tree.
 seen=$KS_SHARE/stand-ins
@@ -90,7 +98,7 @@ check persistence-imports-vendored grep -q '^    ./impermanence/nixos.nix$' "$co
 check password-hash-on-disk grep -q '^\$y\$' /mnt/check/persist/passwords/alice
 check password-hash-mode [ "$(stat -c %a /mnt/check/persist/passwords/alice)" = 600 ]
 check nixos-install-wrote-to-nix [ -f /mnt/check/nix/var/nix/keepsake-stand-in ]
-check passphrase-not-in-config not grep -rq -F -f /run/ks/passphrase "$config"
+check passphrase-not-in-config not grep -rq -F -f /run/ks/secrets "$config"
 umount /mnt/check
 cryptsetup close kscheck
 check clean-at-the-end nothing_of_the_install_in_use
