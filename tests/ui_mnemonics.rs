@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use gtk::{gio, glib};
-use keepsake::cli::GuiOptions;
+use keepsake::GuiOptions;
 use keepsake::ui::{KsApplication, KsWindow, prepare};
 
 use self::page_widgets::mnemonic_clashes;
