@@ -316,7 +316,11 @@ fn evaluated_values_are_exactly_the_plans() {
         string_list(&store["users"]["bob"]["directories"]),
         ["/home/bob/Documents"]
     );
-    assert!(store["users"].get("carol").is_none());
+    assert_eq!(
+        string_list(&store["users"]["carol"]["directories"]),
+        ["/home/carol/.ssh"]
+    );
+    assert!(store["users"].get("alice").is_none());
 }
 
 /// The evaluation really runs impermanence's assertions: a persistent

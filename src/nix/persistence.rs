@@ -41,7 +41,14 @@ pub fn render(plan: &Plan) -> String {
         .set(["hideMounts"], persistence.hide_mounts)
         .set(
             ["directories"],
-            Value::List(persistence.directories.iter().map(directory).collect()),
+            Value::List(
+                persistence
+                    .directories
+                    .iter()
+                    .chain(&plan.persisted_homes())
+                    .map(directory)
+                    .collect(),
+            ),
         )
         .set(["files"], Value::strings(&persistence.files));
     for home in &persistence.users {

@@ -175,14 +175,14 @@ impl Service {
 }
 
 /// The built-in catalogue, parsed once; its tests check it parses.
-fn catalogue() -> &'static Catalogue {
+pub(super) fn catalogue() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE.get_or_init(|| Catalogue::builtin().expect("the built-in catalogue is valid"))
 }
 
 impl Plan {
-    /// Whether `path` survives a reboot: it is on a subvolume, or a
-    /// persisted entry is it or holds it.
+    /// Whether `path` survives a reboot: it is on a subvolume, a persisted
+    /// entry is it or holds it, or it is in a home kept whole.
     pub fn keeps(&self, path: &str) -> bool {
         let on_subvolume = self
             .created_subvolumes()
@@ -195,6 +195,7 @@ impl Plan {
                 .iter()
                 .any(|directory| is_inside(path, &directory.path))
             || persistence.files.iter().any(|file| file == path)
+            || self.in_home_kept_whole(path)
     }
 
     /// Switches `service` on with everything it needs kept, or off (its

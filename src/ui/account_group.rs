@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! One account on the users page: full name, user name, password typed
-//! twice, the administrator switch and a remove button. It edits
-//! `plan.users[index]`.
+//! twice, the administrator switch, whether the home is kept whole, and a
+//! remove button. It edits `plan.users[index]`.
 
 use std::cell::{Cell, RefCell};
 
@@ -38,6 +38,8 @@ mod imp {
         pub(super) password_repeat_row: TemplateChild<adw::PasswordEntryRow>,
         #[template_child]
         pub(super) admin_row: TemplateChild<adw::SwitchRow>,
+        #[template_child]
+        pub(super) home_row: TemplateChild<adw::SwitchRow>,
         #[template_child]
         pub(super) strength_label: TemplateChild<gtk::Label>,
         #[template_child]
@@ -166,6 +168,22 @@ impl KsAccountGroup {
     }
 
     #[template_callback]
+    fn on_home_changed(&self) {
+        let imp = self.imp();
+        if imp.syncing.get() {
+            return;
+        }
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let index = imp.index.get() as usize;
+        let whole = imp.home_row.is_active();
+        if model.with_plan(|plan| plan.home_kept_whole(index)) != whole {
+            model.update(|plan| plan.set_keep_whole_home(index, whole));
+        }
+    }
+
+    #[template_callback]
     fn on_changed(&self) {
         if !self.imp().syncing.get() {
             self.store();
@@ -185,18 +203,13 @@ impl KsAccountGroup {
         let password = agreed_password(&imp.password_row, &imp.password_repeat_row);
         let admin = imp.admin_row.is_active();
         model.update(|plan| {
+            plan.rename_user(index, &name);
             let Some(user) = plan.users.get_mut(index) else {
                 return;
             };
-            let old_name = std::mem::replace(&mut user.name, name.clone());
             user.full_name = full_name;
             user.password = password;
             user.set_administrator(admin);
-            for home in &mut plan.persistence.users {
-                if home.user == old_name {
-                    home.user = name.clone();
-                }
-            }
         });
     }
 
@@ -214,8 +227,9 @@ impl KsAccountGroup {
             gettext("Your Account")
         });
         imp.remove_button.set_visible(count > 1);
+        self.sync_home(&model, index);
         let field = |name: &str| format!("users[{index}].{name}");
-        let problem = ["full_name", "name", "password"]
+        let problem = ["full_name", "name", "password", "keep_whole_home"]
             .into_iter()
             .find_map(|name| model.problem(&field(name)));
         imp.strength_label
@@ -230,8 +244,12 @@ impl KsAccountGroup {
         };
         show_message(&imp.problem_label, message.as_deref());
         for (row, name) in [
-            (imp.full_name_row.upcast_ref::<adw::EntryRow>(), "full_name"),
+            (
+                imp.full_name_row.upcast_ref::<adw::PreferencesRow>(),
+                "full_name",
+            ),
             (imp.user_name_row.upcast_ref(), "name"),
+            (imp.home_row.upcast_ref(), "keep_whole_home"),
         ] {
             if model.problem(&field(name)).is_some() {
                 row.add_css_class("error");
@@ -240,6 +258,66 @@ impl KsAccountGroup {
             }
         }
         message.is_none()
+    }
+}
+
+impl KsAccountGroup {
+    /// The home switch follows the plan, and its subtitle says where the
+    /// home is kept or what of it survives a reboot.
+    fn sync_home(&self, model: &KsPlanModel, index: usize) {
+        let imp = self.imp();
+        let Some((kept, subvolume, storage, entries)) = model.with_plan(|plan| {
+            let user = plan.users.get(index)?;
+            let entries: Vec<String> = plan
+                .persistence
+                .users
+                .iter()
+                .filter(|home| home.user == user.name)
+                .flat_map(|home| {
+                    home.directories
+                        .iter()
+                        .map(|directory| &directory.path)
+                        .chain(&home.files)
+                        .map(|path| format!("~/{path}"))
+                })
+                .collect();
+            Some((
+                plan.home_kept_whole(index),
+                plan.home_subvolume(&user.name),
+                plan.persistence.path.clone(),
+                entries,
+            ))
+        }) else {
+            return;
+        };
+        if imp.home_row.is_active() != kept {
+            imp.syncing.set(true);
+            imp.home_row.set_active(kept);
+            imp.syncing.set(false);
+        }
+        // A subvolume of the home's own is the layout page's to remove.
+        let own_subvolume = subvolume.as_deref().filter(|mount| *mount != "/home");
+        imp.home_row.set_sensitive(own_subvolume.is_none());
+        let subtitle = match (own_subvolume, subvolume.is_some(), kept) {
+            (Some(mount_point), ..) => gettext_f(
+                "On the subvolume mounted at {mount_point}, which keeps everything in it.",
+                &[("mount_point", mount_point)],
+            ),
+            (None, true, _) => gettext(
+                "On the shared /home subvolume, which keeps everything in it. Switched off, this home is erased at every boot but for chosen folders, and /home stops being a subvolume.",
+            ),
+            (None, false, true) => gettext_f(
+                "Everything in it is kept in {storage}.",
+                &[("storage", &storage)],
+            ),
+            (None, false, false) if entries.is_empty() => gettext("Erased at every boot."),
+            (None, false, false) => gettext_f(
+                "Erased at every boot, except {paths}.",
+                &[("paths", &entries.join(", "))],
+            ),
+        };
+        imp.home_row
+            .set_subtitle(&glib::markup_escape_text(&subtitle));
     }
 }
 
