@@ -21,8 +21,8 @@ use keepsake::cli::GuiOptions;
 use keepsake::install::preflight;
 use keepsake::plan::{Desktop, Service};
 use keepsake::ui::{
-    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsWindow, prepare,
-    save_png,
+    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsStrengthMeter,
+    KsWindow, prepare, save_png,
 };
 
 /// Set in the child runs to the language they drive the wizard in.
@@ -759,14 +759,30 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
                 .is_visible(),
         "differing passwords of the second account are shown and keep Next insensitive",
     );
-    let weak_shown = |group: &gtk::Widget| {
-        driver
-            .find_in_widget(group, "password-strength-label")
-            .is_visible()
+    // The accounts' meters are the encryption page's: a weak password
+    // fills one block and its advice reads as a warning.
+    let meter = |group: &gtk::Widget| {
+        let meter = driver
+            .find_in_widget(group, "password-strength")
+            .downcast::<KsStrengthMeter>()
+            .expect("a strength meter");
+        let bar = driver
+            .find_in_widget(meter.upcast_ref(), "strength-bar")
+            .downcast::<gtk::LevelBar>()
+            .expect("a level bar");
+        let advice = driver.find_in_widget(meter.upcast_ref(), "strength");
+        (
+            meter.is_visible(),
+            bar.value(),
+            advice.has_css_class("warning"),
+        )
     };
     tally.check(
-        weak_shown(&second) && !weak_shown(&driver.find("account-0")),
-        "an easily guessed password is pointed out, a long one is not",
+        meter(&second) == (true, 1.0, true) && {
+            let (shown, value, warning) = meter(&driver.find("account-0"));
+            shown && value >= 3.0 && !warning
+        },
+        "an easily guessed password fills one block of its meter, two unrelated words more",
     );
     in_second("password-repeat").set_text("compiler");
     second_admin.set_active(true);

@@ -11,9 +11,9 @@ use gettextrs::gettext;
 use gtk::glib;
 use gtk::glib::subclass::Signal;
 
-use super::{KsPlanModel, name_reveal_button, show_message};
+use super::{KsPlanModel, KsStrengthMeter, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
-use crate::plan::{Password, Secret};
+use crate::plan::{Password, Secret, strength};
 
 mod imp {
     use std::sync::OnceLock;
@@ -41,7 +41,7 @@ mod imp {
         #[template_child]
         pub(super) home_row: TemplateChild<adw::SwitchRow>,
         #[template_child]
-        pub(super) strength_label: TemplateChild<gtk::Label>,
+        pub(super) strength_meter: TemplateChild<KsStrengthMeter>,
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
         #[property(get, set, nullable)]
@@ -232,8 +232,7 @@ impl KsAccountGroup {
         let problem = ["full_name", "name", "password", "keep_whole_home"]
             .into_iter()
             .find_map(|name| model.problem(&field(name)));
-        imp.strength_label
-            .set_visible(is_easy_to_guess(&imp.password_row.text()));
+        self.sync_strength(&model, index);
         let mismatch = differs(&imp.password_row, &imp.password_repeat_row);
         let message = if mismatch {
             Some(gettext(
@@ -262,6 +261,28 @@ impl KsAccountGroup {
 }
 
 impl KsAccountGroup {
+    /// The meter of the password as typed, knowing the names typed on this
+    /// page and the host name; hidden while the password is empty.
+    fn sync_strength(&self, model: &KsPlanModel, index: usize) {
+        let imp = self.imp();
+        let password = imp.password_row.text();
+        imp.strength_meter.set_visible(!password.is_empty());
+        if password.is_empty() {
+            return;
+        }
+        let related = model.with_plan(|plan| {
+            let mut words = vec![plan.system.hostname.clone()];
+            if let Some(user) = plan.users.get(index) {
+                words.push(user.name.clone());
+                words.extend(user.full_name.split_whitespace().map(str::to_owned));
+            }
+            words
+        });
+        let related: Vec<&str> = related.iter().map(String::as_str).collect();
+        imp.strength_meter
+            .show_strength(&strength::assess_password(&password, &related));
+    }
+
     /// The home switch follows the plan, and its subtitle says where the
     /// home is kept or what of it survives a reboot.
     fn sync_home(&self, model: &KsPlanModel, index: usize) {
@@ -321,25 +342,6 @@ impl KsAccountGroup {
     }
 }
 
-/// A rough check, to warn and not to refuse: short, or one kind of
-/// character and not long.
-fn is_easy_to_guess(password: &str) -> bool {
-    if password.is_empty() {
-        return false;
-    }
-    let length = password.chars().count();
-    let kinds = [
-        password.chars().any(char::is_lowercase),
-        password.chars().any(char::is_uppercase),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_alphanumeric()),
-    ]
-    .into_iter()
-    .filter(|present| *present)
-    .count();
-    length < 8 || (length < 12 && kinds < 2)
-}
-
 fn differs(row: &adw::PasswordEntryRow, repeat: &adw::PasswordEntryRow) -> bool {
     let repeated = repeat.text();
     !repeated.is_empty() && row.text() != repeated
@@ -364,18 +366,4 @@ fn user_name_from(full_name: &str) -> String {
         .skip_while(|c| !c.is_ascii_lowercase() && *c != '_')
         .take(32)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_or_uniform_passwords_are_easy_to_guess() {
-        assert!(!is_easy_to_guess(""));
-        assert!(is_easy_to_guess("hunter2"));
-        assert!(is_easy_to_guess("compiler"));
-        assert!(!is_easy_to_guess("Compiler42"));
-        assert!(!is_easy_to_guess("analytical engine"));
-    }
 }

@@ -11,13 +11,14 @@
 //!         ├── KsDiskPage
 //!         ├── KsKeyboardPage
 //!         ├── KsEncryptionPage     ┐
+//!         │   └── KsStrengthMeter  │
 //!         ├── KsLayoutPage         │ each with a KsNixPreview of the
 //!         │   └── KsSubvolumeRow…  │ generated file it changes
 //!         ├── KsPersistencePage    │
 //!         ├── KsSystemPage         │
 //!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
-//!         │   └── KsAccountGroup…
+//!         │   └── KsAccountGroup… (each with a KsStrengthMeter)
 //!         ├── KsReviewPage (KsNixPreview of every file)
 //!         ├── KsProgressPage
 //!         ├── KsDonePage
@@ -41,6 +42,7 @@ mod progress_page;
 mod review_page;
 mod screenshot;
 mod software_page;
+mod strength_meter;
 mod subvolume_row;
 mod system_page;
 mod users_page;
@@ -68,6 +70,7 @@ pub use self::progress_page::{KsProgressPage, StopKind};
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::save_png;
 pub use self::software_page::KsSoftwarePage;
+pub use self::strength_meter::KsStrengthMeter;
 pub use self::subvolume_row::KsSubvolumeRow;
 pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
@@ -100,6 +103,7 @@ fn register_types() {
     sourceview5::View::ensure_type();
     KsPlanModel::ensure_type();
     KsNixPreview::ensure_type();
+    KsStrengthMeter::ensure_type();
     KsSubvolumeRow::ensure_type();
     KsWelcomePage::ensure_type();
     KsDiskPage::ensure_type();
