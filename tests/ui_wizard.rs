@@ -221,8 +221,11 @@ impl Driver {
                 || (self.window.width() - width).abs() <= 10,
             )
             .await?;
+            // A breakpoint that the new width crosses applies its setters
+            // during this allocation and lays the page out again in the
+            // next frame.
+            settle().await;
             if let Some(target) = target {
-                settle().await;
                 self.scroll_to(target);
                 settle().await;
             }
