@@ -424,6 +424,21 @@ fn software_plans() -> Vec<(String, Plan)> {
             plans.push((format!("{desktop:?}-{release}"), plan));
         }
     }
+    // The other desktops with every service they allow (Flatpak needs a
+    // desktop).
+    for desktop in [Desktop::Plasma6, Desktop::Xfce, Desktop::None] {
+        for release in ["25.05", "25.11"] {
+            let mut plan = Plan::example();
+            plan.desktop = desktop;
+            plan.system.state_version = release.to_owned();
+            for service in Service::ALL {
+                if desktop.is_graphical() || service != Service::Flatpak {
+                    plan.set_service(service, true);
+                }
+            }
+            plans.push((format!("services-{desktop:?}-{release}"), plan));
+        }
+    }
     for (users, mut plan) in [
         ("one-user", Plan::example()),
         ("three-users", support::rich_plan()),
@@ -504,6 +519,45 @@ fn a_desktop_option_of_the_wrong_release_is_caught() {
         error.contains("services.desktopManager") || error.contains("services.displayManager"),
         "{error}"
     );
+}
+
+/// The stand-ins assert what NixOS' SDDM, Flatpak and portal modules
+/// assert, so a Plasma configuration without SDDM's Wayland greeter, or
+/// Xfce with Flatpak but without the portals, fails the evaluation.
+#[test]
+fn the_display_manager_and_portal_assertions_are_live() {
+    if !support::tool_available("nix-instantiate") {
+        return;
+    }
+    let mut plasma = Plan::example();
+    plasma.desktop = Desktop::Plasma6;
+    let mut xfce = Plan::example();
+    xfce.desktop = Desktop::Xfce;
+    xfce.set_service(Service::Flatpak, true);
+    for (plan, line, message) in [
+        (
+            plasma,
+            "  services.displayManager.sddm.wayland.enable = true;\n",
+            "SDDM requires",
+        ),
+        (xfce, "  xdg.portal.enable = true;\n", "To use Flatpak"),
+    ] {
+        let mut files = nix::render(&plan, &real_ids()).unwrap();
+        assert!(files[0].contents.contains(line), "{line}");
+        files[0].contents = files[0].contents.replace(line, "");
+        let dir = tempfile::tempdir().unwrap();
+        support::write_files(dir.path(), &files);
+        support::write_vendored(dir.path());
+        std::fs::write(dir.path().join("hardware-configuration.nix"), "{ }\n").unwrap();
+        let config = support::evaluate_configuration(dir.path(), "25.11");
+        let failed = config["failedAssertions"].as_array().unwrap();
+        assert!(
+            failed
+                .iter()
+                .any(|failure| failure.as_str().unwrap().contains(message)),
+            "{message}: {failed:?}"
+        );
+    }
 }
 
 /// What the installer writes into /etc/nixos is exactly the pinned

@@ -68,6 +68,7 @@ pub fn render(plan: &Plan) -> String {
         .set(["environment", "persistence", &persistence.path], store);
 
     File {
+        arguments: Vec::new(),
         header: header(
             &match plan.impermanence {
                 ImpermanenceSource::Vendored => format!(
@@ -111,6 +112,7 @@ fn directory(entry: &PersistentDirectory) -> Value {
 /// `{ url = "…"; sha256 = "…"; }` printed nested at the `let` level.
 fn print_inline_attrs(attrs: &Attrs) -> String {
     let file = File {
+        arguments: Vec::new(),
         header: String::new(),
         bindings: Vec::new(),
         body: attrs.clone(),

@@ -26,6 +26,8 @@
 
   # The desktop: KDE Plasma 6 with the SDDM login screen.
   services.displayManager.sddm.enable = true;
+  # SDDM needs X11 or its Wayland greeter; Plasma 6 runs on Wayland.
+  services.displayManager.sddm.wayland.enable = true;
   services.desktopManager.plasma6.enable = true;
 
   # Sound through PipeWire, also for ALSA and PulseAudio programs.
