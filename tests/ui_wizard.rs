@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::cli::GuiOptions;
-use keepsake::install::preflight;
+use keepsake::install::preflight::{self, Download};
 use keepsake::plan::{Desktop, Service};
 use keepsake::ui::{
     KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsStrengthMeter,
@@ -845,10 +845,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             && shown == messages,
         &format!("the pre-flight group shows this machine's problems ({expected:?})"),
     );
+    let downloads = model.with_plan(|plan| preflight::needs_network(plan, live));
     tally.check(
-        model.with_plan(|plan| preflight::needs_network(plan, live))
-            == (live != Some(Desktop::Plasma6)),
-        "Plasma, unless it is the live session's, is downloaded: the plan needs the network",
+        downloads.contains(&Download::Desktop(Desktop::Plasma6)) == (live != Some(Desktop::Plasma6))
+            && [Service::Docker, Service::Flatpak]
+                .iter()
+                .all(|service| downloads.contains(&Download::Service(*service))),
+        &format!(
+            "Plasma, unless it is the live session's, and the chosen services are downloaded: the plan needs the network ({downloads:?})"
+        ),
     );
     tally.check(
         !driver.find("install").is_sensitive(),
