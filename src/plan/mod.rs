@@ -360,9 +360,7 @@ impl Plan {
     /// usual system state persisted, and GNOME with Bluetooth and printing.
     pub fn example() -> Plan {
         let mut plan = Plan::example_without_software();
-        plan.desktop = Desktop::Gnome;
-        plan.set_service(Service::Bluetooth, true);
-        plan.set_service(Service::Printing, true);
+        plan.set_desktop(Desktop::Gnome);
         plan
     }
 
