@@ -322,24 +322,31 @@ impl KsAccountGroup {
         let subtitle = match (own_subvolume, subvolume.is_some(), kept) {
             (Some(mount_point), ..) => gettext_f(
                 "On the subvolume mounted at {mount_point}, which keeps everything in it.",
-                &[("mount_point", mount_point)],
+                &[("mount_point", &isolated(mount_point))],
             ),
             (None, true, _) => gettext(
                 "On the shared /home subvolume, which keeps everything in it. Switched off, this home is erased at every boot but for chosen folders, and /home stops being a subvolume.",
             ),
             (None, false, true) => gettext_f(
                 "Everything in it is kept in {storage}.",
-                &[("storage", &storage)],
+                &[("storage", &isolated(&storage))],
             ),
             (None, false, false) if entries.is_empty() => gettext("Erased at every boot."),
             (None, false, false) => gettext_f(
                 "Erased at every boot, except {paths}.",
-                &[("paths", &entries.join(", "))],
+                &[("paths", &isolated(&entries.join(", ")))],
             ),
         };
         imp.home_row
             .set_subtitle(&glib::markup_escape_text(&subtitle));
     }
+}
+
+/// `text` in a bidirectional isolate (first strong character decides), so
+/// that a right-to-left sentence does not reorder the slashes and dots of
+/// the paths in it.
+fn isolated(text: &str) -> String {
+    format!("\u{2068}{text}\u{2069}")
 }
 
 fn differs(row: &adw::PasswordEntryRow, repeat: &adw::PasswordEntryRow) -> bool {
