@@ -248,6 +248,7 @@ fn user(name: &'static str) -> impl Strategy<Value = User> {
             full_name,
             groups: groups.into_iter().map(str::to_owned).collect(),
             password: has_password.then(|| Password::Hashed(HASH.to_owned())),
+            keep_whole_home: false,
         })
 }
 

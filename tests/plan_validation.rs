@@ -783,6 +783,23 @@ fn rules() -> Vec<Rule> {
             },
         },
         Rule {
+            name: "home erased with nothing kept",
+            breaks: |p| p.subvolumes.retain(|s| s.name != "home"),
+            field: "users[0].keep_whole_home",
+            passes: |p| {
+                p.subvolumes.retain(|s| s.name != "home");
+                p.users[0].keep_whole_home = true;
+            },
+        },
+        Rule {
+            name: "home erased with some entries kept",
+            breaks: |p| {
+                home_entries(p, &[]);
+            },
+            field: "users[0].keep_whole_home",
+            passes: |p| home_entries(p, &["Documents"]),
+        },
+        Rule {
             name: "nobody can administer",
             breaks: |p| p.users[0].groups.clear(),
             field: "users",
@@ -862,6 +879,7 @@ fn messages_name_the_value_and_say_what_to_do() {
         full_name: String::new(),
         groups: Vec::new(),
         password: None,
+        keep_whole_home: false,
     });
     let errors = plan.validate().unwrap_err();
     let message = errors[0].problem.message();

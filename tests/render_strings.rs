@@ -39,6 +39,7 @@ fn round_trip(strings: &[String]) -> serde_json::Value {
     body.set(["values"], values).set(["names"], names);
     let file = File {
         header: "round trip".to_owned(),
+        arguments: Vec::new(),
         bindings: Vec::new(),
         body,
     };

@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::GuiOptions;
-use keepsake::install::preflight;
+use keepsake::install::preflight::{self, Download};
 use keepsake::plan::{Desktop, RecoveryKey, Service};
 use keepsake::ui::{
-    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsWindow, prepare,
-    save_png,
+    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsStrengthMeter,
+    KsWindow, prepare, save_png,
 };
 
 use self::page_widgets::{mnemonic_clashes, unnamed_icon_buttons};
@@ -274,8 +274,11 @@ impl Driver {
                 || (self.window.width() - width).abs() <= 10,
             )
             .await?;
+            // A breakpoint that the new width crosses applies its setters
+            // during this allocation and lays the page out again in the
+            // next frame.
+            settle().await;
             if let Some(target) = target {
-                settle().await;
                 self.scroll_to(target);
                 settle().await;
             }
@@ -830,14 +833,30 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
                 .is_visible(),
         "differing passwords of the second account are shown and keep Next insensitive",
     );
-    let weak_shown = |group: &gtk::Widget| {
-        driver
-            .find_in_widget(group, "password-strength-label")
-            .is_visible()
+    // The accounts' meters are the encryption page's: a weak password
+    // fills one block and its advice reads as a warning.
+    let meter = |group: &gtk::Widget| {
+        let meter = driver
+            .find_in_widget(group, "password-strength")
+            .downcast::<KsStrengthMeter>()
+            .expect("a strength meter");
+        let bar = driver
+            .find_in_widget(meter.upcast_ref(), "strength-bar")
+            .downcast::<gtk::LevelBar>()
+            .expect("a level bar");
+        let advice = driver.find_in_widget(meter.upcast_ref(), "strength");
+        (
+            meter.is_visible(),
+            bar.value(),
+            advice.has_css_class("warning"),
+        )
     };
     tally.check(
-        weak_shown(&second) && !weak_shown(&driver.find("account-0")),
-        "an easily guessed password is pointed out, a long one is not",
+        meter(&second) == (true, 1.0, true) && {
+            let (shown, value, warning) = meter(&driver.find("account-0"));
+            shown && value >= 3.0 && !warning
+        },
+        "an easily guessed password fills one block of its meter, two unrelated words more",
     );
     in_second("password-repeat").set_text("compiler");
     second_admin.set_active(true);
@@ -864,7 +883,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             && in_second("full-name").text() == "Grace Hopper",
         "removing the third account keeps the other two as typed",
     );
-    driver.screenshots("07-users").await?;
+    users_page(driver).await?;
     driver.go_next("review").await?;
 
     // Review: the pre-flight group says what this machine lacks, exactly
@@ -897,10 +916,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             && shown == messages,
         &format!("the pre-flight group shows this machine's problems ({expected:?})"),
     );
+    let downloads = model.with_plan(|plan| preflight::needs_network(plan, live));
     tally.check(
-        model.with_plan(|plan| preflight::needs_network(plan, live))
-            == (live != Some(Desktop::Plasma6)),
-        "Plasma, unless it is the live session's, is downloaded: the plan needs the network",
+        downloads.contains(&Download::Desktop(Desktop::Plasma6)) == (live != Some(Desktop::Plasma6))
+            && [Service::Docker, Service::Flatpak]
+                .iter()
+                .all(|service| downloads.contains(&Download::Service(*service))),
+        &format!(
+            "Plasma, unless it is the live session's, and the chosen services are downloaded: the plan needs the network ({downloads:?})"
+        ),
     );
     tally.check(
         !driver.find("install").is_sensitive(),
@@ -1185,6 +1209,136 @@ async fn recovery_key(driver: &Driver) -> Result<(), Stuck> {
 }
 
 /// The keyboard rows shown, by xkb name (`ch`, `us+dvorak`).
+/// The users page with three accounts: the third one's home, switched
+/// from the shared /home subvolume to erased at boot and back, and the
+/// root password.
+async fn users_page(driver: &Driver) -> Result<(), Stuck> {
+    let tally = driver.tally.clone();
+    let model = driver.window.plan_model();
+    driver.click("add-account").await;
+    let third = driver.find("account-2");
+    let in_third = |name: &str| driver.find_in_widget(&third, name);
+    let typed = |name: &str, text: &str| {
+        in_third(name)
+            .downcast::<gtk::Editable>()
+            .expect("an editable")
+            .set_text(text);
+    };
+    typed("full-name", "Carol Shaw");
+    typed("password", "river atari joystick");
+    typed("password-repeat", "river atari joystick");
+    settle().await;
+    tally.check(
+        driver.next_sensitive()
+            && model.with_plan(|plan| plan.users.len() == 3 && plan.users[2].name == "carol"),
+        "a third complete account allows Next",
+    );
+    let home = in_third("keep-whole-home")
+        .downcast::<adw::SwitchRow>()
+        .expect("the home switch is a switch row");
+    tally.check(
+        home.is_active()
+            && home.is_sensitive()
+            && model.with_plan(|plan| plan.home_subvolume("carol").as_deref() == Some("/home")),
+        "a new account's home is on the shared /home subvolume",
+    );
+    home.set_active(false);
+    settle().await;
+    // Flatpak, switched on the software page, keeps paths in every home.
+    let subtitle = home.subtitle().unwrap_or_default();
+    tally.check(
+        model.with_plan(|plan| {
+            plan.home_subvolume("carol").is_none()
+                && plan.home_kept_whole(0)
+                && plan.home_kept_whole(1)
+                && !plan.home_kept_whole(2)
+                && plan
+                    .persistence
+                    .users
+                    .iter()
+                    .any(|home| home.user == "carol")
+        }) && subtitle.contains("~/.local/share/flatpak")
+            && driver.next_sensitive(),
+        &format!(
+            "erasing carol's home takes /home off its subvolume, keeps the other homes whole and keeps Flatpak's folders in hers (“{subtitle}”)"
+        ),
+    );
+    driver
+        .screenshots_scrolled_to("07b-users-erased-home", Some("account-2"))
+        .await?;
+    home.set_active(true);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| {
+            plan.users.iter().all(|user| user.keep_whole_home)
+                && plan.persisted_homes().len() == 3
+                && !plan
+                    .persistence
+                    .users
+                    .iter()
+                    .any(|home| home.user == "carol")
+        }) && home
+            .subtitle()
+            .is_some_and(|subtitle| subtitle.contains("/persist")),
+        "keeping carol's home whole again keeps it in /persist, with no separate entries",
+    );
+
+    // Root stays locked until its switch is on and both entries agree.
+    let root = driver
+        .find("root-password-enabled")
+        .downcast::<adw::ExpanderRow>()
+        .expect("the root password is an expander row");
+    tally.check(
+        !root.enables_expansion()
+            && driver
+                .preview()
+                .contains("users.users.root.hashedPassword = \"!\";"),
+        "root is locked by default",
+    );
+    root.set_enable_expansion(true);
+    root.set_expanded(true);
+    settle().await;
+    tally.check(
+        driver.label_shown("root-problem-label").is_some() && !driver.next_sensitive(),
+        "switching the root password on asks for it and keeps Next insensitive",
+    );
+    driver.set_text("root-password", "correct horse battery");
+    driver.set_text("root-password-repeat", "correct horse batteries");
+    settle().await;
+    tally.check(
+        driver.label_shown("root-problem-label").is_some()
+            && model.with_plan(|plan| plan.root_password.is_none()),
+        "differing root passwords are pointed out and not taken",
+    );
+    driver.set_text("root-password-repeat", "correct horse battery");
+    settle().await;
+    let preview = driver.preview();
+    tally.check(
+        driver.label_shown("root-problem-label").is_none()
+            && driver.next_sensitive()
+            && model.with_plan(|plan| plan.root_password.is_some())
+            && preview.contains("/persist/passwords/root")
+            && !preview.contains("correct horse"),
+        "a root password typed twice unlocks root in the preview, never showing it",
+    );
+    driver
+        .screenshots_scrolled_to("07c-users-root", Some("root-password-enabled"))
+        .await?;
+    root.set_enable_expansion(false);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.root_password.is_none())
+            && driver
+                .preview()
+                .contains("users.users.root.hashedPassword = \"!\";")
+            && driver.next_sensitive(),
+        "switching the root password off locks root again",
+    );
+    driver
+        .screenshots_scrolled_to("07-users", Some("account-0"))
+        .await
+}
+
 fn shown_keyboards(driver: &Driver) -> Vec<String> {
     let mut rows = Vec::new();
     collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);

@@ -7,7 +7,7 @@ use std::path::Path;
 use gettextrs::gettext;
 
 use crate::i18n::gettext_f;
-use crate::plan::{Desktop, ImpermanenceSource, Plan};
+use crate::plan::{Desktop, ImpermanenceSource, Plan, Service};
 
 /// Below this charge, on battery, an install (an hour on a slow disk) may
 /// not finish.
@@ -24,7 +24,28 @@ pub enum Power {
 pub enum PreflightProblem {
     NotUefi,
     LowBattery { percent: f64 },
-    NoNetwork,
+    NoNetwork { downloads: Vec<Download> },
+}
+
+/// Software `nixos-install` has to download because the installation
+/// medium's Nix store does not have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Download {
+    /// The impermanence module, when the plan fetches it.
+    Impermanence,
+    Desktop(Desktop),
+    Service(Service),
+}
+
+impl Download {
+    /// The name shown in the pre-flight sentence.
+    pub fn label(self) -> String {
+        match self {
+            Download::Impermanence => gettext("the impermanence module"),
+            Download::Desktop(desktop) => desktop.label(),
+            Download::Service(service) => service.label(),
+        }
+    }
 }
 
 impl PreflightProblem {
@@ -38,28 +59,65 @@ impl PreflightProblem {
                 "The battery is at {percent} % and the charger is not connected. Connect it before installing: an install that stops halfway leaves the disk erased.",
                 &[("percent", &format!("{percent:.0}"))],
             ),
-            PreflightProblem::NoNetwork => gettext(
-                "This plan downloads software while installing, but there is no network connection. Connect to a network, or choose the live session’s desktop and the impermanence copy Keepsake carries.",
-            ),
+            PreflightProblem::NoNetwork { downloads } => {
+                let names: Vec<String> =
+                    downloads.iter().map(|download| download.label()).collect();
+                // Translators: {downloads} is a list such as “KDE Plasma 6, Docker”.
+                gettext_f(
+                    "Installing this plan downloads software that the installation medium does not have: {downloads}. There is no network connection: connect to a network, or leave these out of the plan.",
+                    &[("downloads", &names.join(", "))],
+                )
+            }
         }
     }
 }
 
-/// Whether the install downloads something: the impermanence module when
-/// it is fetched, or a desktop the live system does not carry (the live
-/// session's desktop is in its Nix store).
-pub fn needs_network(plan: &Plan, live_desktop: Option<Desktop>) -> bool {
-    plan.impermanence == ImpermanenceSource::Fetch
-        || (plan.desktop.is_graphical() && Some(plan.desktop) != live_desktop)
+/// What the install downloads: the impermanence module when it is
+/// fetched, a desktop other than the live session's (which is in the live
+/// system's store), and every chosen service whose packages the medium
+/// lacks. Empty when the install needs no network.
+pub fn needs_network(plan: &Plan, live_desktop: Option<Desktop>) -> Vec<Download> {
+    let impermanence =
+        (plan.impermanence == ImpermanenceSource::Fetch).then_some(Download::Impermanence);
+    let desktop = (plan.desktop.is_graphical() && Some(plan.desktop) != live_desktop)
+        .then_some(Download::Desktop(plan.desktop));
+    let services = plan
+        .services
+        .iter()
+        .filter(|service| !on_installation_medium(**service, live_desktop))
+        .map(|service| Download::Service(*service));
+    impermanence
+        .into_iter()
+        .chain(desktop)
+        .chain(services)
+        .collect()
+}
+
+/// Whether the live system's store holds what `service` runs. Every NixOS
+/// installation medium enables OpenSSH (profiles/installation-device.nix),
+/// and GNOME enables Bluetooth by default (services.gnome.core-os-services);
+/// nothing on the media turns on CUPS, Docker, Podman, Flatpak, Tailscale
+/// or fwupd.
+fn on_installation_medium(service: Service, live_desktop: Option<Desktop>) -> bool {
+    match service {
+        Service::Ssh => true,
+        Service::Bluetooth => live_desktop == Some(Desktop::Gnome),
+        Service::Printing
+        | Service::Docker
+        | Service::Podman
+        | Service::Flatpak
+        | Service::Tailscale
+        | Service::Fwupd => false,
+    }
 }
 
 /// The problems found; `sys` is where sysfs is mounted (`/sys`), `power`
-/// is `None` when UPower cannot tell, `network_up` whether a network is
-/// available.
+/// is `None` when UPower cannot tell, `downloads` what
+/// [`needs_network`] found, `network_up` whether a network is available.
 pub fn check(
     sys: &Path,
     power: Option<Power>,
-    needs_network: bool,
+    downloads: Vec<Download>,
     network_up: bool,
 ) -> Vec<PreflightProblem> {
     let mut problems = Vec::new();
@@ -71,8 +129,8 @@ pub fn check(
             problems.push(PreflightProblem::LowBattery { percent });
         }
     }
-    if needs_network && !network_up {
-        problems.push(PreflightProblem::NoNetwork);
+    if !downloads.is_empty() && !network_up {
+        problems.push(PreflightProblem::NoNetwork { downloads });
     }
     problems
 }
@@ -113,13 +171,14 @@ mod tests {
         let uefi = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(uefi.path().join("firmware/efi")).unwrap();
         let bios = tempfile::tempdir().unwrap();
-        assert_eq!(check(uefi.path(), Some(Power::Mains), true, true), []);
-        assert_eq!(check(uefi.path(), None, false, false), []);
+        let docker = || vec![Download::Service(Service::Docker)];
+        assert_eq!(check(uefi.path(), Some(Power::Mains), docker(), true), []);
+        assert_eq!(check(uefi.path(), None, Vec::new(), false), []);
         assert_eq!(
             check(
                 bios.path(),
                 Some(Power::Battery { percent: 80.0 }),
-                false,
+                Vec::new(),
                 false
             ),
             [PreflightProblem::NotUefi]
@@ -128,12 +187,14 @@ mod tests {
             check(
                 uefi.path(),
                 Some(Power::Battery { percent: 30.0 }),
-                true,
+                docker(),
                 false
             ),
             [
                 PreflightProblem::LowBattery { percent: 30.0 },
-                PreflightProblem::NoNetwork
+                PreflightProblem::NoNetwork {
+                    downloads: docker()
+                }
             ]
         );
         assert!(
@@ -141,17 +202,50 @@ mod tests {
                 .message()
                 .contains("12 %")
         );
+        let message = PreflightProblem::NoNetwork {
+            downloads: vec![
+                Download::Desktop(Desktop::Plasma6),
+                Download::Service(Service::Docker),
+            ],
+        }
+        .message();
+        assert!(message.contains("KDE Plasma 6, Docker"), "{message}");
     }
 
     #[test]
-    fn the_network_is_needed_for_a_download_only() {
+    fn the_network_is_needed_for_what_the_medium_lacks_only() {
+        use Download::{Desktop as D, Service as S};
         let mut plan = Plan::example();
-        assert!(!needs_network(&plan, Some(Desktop::Gnome)));
-        assert!(needs_network(&plan, Some(Desktop::Plasma6)));
-        assert!(needs_network(&plan, None));
+        // GNOME, Bluetooth and printing: CUPS is on no medium.
+        assert_eq!(
+            needs_network(&plan, Some(Desktop::Gnome)),
+            [S(Service::Printing)]
+        );
+        assert_eq!(
+            needs_network(&plan, Some(Desktop::Plasma6)),
+            [
+                D(Desktop::Gnome),
+                S(Service::Bluetooth),
+                S(Service::Printing)
+            ]
+        );
+        plan.set_service(Service::Printing, false);
+        plan.set_service(Service::Ssh, true);
+        assert_eq!(needs_network(&plan, Some(Desktop::Gnome)), []);
         plan.desktop = Desktop::None;
-        assert!(!needs_network(&plan, None));
+        plan.set_service(Service::Bluetooth, false);
+        assert_eq!(needs_network(&plan, None), []);
+        for service in [
+            Service::Docker,
+            Service::Podman,
+            Service::Tailscale,
+            Service::Fwupd,
+        ] {
+            let mut with = plan.clone();
+            with.set_service(service, true);
+            assert_eq!(needs_network(&with, None), [S(service)], "{service:?}");
+        }
         plan.impermanence = ImpermanenceSource::Fetch;
-        assert!(needs_network(&plan, None));
+        assert_eq!(needs_network(&plan, None), [Download::Impermanence]);
     }
 }

@@ -59,6 +59,11 @@ pub fn render(plan: &Plan) -> String {
     body.comment("The release this system was first installed with; keep it when upgrading.")
         .set(["system", "stateVersion"], system.state_version.as_str());
     File {
+        arguments: if needs_portal(plan) {
+            vec!["pkgs"]
+        } else {
+            Vec::new()
+        },
         header: header(
             "The system's settings; it imports the other generated files.",
             "You may edit this file freely: Keepsake does not write it again after\n\
@@ -108,6 +113,11 @@ fn desktop(body: &mut Attrs, plan: &Plan) {
         Desktop::Plasma6 => {
             body.comment("The desktop: KDE Plasma 6 with the SDDM login screen.")
                 .set(["services", "displayManager", "sddm", "enable"], true)
+                .comment("SDDM needs X11 or its Wayland greeter; Plasma 6 runs on Wayland.")
+                .set(
+                    ["services", "displayManager", "sddm", "wayland", "enable"],
+                    true,
+                )
                 .set(["services", "desktopManager", "plasma6", "enable"], true);
         }
         Desktop::Xfce => {
@@ -142,5 +152,18 @@ fn services(body: &mut Attrs, plan: &Plan) {
             body.set(service.option(), true);
         }
     }
+    if needs_portal(plan) {
+        body.comment("Flatpak needs the desktop portals, which Xfce does not turn on.")
+            .set(["xdg", "portal", "enable"], true)
+            .set(
+                ["xdg", "portal", "extraPortals"],
+                Value::List(vec![Value::Raw("pkgs.xdg-desktop-portal-gtk".to_owned())]),
+            );
+    }
     body.blank_line();
+}
+
+/// GNOME and Plasma turn on the portals Flatpak asserts; Xfce does not.
+fn needs_portal(plan: &Plan) -> bool {
+    plan.desktop == Desktop::Xfce && plan.services.contains(&Service::Flatpak)
 }

@@ -93,6 +93,7 @@ pub fn render(plan: &Plan) -> String {
         .comment("The root is a tmpfs: everything on / is lost at every boot.")
         .set(["disko", "devices", "nodev", "/"], tmpfs);
     File {
+        arguments: Vec::new(),
         header: header(
             "The disk layout Keepsake creates, as a disko configuration.",
             "disko ERASES the disk it names when it formats. Check the device first.",

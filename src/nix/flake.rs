@@ -25,6 +25,7 @@ pub fn render(plan: &Plan) -> String {
     .blank_line()
     .set(["outputs"], Value::Raw(outputs(plan)));
     File {
+        arguments: Vec::new(),
         header: header(
             "The configuration as a flake: `nixos-rebuild switch --flake /etc/nixos`.\n\
              It uses the files beside it; only the impermanence module comes from\n\

@@ -41,7 +41,14 @@ pub fn render(plan: &Plan) -> String {
         .set(["hideMounts"], persistence.hide_mounts)
         .set(
             ["directories"],
-            Value::List(persistence.directories.iter().map(directory).collect()),
+            Value::List(
+                persistence
+                    .directories
+                    .iter()
+                    .chain(&plan.persisted_homes())
+                    .map(directory)
+                    .collect(),
+            ),
         )
         .set(["files"], Value::strings(&persistence.files));
     for home in &persistence.users {
@@ -61,6 +68,7 @@ pub fn render(plan: &Plan) -> String {
         .set(["environment", "persistence", &persistence.path], store);
 
     File {
+        arguments: Vec::new(),
         header: header(
             &match plan.impermanence {
                 ImpermanenceSource::Vendored => format!(
@@ -104,6 +112,7 @@ fn directory(entry: &PersistentDirectory) -> Value {
 /// `{ url = "…"; sha256 = "…"; }` printed nested at the `let` level.
 fn print_inline_attrs(attrs: &Attrs) -> String {
     let file = File {
+        arguments: Vec::new(),
         header: String::new(),
         bindings: Vec::new(),
         body: attrs.clone(),

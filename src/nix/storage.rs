@@ -77,6 +77,7 @@ pub fn render(plan: &Plan, ids: &DiskIds) -> String {
         .set(["swapDevices"], Value::List(swap_devices.collect()));
 
     File {
+        arguments: Vec::new(),
         header: header(
             "The disk layout Keepsake created: encrypted btrfs subvolumes under a tmpfs\n\
              root.",

@@ -43,6 +43,7 @@ pub fn render(plan: &Plan) -> Result<String, RenderError> {
          not in the Nix store."
     };
     Ok(File {
+        arguments: Vec::new(),
         header: header(
             &format!("The accounts of this system.\n{where_hashes_are}"),
             "You may edit this file; change a password by writing a new hash from\n\

@@ -45,14 +45,14 @@ pub enum VendorError {
 
 fn hash_mismatch(found: &str) -> String {
     gettext_f(
-        "The impermanence source built into Keepsake is damaged (SHA-256 {found}, expected {expected}). Reinstall Keepsake, or choose to download impermanence while installing.",
+        "The impermanence source built into Keepsake is damaged (SHA-256 {found}, expected {expected}). Reinstall Keepsake, or install with “keepsake install --plan” from a plan file that sets “impermanence” to “fetch”, which downloads the module while installing.",
         &[("found", found), ("expected", TARBALL_SHA256)],
     )
 }
 
 fn malformed(detail: &str) -> String {
     gettext_f(
-        "The impermanence source built into Keepsake cannot be read ({detail}). Reinstall Keepsake, or choose to download impermanence while installing.",
+        "The impermanence source built into Keepsake cannot be read ({detail}). Reinstall Keepsake, or install with “keepsake install --plan” from a plan file that sets “impermanence” to “fetch”, which downloads the module while installing.",
         &[("detail", detail)],
     )
 }

@@ -103,10 +103,12 @@ impl Attrs {
     }
 }
 
-/// A whole `.nix` file: header comment, optional `let` bindings, and the
-/// attribute set it evaluates to.
+/// A whole `.nix` file: header comment, the module arguments it takes if
+/// any, optional `let` bindings, and the attribute set it evaluates to.
 pub struct File {
     pub header: String,
+    /// For example `["pkgs"]` for a module that starts `{ pkgs, ... }:`.
+    pub arguments: Vec<&'static str>,
     pub bindings: Vec<(String, Value)>,
     pub body: Attrs,
 }
@@ -118,6 +120,14 @@ impl File {
             push_comment_line(&mut out, line);
         }
         out.push('\n');
+        if !self.arguments.is_empty() {
+            out.push_str("{ ");
+            for argument in &self.arguments {
+                out.push_str(argument);
+                out.push_str(", ");
+            }
+            out.push_str("... }:\n\n");
+        }
         if !self.bindings.is_empty() {
             out.push_str("let\n");
             for (name, value) in &self.bindings {
@@ -285,6 +295,7 @@ mod tests {
             .set(["empty"], Value::List(Vec::new()));
         let file = File {
             header: "Header".to_owned(),
+            arguments: Vec::new(),
             bindings: Vec::new(),
             body,
         };
@@ -292,6 +303,22 @@ mod tests {
             file.print(),
             "# Header\n\n{\n  # why\n  fileSystems.\"/\" = {\n    device = \"none\";\n    \
              options = [\n      \"a\"\n      \"b\"\n    ];\n  };\n\n  empty = [ ];\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_module_that_needs_arguments_names_them() {
+        let mut body = Attrs::new();
+        body.set(["a"], true);
+        let file = File {
+            header: "Header".to_owned(),
+            arguments: vec!["pkgs"],
+            bindings: Vec::new(),
+            body,
+        };
+        assert_eq!(
+            file.print(),
+            "# Header\n\n{ pkgs, ... }:\n\n{\n  a = true;\n}\n"
         );
     }
 }

@@ -6,6 +6,7 @@
 //! travels as JSON; secrets in it ([`Secret`]) are never serialised except by
 //! [`Plan::to_helper_json`].
 
+mod homes;
 mod password;
 pub mod recovery_key;
 mod secret;
@@ -303,6 +304,11 @@ pub struct User {
     pub groups: Vec<String>,
     #[serde(default)]
     pub password: Option<Password>,
+    /// Keep the whole home, `/home/<name>`, in the persistent storage. Only
+    /// matters without a subvolume at /home: there the home is otherwise
+    /// erased at every boot but for the user's `persistence.users` entries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_whole_home: bool,
 }
 
 impl User {
@@ -368,9 +374,7 @@ impl Plan {
     /// usual system state persisted, and GNOME with Bluetooth and printing.
     pub fn example() -> Plan {
         let mut plan = Plan::example_without_software();
-        plan.desktop = Desktop::Gnome;
-        plan.set_service(Service::Bluetooth, true);
-        plan.set_service(Service::Printing, true);
+        plan.set_desktop(Desktop::Gnome);
         plan
     }
 
@@ -438,6 +442,7 @@ impl Plan {
                 full_name: "Alice".to_owned(),
                 groups: vec!["wheel".to_owned(), "networkmanager".to_owned()],
                 password: Some(Password::Hashed(EXAMPLE_PASSWORD_HASH.to_owned())),
+                keep_whole_home: false,
             }],
             self_contained: false,
             impermanence: ImpermanenceSource::Vendored,
@@ -562,22 +567,6 @@ impl Plan {
             }
         }
         Ok(())
-    }
-
-    /// Keeps all of `user`'s home directory in the persistent storage, for a
-    /// plan without a home subvolume where others keep only chosen entries.
-    pub fn keep_whole_home(&mut self, user: &str) {
-        let home = format!("/home/{user}");
-        if self.keeps(&home) {
-            return;
-        }
-        self.persistence.users.retain(|entry| entry.user != user);
-        self.persistence.directories.push(PersistentDirectory {
-            path: home,
-            user: Some(user.to_owned()),
-            group: Some("users".to_owned()),
-            mode: Some("0700".to_owned()),
-        });
     }
 
     /// Every subvolume the installer creates, the swap subvolume included,

@@ -71,6 +71,9 @@ impl Desktop {
     pub fn is_graphical(self) -> bool {
         self != Desktop::None
     }
+
+    /// The services a desktop system starts with and a server without.
+    pub const SERVICES: [Service; 2] = [Service::Bluetooth, Service::Printing];
 }
 
 /// A service a person can switch on in the wizard.
@@ -175,14 +178,14 @@ impl Service {
 }
 
 /// The built-in catalogue, parsed once; its tests check it parses.
-fn catalogue() -> &'static Catalogue {
+pub(super) fn catalogue() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE.get_or_init(|| Catalogue::builtin().expect("the built-in catalogue is valid"))
 }
 
 impl Plan {
-    /// Whether `path` survives a reboot: it is on a subvolume, or a
-    /// persisted entry is it or holds it.
+    /// Whether `path` survives a reboot: it is on a subvolume, a persisted
+    /// entry is it or holds it, or it is in a home kept whole.
     pub fn keeps(&self, path: &str) -> bool {
         let on_subvolume = self
             .created_subvolumes()
@@ -195,6 +198,21 @@ impl Plan {
                 .iter()
                 .any(|directory| is_inside(path, &directory.path))
             || persistence.files.iter().any(|file| file == path)
+            || self.in_home_kept_whole(path)
+    }
+
+    /// Chooses the desktop. Between a desktop and none, Bluetooth and
+    /// printing follow: on for a desktop, off for a server; either way they
+    /// stay switchable.
+    pub fn set_desktop(&mut self, desktop: Desktop) {
+        let graphical = desktop.is_graphical();
+        let changes_kind = self.desktop.is_graphical() != graphical;
+        self.desktop = desktop;
+        if changes_kind {
+            for service in Desktop::SERVICES {
+                self.set_service(service, graphical);
+            }
+        }
     }
 
     /// Switches `service` on with everything it needs kept, or off (its
@@ -278,6 +296,26 @@ mod tests {
         assert_eq!(
             plan.persistence.users[0].directories[0].path,
             ".local/share/containers"
+        );
+    }
+
+    #[test]
+    fn a_server_starts_without_bluetooth_and_printing() {
+        let mut plan = Plan::example();
+        plan.set_desktop(Desktop::Plasma6);
+        assert_eq!(plan.services, Desktop::SERVICES);
+        plan.set_desktop(Desktop::None);
+        assert!(plan.services.is_empty());
+        // Their state stays kept, for when they are switched on again.
+        assert!(plan.keeps("/var/lib/bluetooth"));
+        plan.set_service(Service::Printing, true);
+        plan.set_service(Service::Ssh, true);
+        plan.set_desktop(Desktop::None);
+        assert_eq!(plan.services, [Service::Ssh, Service::Printing]);
+        plan.set_desktop(Desktop::Xfce);
+        assert_eq!(
+            plan.services,
+            [Service::Ssh, Service::Bluetooth, Service::Printing]
         );
     }
 

@@ -65,7 +65,24 @@ pub fn assess(passphrase: &str, related: &[&str]) -> Strength {
             description: too_short_message(),
         };
     }
-    let estimate = zxcvbn::zxcvbn(passphrase, related);
+    estimate(passphrase, related)
+}
+
+/// Estimates an account's `password`, which has no minimum length: only
+/// the passphrase of the disk is refused for being short.
+pub fn assess_password(password: &str, related: &[&str]) -> Strength {
+    if password.is_empty() {
+        return Strength {
+            level: Level::Empty,
+            description: String::new(),
+        };
+    }
+    estimate(password, related)
+}
+
+/// zxcvbn's level of a text that is not empty, with its advice in our words.
+fn estimate(text: &str, related: &[&str]) -> Strength {
+    let estimate = zxcvbn::zxcvbn(text, related);
     let level = match u8::from(estimate.score()) {
         0 | 1 => Level::Weak,
         2 => Level::Fair,
@@ -223,6 +240,21 @@ mod tests {
         let strength = assess("violet gravel lantern mosquito", &[]);
         assert_eq!(strength.level, Level::Strong);
         assert_eq!(strength.description, "Strong");
+    }
+
+    #[test]
+    fn a_short_password_is_weak_but_not_refused() {
+        assert_eq!(assess_password("", &[]).level, Level::Empty);
+        let short = assess_password("hunter2", &[]);
+        assert_eq!(short.level, Level::Weak);
+        assert!(
+            short.description.starts_with("Weak"),
+            "{}",
+            short.description
+        );
+        let own = assess_password("grace1906", &["grace", "hopper"]);
+        assert_eq!(own.level, Level::Weak);
+        assert!(assess_password("violet gravel lantern mosquito", &[]).level >= Level::Good);
     }
 
     #[test]

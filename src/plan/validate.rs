@@ -196,6 +196,9 @@ pub enum Problem {
     },
     PasswordEmpty,
     PasswordHashMalformed,
+    HomeNotKept {
+        user: String,
+    },
     NobodyCanAdminister,
     ServiceDuplicate {
         service: String,
@@ -426,6 +429,10 @@ impl Problem {
             PasswordEmpty => gettext("Enter a password, or leave the account without one."),
             PasswordHashMalformed => gettext(
                 "This is not a password hash. Enter the password itself, or a hash made with “mkpasswd”.",
+            ),
+            HomeNotKept { user } => gettext_f(
+                "Everything in the home folder of “{user}” would be erased at every boot: /home is not a subvolume and nothing in this home is kept. Switch on “Keep Whole Home Folder” for this account on the Users page (“keep_whole_home” in a plan file), or keep some of its folders on the Persistence page.",
+                &[("user", &shown(user))],
             ),
             NobodyCanAdminister => gettext(
                 "Nobody could administer this system. Add a user to the “wheel” group or set a root password.",
@@ -1047,6 +1054,7 @@ impl Checker<'_> {
             } else {
                 None
             };
+            let named = name_problem.is_none();
             if let Some(problem) = name_problem {
                 self.report(field.field("name"), problem);
             }
@@ -1073,6 +1081,9 @@ impl Checker<'_> {
                 ),
                 Some(password) => self.password(field.field("password"), password),
             }
+            if named {
+                self.home(index, &field);
+            }
         }
         if let Some(password) = &plan.root_password {
             self.password(FieldPath::new("root_password"), password);
@@ -1083,6 +1094,22 @@ impl Checker<'_> {
             .any(|user| user.groups.iter().any(|g| g == "wheel"));
         if !admin_exists && plan.root_password.is_none() {
             self.report(FieldPath::new("users"), Problem::NobodyCanAdminister);
+        }
+    }
+
+    /// A home that is neither kept whole nor keeps any entry loses
+    /// everything at every boot: almost surely not what was meant.
+    fn home(&mut self, index: usize, field: &FieldPath) {
+        let plan = self.plan;
+        let name = &plan.users[index].name;
+        let has_entries = plan.persistence.users.iter().any(|home| {
+            &home.user == name && (!home.directories.is_empty() || !home.files.is_empty())
+        });
+        if !plan.home_kept_whole(index) && !has_entries {
+            self.report(
+                field.field("keep_whole_home"),
+                Problem::HomeNotKept { user: name.clone() },
+            );
         }
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! One account on the users page: full name, user name, password typed
-//! twice, the administrator switch and a remove button. It edits
-//! `plan.users[index]`.
+//! twice, the administrator switch, whether the home is kept whole, and a
+//! remove button. It edits `plan.users[index]`.
 
 use std::cell::{Cell, RefCell};
 
@@ -11,9 +11,9 @@ use gettextrs::gettext;
 use gtk::glib;
 use gtk::glib::subclass::Signal;
 
-use super::{KsPlanModel, name_button, name_reveal_button, show_message};
+use super::{KsPlanModel, KsStrengthMeter, name_button, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
-use crate::plan::{Password, Secret};
+use crate::plan::{Password, Secret, strength};
 
 mod imp {
     use std::sync::OnceLock;
@@ -39,7 +39,9 @@ mod imp {
         #[template_child]
         pub(super) admin_row: TemplateChild<adw::SwitchRow>,
         #[template_child]
-        pub(super) strength_label: TemplateChild<gtk::Label>,
+        pub(super) home_row: TemplateChild<adw::SwitchRow>,
+        #[template_child]
+        pub(super) strength_meter: TemplateChild<KsStrengthMeter>,
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
         #[property(get, set, nullable)]
@@ -166,6 +168,22 @@ impl KsAccountGroup {
     }
 
     #[template_callback]
+    fn on_home_changed(&self) {
+        let imp = self.imp();
+        if imp.syncing.get() {
+            return;
+        }
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        let index = imp.index.get() as usize;
+        let whole = imp.home_row.is_active();
+        if model.with_plan(|plan| plan.home_kept_whole(index)) != whole {
+            model.update(|plan| plan.set_keep_whole_home(index, whole));
+        }
+    }
+
+    #[template_callback]
     fn on_changed(&self) {
         if !self.imp().syncing.get() {
             self.store();
@@ -185,18 +203,13 @@ impl KsAccountGroup {
         let password = agreed_password(&imp.password_row, &imp.password_repeat_row);
         let admin = imp.admin_row.is_active();
         model.update(|plan| {
+            plan.rename_user(index, &name);
             let Some(user) = plan.users.get_mut(index) else {
                 return;
             };
-            let old_name = std::mem::replace(&mut user.name, name.clone());
             user.full_name = full_name;
             user.password = password;
             user.set_administrator(admin);
-            for home in &mut plan.persistence.users {
-                if home.user == old_name {
-                    home.user = name.clone();
-                }
-            }
         });
     }
 
@@ -226,12 +239,12 @@ impl KsAccountGroup {
             None => gettext_f("Remove {account}", &[("account", &title)]),
         };
         name_button(&imp.remove_button, &remove_name);
+        self.sync_home(&model, index);
         let field = |name: &str| format!("users[{index}].{name}");
-        let problem = ["full_name", "name", "password"]
+        let problem = ["full_name", "name", "password", "keep_whole_home"]
             .into_iter()
             .find_map(|name| model.problem(&field(name)));
-        imp.strength_label
-            .set_visible(is_easy_to_guess(&imp.password_row.text()));
+        self.sync_strength(&model, index);
         let mismatch = differs(&imp.password_row, &imp.password_repeat_row);
         let message = if mismatch {
             Some(gettext(
@@ -242,8 +255,12 @@ impl KsAccountGroup {
         };
         show_message(&imp.problem_label, message.as_deref());
         for (row, name) in [
-            (imp.full_name_row.upcast_ref::<adw::EntryRow>(), "full_name"),
+            (
+                imp.full_name_row.upcast_ref::<adw::PreferencesRow>(),
+                "full_name",
+            ),
             (imp.user_name_row.upcast_ref(), "name"),
+            (imp.home_row.upcast_ref(), "keep_whole_home"),
         ] {
             if model.problem(&field(name)).is_some() {
                 row.add_css_class("error");
@@ -255,23 +272,93 @@ impl KsAccountGroup {
     }
 }
 
-/// A rough check, to warn and not to refuse: short, or one kind of
-/// character and not long.
-fn is_easy_to_guess(password: &str) -> bool {
-    if password.is_empty() {
-        return false;
+impl KsAccountGroup {
+    /// The meter of the password as typed, knowing the names typed on this
+    /// page and the host name; hidden while the password is empty.
+    fn sync_strength(&self, model: &KsPlanModel, index: usize) {
+        let imp = self.imp();
+        let password = imp.password_row.text();
+        imp.strength_meter.set_visible(!password.is_empty());
+        if password.is_empty() {
+            return;
+        }
+        let related = model.with_plan(|plan| {
+            let mut words = vec![plan.system.hostname.clone()];
+            if let Some(user) = plan.users.get(index) {
+                words.push(user.name.clone());
+                words.extend(user.full_name.split_whitespace().map(str::to_owned));
+            }
+            words
+        });
+        let related: Vec<&str> = related.iter().map(String::as_str).collect();
+        imp.strength_meter
+            .show_strength(&strength::assess_password(&password, &related));
     }
-    let length = password.chars().count();
-    let kinds = [
-        password.chars().any(char::is_lowercase),
-        password.chars().any(char::is_uppercase),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_alphanumeric()),
-    ]
-    .into_iter()
-    .filter(|present| *present)
-    .count();
-    length < 8 || (length < 12 && kinds < 2)
+
+    /// The home switch follows the plan, and its subtitle says where the
+    /// home is kept or what of it survives a reboot.
+    fn sync_home(&self, model: &KsPlanModel, index: usize) {
+        let imp = self.imp();
+        let Some((kept, subvolume, storage, entries)) = model.with_plan(|plan| {
+            let user = plan.users.get(index)?;
+            let entries: Vec<String> = plan
+                .persistence
+                .users
+                .iter()
+                .filter(|home| home.user == user.name)
+                .flat_map(|home| {
+                    home.directories
+                        .iter()
+                        .map(|directory| &directory.path)
+                        .chain(&home.files)
+                        .map(|path| format!("~/{path}"))
+                })
+                .collect();
+            Some((
+                plan.home_kept_whole(index),
+                plan.home_subvolume(&user.name),
+                plan.persistence.path.clone(),
+                entries,
+            ))
+        }) else {
+            return;
+        };
+        if imp.home_row.is_active() != kept {
+            imp.syncing.set(true);
+            imp.home_row.set_active(kept);
+            imp.syncing.set(false);
+        }
+        // A subvolume of the home's own is the layout page's to remove.
+        let own_subvolume = subvolume.as_deref().filter(|mount| *mount != "/home");
+        imp.home_row.set_sensitive(own_subvolume.is_none());
+        let subtitle = match (own_subvolume, subvolume.is_some(), kept) {
+            (Some(mount_point), ..) => gettext_f(
+                "On the subvolume mounted at {mount_point}, which keeps everything in it.",
+                &[("mount_point", &isolated(mount_point))],
+            ),
+            (None, true, _) => gettext(
+                "On the shared /home subvolume, which keeps everything in it. Switched off, this home is erased at every boot but for chosen folders, and /home stops being a subvolume.",
+            ),
+            (None, false, true) => gettext_f(
+                "Everything in it is kept in {storage}.",
+                &[("storage", &isolated(&storage))],
+            ),
+            (None, false, false) if entries.is_empty() => gettext("Erased at every boot."),
+            (None, false, false) => gettext_f(
+                "Erased at every boot, except {paths}.",
+                &[("paths", &isolated(&entries.join(", ")))],
+            ),
+        };
+        imp.home_row
+            .set_subtitle(&glib::markup_escape_text(&subtitle));
+    }
+}
+
+/// `text` in a bidirectional isolate (first strong character decides), so
+/// that a right-to-left sentence does not reorder the slashes and dots of
+/// the paths in it.
+fn isolated(text: &str) -> String {
+    format!("\u{2068}{text}\u{2069}")
 }
 
 fn differs(row: &adw::PasswordEntryRow, repeat: &adw::PasswordEntryRow) -> bool {
@@ -298,18 +385,4 @@ fn user_name_from(full_name: &str) -> String {
         .skip_while(|c| !c.is_ascii_lowercase() && *c != '_')
         .take(32)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_or_uniform_passwords_are_easy_to_guess() {
-        assert!(!is_easy_to_guess(""));
-        assert!(is_easy_to_guess("hunter2"));
-        assert!(is_easy_to_guess("compiler"));
-        assert!(!is_easy_to_guess("Compiler42"));
-        assert!(!is_easy_to_guess("analytical engine"));
-    }
 }

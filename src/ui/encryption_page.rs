@@ -9,7 +9,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gdk, glib};
 
-use super::{KsNixPreview, KsPlanModel, name_reveal_button, show_message};
+use super::{KsNixPreview, KsPlanModel, KsStrengthMeter, name_reveal_button, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::strength::{self, Level};
 use crate::plan::{RecoveryKey, Secret, recovery_key};
@@ -30,11 +30,7 @@ mod imp {
         #[template_child]
         pub(super) repeat_row: TemplateChild<adw::PasswordEntryRow>,
         #[template_child]
-        pub(super) strength_box: TemplateChild<gtk::Box>,
-        #[template_child]
-        pub(super) strength_bar: TemplateChild<gtk::LevelBar>,
-        #[template_child]
-        pub(super) strength_label: TemplateChild<gtk::Label>,
+        pub(super) strength_meter: TemplateChild<KsStrengthMeter>,
         #[template_child]
         pub(super) mismatch_label: TemplateChild<gtk::Label>,
         #[template_child]
@@ -142,18 +138,8 @@ impl KsEncryptionPage {
         let imp = self.imp();
         let passphrase = imp.passphrase_row.text();
         let repeated = imp.repeat_row.text();
-        let strength = self.strength(&passphrase);
-        imp.strength_bar.set_value(strength.level.bar_value());
-        imp.strength_label.set_label(&strength.description);
-        imp.strength_bar
-            .update_property(&[gtk::accessible::Property::Description(
-                &strength.description,
-            )]);
-        if strength.level <= Level::Weak && strength.level != Level::Empty {
-            imp.strength_label.add_css_class("warning");
-        } else {
-            imp.strength_label.remove_css_class("warning");
-        }
+        imp.strength_meter
+            .show_strength(&self.strength(&passphrase));
         let agreed = (!passphrase.is_empty() && passphrase == repeated)
             .then(|| Secret::new(passphrase.to_string()));
         if let Some(model) = self.plan_model() {
@@ -289,7 +275,7 @@ impl KsEncryptionPage {
         }
         imp.passphrase_group.set_sensitive(enabled);
         imp.recovery_group.set_sensitive(enabled);
-        imp.strength_box.set_visible(enabled);
+        imp.strength_meter.set_visible(enabled);
         let passphrase = imp.passphrase_row.text();
         let repeated = imp.repeat_row.text();
         let mismatch = enabled && !repeated.is_empty() && passphrase != repeated;

@@ -11,13 +11,14 @@
 //!         ├── KsDiskPage
 //!         ├── KsKeyboardPage
 //!         ├── KsEncryptionPage     ┐
+//!         │   └── KsStrengthMeter  │
 //!         ├── KsLayoutPage         │ each with a KsNixPreview of the
 //!         │   └── KsSubvolumeRow…  │ generated file it changes
 //!         ├── KsPersistencePage    │
 //!         ├── KsSystemPage         │
 //!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
-//!         │   └── KsAccountGroup…
+//!         │   └── KsAccountGroup… (each with a KsStrengthMeter)
 //!         ├── KsReviewPage (KsNixPreview of every file)
 //!         ├── KsProgressPage
 //!         ├── KsDonePage
@@ -43,6 +44,7 @@ mod review_page;
 mod screenshot;
 mod software_page;
 mod step_state;
+mod strength_meter;
 mod subvolume_row;
 mod system_page;
 mod users_page;
@@ -71,6 +73,7 @@ pub use self::progress_page::{KsProgressPage, StopKind};
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::{save_after_first_frame, save_png};
 pub use self::software_page::KsSoftwarePage;
+pub use self::strength_meter::KsStrengthMeter;
 pub use self::subvolume_row::KsSubvolumeRow;
 pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
@@ -103,6 +106,7 @@ fn register_types() {
     sourceview5::View::ensure_type();
     KsPlanModel::ensure_type();
     KsNixPreview::ensure_type();
+    KsStrengthMeter::ensure_type();
     KsSubvolumeRow::ensure_type();
     KsWelcomePage::ensure_type();
     KsDiskRow::ensure_type();

@@ -81,6 +81,7 @@ impl KsPlanModel {
             full_name: String::new(),
             groups: vec!["wheel".to_owned(), "networkmanager".to_owned()],
             password: None,
+            keep_whole_home: false,
         }];
         plan.persistence.files.extend(
             [

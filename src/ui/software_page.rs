@@ -46,7 +46,7 @@ mod imp {
                     .ok()
                     .and_then(|value| Desktop::from_current_desktop(&value));
                 if let Some(desktop) = live {
-                    model.update(|plan| plan.desktop = desktop);
+                    model.update(|plan| plan.set_desktop(desktop));
                 }
                 model.keep_in_sync(&*self.obj(), super::KsSoftwarePage::sync);
             }
@@ -156,7 +156,7 @@ impl KsSoftwarePage {
     fn choose_desktop(&self, desktop: Desktop) {
         if let Some(model) = self.plan_model() {
             if model.with_plan(|plan| plan.desktop != desktop) {
-                model.update(|plan| plan.desktop = desktop);
+                model.update(|plan| plan.set_desktop(desktop));
             }
         }
     }

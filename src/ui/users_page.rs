@@ -95,11 +95,12 @@ impl KsUsersPage {
             return;
         };
         model.update(|plan| {
-            plan.users.push(User {
+            plan.add_user(User {
                 name: String::new(),
                 full_name: String::new(),
                 groups: vec!["networkmanager".to_owned()],
                 password: None,
+                keep_whole_home: false,
             });
         });
         if let Some(account) = self.imp().accounts.borrow().last() {
@@ -127,12 +128,7 @@ impl KsUsersPage {
                 other.set_widget_name(&format!("account-{position}"));
             }
         }
-        model.update(|plan| {
-            if index < plan.users.len() {
-                let name = plan.users.remove(index).name;
-                plan.persistence.users.retain(|home| home.user != name);
-            }
-        });
+        model.update(|plan| plan.remove_user(index));
     }
 
     #[template_callback]

@@ -53,6 +53,24 @@ let
   gnomeMoved = lib.versionAtLeast release "25.11";
   enableOption = option types.bool false;
 
+  # A package as types.package and string interpolation see one.
+  package = name: {
+    type = "derivation";
+    inherit name;
+    outPath = "/stub/${name}";
+  };
+
+  pkgs = {
+    callPackage = path: args: import path ({ inherit lib; } // args);
+    util-linux = "/stub/util-linux";
+    bash = "/stub/bash";
+    runCommand = name: _env: _script: "/stub/${name}";
+    writeShellScript = name: _text: "/stub/${name}";
+    xdg-desktop-portal-gtk = package "xdg-desktop-portal-gtk";
+    xdg-desktop-portal-gnome = package "xdg-desktop-portal-gnome";
+    kdePackages.xdg-desktop-portal-kde = package "xdg-desktop-portal-kde";
+  };
+
   # Typed stand-ins for the desktop and service options the pinned lib does
   # not define, under the names of `release`; in 25.11 the old GNOME names
   # are renamed options, which warn.
@@ -70,6 +88,9 @@ let
       services.xserver.displayManager.lightdm.enable = enableOption;
       services.xserver.desktopManager.xfce.enable = enableOption;
       services.displayManager.sddm.enable = enableOption;
+      services.displayManager.sddm.wayland.enable = enableOption;
+      xdg.portal.enable = enableOption;
+      xdg.portal.extraPortals = option (types.listOf types.package) [ ];
       services.desktopManager.plasma6.enable = enableOption;
       security.rtkit.enable = enableOption;
       services.pipewire.enable = enableOption;
@@ -96,6 +117,57 @@ let
         }
     );
   };
+
+  gnomeEnabled =
+    config:
+    if gnomeMoved then
+      config.services.desktopManager.gnome.enable
+    else
+      config.services.xserver.desktopManager.gnome.enable;
+
+  # What the NixOS modules behind the stand-ins assert (sddm.nix,
+  # flatpak.nix, xdg/portal.nix), and what the desktop modules set that
+  # those assertions depend on (gnome.nix and plasma6.nix turn the portals
+  # on). plasma6.nix's default of sddm.wayland is left out on purpose: the
+  # generated configuration sets it itself and must not depend on it.
+  moduleBehaviour =
+    { config, ... }:
+    {
+      config = lib.mkMerge [
+        (lib.mkIf (gnomeEnabled config) {
+          xdg.portal.enable = true;
+          xdg.portal.extraPortals = [
+            pkgs.xdg-desktop-portal-gnome
+            pkgs.xdg-desktop-portal-gtk
+          ];
+        })
+        (lib.mkIf config.services.desktopManager.plasma6.enable {
+          xdg.portal.enable = true;
+          xdg.portal.extraPortals = [
+            pkgs.kdePackages.xdg-desktop-portal-kde
+            pkgs.xdg-desktop-portal-gtk
+          ];
+        })
+        {
+          assertions = [
+            {
+              assertion =
+                config.services.displayManager.sddm.enable
+                -> config.services.xserver.enable || config.services.displayManager.sddm.wayland.enable;
+              message = "SDDM requires either services.xserver.enable or services.displayManager.sddm.wayland.enable to be true";
+            }
+            {
+              assertion = config.services.flatpak.enable -> config.xdg.portal.enable;
+              message = "To use Flatpak you must enable XDG Desktop Portals with xdg.portal.enable.";
+            }
+            {
+              assertion = config.xdg.portal.enable -> config.xdg.portal.extraPortals != [ ];
+              message = "Setting xdg.portal.enable to true requires a portal implementation in xdg.portal.extraPortals such as xdg-desktop-portal-gtk or xdg-desktop-portal-kde.";
+            }
+          ];
+        }
+      ];
+    };
 
   declarations = {
     options = {
@@ -135,13 +207,7 @@ let
       })) { };
     };
     config._module.args = {
-      pkgs = {
-        callPackage = path: args: import path ({ inherit lib; } // args);
-        util-linux = "/stub/util-linux";
-        bash = "/stub/bash";
-        runCommand = name: _env: _script: "/stub/${name}";
-        writeShellScript = name: _text: "/stub/${name}";
-      };
+      inherit pkgs;
       utils = {
         escapeSystemdPath = path: lib.replaceStrings [ "/" ] [ "-" ] (lib.removePrefix "/" path);
         pathsNeededForBoot = [ "/" "/nix" "/nix/store" "/var" "/var/log" "/var/lib" "/var/lib/nixos" "/etc" "/usr" ];
@@ -160,7 +226,15 @@ let
     builtins = builtins // { fetchTarball = pinnedFetch; };
   } "${configDir}/persistence.nix";
 
-  configuration = import "${configDir}/configuration.nix";
+  # configuration.nix is a module function when it names packages; called
+  # here, its imports can be read and left out (hardware-configuration.nix
+  # is not evaluated).
+  configurationFile = import "${configDir}/configuration.nix";
+  configuration =
+    if lib.isFunction configurationFile then
+      configurationFile { inherit lib pkgs; }
+    else
+      configurationFile;
 
   # flake.nix's outputs with stand-in inputs: nixosSystem returns its
   # arguments, the impermanence input is the pinned source.
@@ -175,6 +249,7 @@ let
     modules = [
       declarations
       desktopDeclarations
+      moduleBehaviour
     ]
     ++ (
       if flake then
@@ -204,7 +279,7 @@ in
   inherit (config) warnings;
   desktop = {
     gdm = if gnomeMoved then config.services.displayManager.gdm.enable else config.services.xserver.displayManager.gdm.enable;
-    gnome = if gnomeMoved then config.services.desktopManager.gnome.enable else config.services.xserver.desktopManager.gnome.enable;
+    gnome = gnomeEnabled config;
     sddm = config.services.displayManager.sddm.enable;
     plasma6 = config.services.desktopManager.plasma6.enable;
     xserver = config.services.xserver.enable;

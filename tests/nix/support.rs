@@ -295,12 +295,14 @@ pub fn rich_plan() -> Plan {
         full_name: "Bob \"the builder\" O'Neil".to_owned(),
         groups: vec!["docker".to_owned()],
         password: Some(Password::Hashed(HASH.to_owned())),
+        keep_whole_home: false,
     });
     plan.users.push(User {
         name: "carol".to_owned(),
         full_name: "Carol ${Ünïcode} \\ backslash".to_owned(),
         groups: Vec::new(),
         password: Some(Password::Hashed(HASH.to_owned())),
+        keep_whole_home: false,
     });
     plan.system.hostname = "workstation".to_owned();
     plan.system.time_zone = "Europe/Berlin".to_owned();
@@ -342,8 +344,8 @@ pub fn ephemeral_home_plan() -> Plan {
     plan
 }
 
-/// Three users and no home subvolume: alice keeps her whole home, bob
-/// chosen entries, carol (a guest) nothing.
+/// Three users and no home subvolume: alice keeps her whole home, bob and
+/// carol chosen entries.
 pub fn mixed_homes_plan() -> Plan {
     let mut plan = ephemeral_home_plan();
     plan.persistence.users.clear();
@@ -353,15 +355,18 @@ pub fn mixed_homes_plan() -> Plan {
             full_name: name.to_uppercase(),
             groups: Vec::new(),
             password: Some(Password::Hashed(HASH.to_owned())),
+            keep_whole_home: false,
         });
     }
-    plan.keep_whole_home("alice");
-    plan.persistence
-        .users
-        .push(keepsake::plan::UserPersistence {
-            user: "bob".to_owned(),
-            directories: vec![PersistentDirectory::new("Documents")],
-            files: Vec::new(),
-        });
+    plan.set_keep_whole_home(0, true);
+    for (name, entry) in [("bob", "Documents"), ("carol", ".ssh")] {
+        plan.persistence
+            .users
+            .push(keepsake::plan::UserPersistence {
+                user: name.to_owned(),
+                directories: vec![PersistentDirectory::new(entry)],
+                files: Vec::new(),
+            });
+    }
     plan
 }

@@ -4,6 +4,8 @@
 # You may edit this file freely: Keepsake does not write it again after
 # installation.
 
+{ pkgs, ... }:
+
 {
   imports = [
     ./hardware-configuration.nix
@@ -24,9 +26,10 @@
   # The console, and so the passphrase prompt at boot, uses the same layout.
   console.useXkbConfig = true;
 
-  # The desktop: KDE Plasma 6 with the SDDM login screen.
-  services.displayManager.sddm.enable = true;
-  services.desktopManager.plasma6.enable = true;
+  # The desktop: Xfce on X11 with the LightDM login screen.
+  services.xserver.enable = true;
+  services.xserver.displayManager.lightdm.enable = true;
+  services.xserver.desktopManager.xfce.enable = true;
 
   # Sound through PipeWire, also for ALSA and PulseAudio programs.
   security.rtkit.enable = true;
@@ -35,9 +38,20 @@
   services.pipewire.pulse.enable = true;
 
   # Services; what each keeps is listed in persistence.nix.
+  services.openssh.enable = true;
   hardware.bluetooth.enable = true;
   services.printing.enable = true;
+  virtualisation.docker.enable = true;
+  virtualisation.podman.enable = true;
+  services.flatpak.enable = true;
+  services.tailscale.enable = true;
+  services.fwupd.enable = true;
+  # Flatpak needs the desktop portals, which Xfce does not turn on.
+  xdg.portal.enable = true;
+  xdg.portal.extraPortals = [
+    pkgs.xdg-desktop-portal-gtk
+  ];
 
   # The release this system was first installed with; keep it when upgrading.
-  system.stateVersion = "25.11";
+  system.stateVersion = "25.05";
 }

@@ -24,20 +24,15 @@
   # The console, and so the passphrase prompt at boot, uses the same layout.
   console.useXkbConfig = true;
 
-  # The desktop: KDE Plasma 6 with the SDDM login screen.
-  services.displayManager.sddm.enable = true;
-  services.desktopManager.plasma6.enable = true;
-
-  # Sound through PipeWire, also for ALSA and PulseAudio programs.
-  security.rtkit.enable = true;
-  services.pipewire.enable = true;
-  services.pipewire.alsa.enable = true;
-  services.pipewire.pulse.enable = true;
-
   # Services; what each keeps is listed in persistence.nix.
+  services.openssh.enable = true;
   hardware.bluetooth.enable = true;
   services.printing.enable = true;
+  virtualisation.docker.enable = true;
+  virtualisation.podman.enable = true;
+  services.tailscale.enable = true;
+  services.fwupd.enable = true;
 
   # The release this system was first installed with; keep it when upgrading.
-  system.stateVersion = "25.05";
+  system.stateVersion = "25.11";
 }
