@@ -7,6 +7,7 @@
 //! [`Plan::to_helper_json`].
 
 mod password;
+mod place;
 mod secret;
 mod secret_shapes;
 mod shown;
@@ -21,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::i18n::gettext_f;
 
 pub use self::password::{HashError, Password, is_well_formed_hash};
+pub use self::place::{Place, PlanPage};
 pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
