@@ -13,6 +13,7 @@ mod secret_shapes;
 mod shown;
 mod software;
 pub mod strength;
+mod summary;
 mod validate;
 
 use gettextrs::gettext;
@@ -27,6 +28,7 @@ pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
 pub use self::software::{Desktop, Service};
+pub use self::summary::{KeptKind, KeptPath};
 pub use self::validate::{FieldPath, Problem, ValidationError, is_known_time_zone};
 // The persistence editor checks added entries with the plan's rules.
 pub(crate) use self::validate::{

@@ -498,7 +498,7 @@ FIELDS = {
     "Repeat Password": "analytical engine",
 }
 # The review asks to type the disk's name, which its field's name quotes.
-CONFIRM = re.compile(r"^Type “([^”]+)” to Confirm")
+CONFIRM = re.compile(r"^Type “([^”]+)” to confirm")
 TEXT_ROLES = {Atspi.Role.ENTRY, Atspi.Role.PASSWORD_TEXT, Atspi.Role.TEXT}
 DEMO_DISK = "nvme0n1"
 
