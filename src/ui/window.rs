@@ -128,10 +128,15 @@ mod imp {
                 #[weak]
                 obj,
                 move |_| {
-                    if obj.imp().close_when_stopped.get() {
+                    let imp = obj.imp();
+                    if imp.close_when_stopped.get() {
                         obj.close();
                     } else {
-                        obj.imp().navigation_view.push_by_tag("done");
+                        imp.done_page.show_installed(
+                            &obj.plan_model().plan(),
+                            &imp.progress_page.log_text(),
+                        );
+                        imp.navigation_view.push_by_tag("done");
                     }
                 }
             ));
