@@ -7,9 +7,9 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{
-    KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsKeyboardPage,
-    KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSoftwarePage,
-    KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
+    DemoOutcome, KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage,
+    KsKeyboardPage, KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage,
+    KsSoftwarePage, KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
 };
 use crate::config;
 
@@ -215,6 +215,8 @@ impl KsWindow {
         imp.welcome_page.set_demo(app.demo());
         imp.disk_page.set_demo(app.demo());
         imp.progress_page.set_demo(app.demo());
+        imp.progress_page
+            .set_demo_outcome(DemoOutcome::from_variable());
         imp.done_page.set_demo(app.demo());
         window
     }
