@@ -202,10 +202,14 @@ fn account_field(plan: &Plan, index: usize, field: Option<&Part<'_>>) -> String 
     let user = plan.users.get(index);
     let name = user.map_or("", |user| user.name.as_str());
     let full_name = user.map_or("", |user| user.full_name.trim());
+    let quoted = |name: &str| {
+        // Translators: a user name in quotes, for {account} in “password of {account}”; use your language's quotation marks.
+        gettext_f("“{name}”", &[("name", &shown(name))])
+    };
     let account = if !name.is_empty() {
-        format!("“{}”", shown(name))
+        quoted(name)
     } else if !full_name.is_empty() {
-        format!("“{}”", shown(full_name))
+        quoted(full_name)
     } else {
         // Translators: an account not named yet, in “password of {account}”; {number} counts from 1.
         gettext_f("account {number}", &[("number", &(index + 1).to_string())])
