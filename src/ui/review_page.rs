@@ -235,9 +235,10 @@ impl KsReviewPage {
                         .build(),
                 );
             }
+            let partitions_title = gettext("Now on the Disk");
             let partitions = adw::ExpanderRow::builder()
                 .name("partitions")
-                .title(glib::markup_escape_text(&gettext("Now on the Disk")))
+                .title(glib::markup_escape_text(&partitions_title))
                 .subtitle(glib::markup_escape_text(&if disk.partitions.is_empty() {
                     gettext("No partitions")
                 } else {
@@ -250,6 +251,9 @@ impl KsReviewPage {
                 }))
                 .enable_expansion(!disk.partitions.is_empty())
                 .build();
+            // The expander is a focusable list item of its own, around its
+            // header row: screen readers need its name too.
+            partitions.update_property(&[gtk::accessible::Property::Label(&partitions_title)]);
             for partition in &disk.partitions {
                 let what = partition.contents();
                 let row = adw::ActionRow::builder()
@@ -373,13 +377,16 @@ impl KsReviewPage {
         );
 
         let kept = plan.kept_paths();
+        let kept_title = ngettext_f(
+            "{n} directory or file",
+            "{n} directories and files",
+            u32::try_from(kept.len()).unwrap_or(u32::MAX),
+            &[],
+        );
         imp.kept_row
-            .set_title(&glib::markup_escape_text(&ngettext_f(
-                "{n} directory or file",
-                "{n} directories and files",
-                u32::try_from(kept.len()).unwrap_or(u32::MAX),
-                &[],
-            )));
+            .set_title(&glib::markup_escape_text(&kept_title));
+        imp.kept_row
+            .update_property(&[gtk::accessible::Property::Label(&kept_title)]);
         let kept_row = imp.kept_row.get();
         for path in &kept {
             let row = adw::ActionRow::builder()
