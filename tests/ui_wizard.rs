@@ -1263,7 +1263,9 @@ async fn review_summary(driver: &Driver) -> Result<(), Stuck> {
         !install.is_sensitive(),
         "a problem keeps Install insensitive",
     );
-    driver.screenshots("08c-review-problem").await?;
+    driver
+        .screenshots_scrolled_to("08c-review-problem", Some("problems"))
+        .await?;
     if let Some(row) = problem_row {
         // What Enter on the focused row does.
         WidgetExt::activate(row);
