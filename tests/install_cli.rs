@@ -128,7 +128,8 @@ fn install_refuses_an_empty_password_before_hashing_it() {
     let output = install(&plan, &["--user-password", "alice=/dev/null"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("users[0].password: "), "{stderr}");
+    assert!(stderr.contains("Users: password of “alice” — "), "{stderr}");
+    assert!(!stderr.contains("users[0]"), "{stderr}");
     assert!(stderr.contains("Nothing was written"), "{stderr}");
     assert!(output.stdout.is_empty(), "no step started");
 }

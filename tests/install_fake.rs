@@ -483,8 +483,9 @@ fn an_empty_password_is_refused_before_anything_is_written() {
     )
     .expect_err("an empty password must not be installed");
     assert_eq!(error.step, StepId::CheckPlan);
+    // The failure page shows this: the field in words, not its path.
     assert!(
-        error.detail.contains("users[0].password"),
+        error.detail.contains("Users: password of “alice”") && !error.detail.contains("users[0]"),
         "{}",
         error.detail
     );

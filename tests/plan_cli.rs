@@ -58,8 +58,15 @@ fn check_lists_every_problem_and_fails() {
     let output = keepsake(&["check", "--plan", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("system.hostname: "), "{stdout}");
-    assert!(stdout.contains("users[0].name: "), "{stdout}");
+    // In words first; the path after it points into the JSON.
+    assert!(
+        stdout.contains("System: host name — ") && stdout.contains("(system.hostname)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Users: user name of “Alice” — ") && stdout.contains("(users[0].name)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -141,7 +148,7 @@ fn check_refuses_an_empty_password_from_the_password_file() {
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
     assert!(
-        text(&output.stdout).contains("users[0].password: "),
+        text(&output.stdout).contains("Users: password of “alice” — "),
         "{}",
         text(&output.stdout)
     );
@@ -233,8 +240,8 @@ fn values_printed_back_are_escaped_and_cut() {
     let output = keepsake(&["check", "--plan", &path]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("system.hostname: "), "{stdout}");
-    assert!(stdout.contains("persistence.files[0]: "), "{stdout}");
+    assert!(stdout.contains("(system.hostname)"), "{stdout}");
+    assert!(stdout.contains("(persistence.files[0])"), "{stdout}");
     assert!(
         stdout.contains("\\u{1b}]0;owned\\u{7}\\u{a}hhh"),
         "{stdout}"
@@ -285,7 +292,7 @@ fn version_1_and_version_2_plans_are_both_accepted() {
     let check = keepsake(&["check", "--plan", &path]);
     assert_eq!(check.status.code(), Some(1));
     assert!(
-        text(&check.stdout).contains("services[0]: "),
+        text(&check.stdout).contains("Software: Bluetooth — "),
         "{}",
         text(&check.stdout)
     );

@@ -3,8 +3,8 @@
 //! field) and one close to it that passes.
 
 use keepsake::plan::{
-    Password, PersistentDirectory, Plan, Problem, Secret, Subvolume, Swap, TargetDisk, TmpfsSize,
-    User, UserPersistence,
+    Password, PersistentDirectory, Plan, PlanPage, Problem, Secret, Subvolume, Swap, TargetDisk,
+    TmpfsSize, User, UserPersistence,
 };
 
 type Change = fn(&mut Plan);
@@ -847,6 +847,19 @@ fn check_rule(rule: &Rule) -> Result<(), String> {
         .any(|error| error.problem.message().is_empty())
     {
         return Err(format!("{}: a message is empty", rule.name));
+    }
+    // Said with the page and the field in words, never the JSON path.
+    if let Some(error) = errors.iter().find(|error| {
+        let text = error.to_string();
+        let path = error.field.as_str();
+        (path.contains(['.', '[']) && text.contains(path))
+            || error.place.field.is_empty()
+            || (error.place.page == PlanPage::Review && error.field.as_str() != "flake")
+    }) {
+        return Err(format!(
+            "{}: “{error}” does not say where in words",
+            rule.name
+        ));
     }
     let mut fixed = Plan::example();
     (rule.passes)(&mut fixed);

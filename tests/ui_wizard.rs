@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! Drives the install wizard in demo mode from the welcome page to the done
 //! page through its real widgets, checks the plan and the Nix preview, and
-//! saves a screenshot of every page at normal width and at 360 px under
-//! `target/screenshots/`. Then runs itself again in German, Hebrew and Arabic (right to left).
+//! saves a screenshot of every page at 950 px and at 360 px under
+//! `target/screenshots/`. Then every other ending: without encryption, a
+//! cancel, a failure, a refused password, Ctrl+Q and closing the window
+//! during an install. Then runs itself again in German, Hebrew and Arabic
+//! (right to left).
 //!
 //! Needs a display: CI runs it under `xvfb-run dbus-run-session`.
 //!
@@ -21,8 +24,8 @@ use keepsake::GuiOptions;
 use keepsake::install::preflight::{self, Download};
 use keepsake::plan::{Desktop, RecoveryKey, Service};
 use keepsake::ui::{
-    KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage, KsStrengthMeter,
-    KsWindow, prepare, save_png,
+    DemoOutcome, KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage,
+    KsStrengthMeter, KsWindow, prepare, save_png,
 };
 
 use self::page_widgets::{mnemonic_clashes, unnamed_icon_buttons};
@@ -265,7 +268,7 @@ impl Driver {
     /// named `target` at each width.
     async fn screenshots_scrolled_to(&self, name: &str, target: Option<&str>) -> Result<(), Stuck> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        for (width, suffix) in [(960, "wide"), (360, "narrow")] {
+        for (width, suffix) in [(950, "wide"), (360, "narrow")] {
             self.window.set_default_size(width, 720);
             // Client-side decorations may take a few pixels off.
             wait_until(
@@ -942,6 +945,24 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.find("install").is_sensitive(),
         "the disk's name makes Install sensitive",
     );
+    review_summary(driver).await?;
+    let files_row = driver.find("files").downcast::<adw::ExpanderRow>().unwrap();
+    let review_preview = collect_all::<KsNixPreview>(&driver.page()).remove(0);
+    tally.check(
+        !files_row.is_expanded() && !review_preview.is_visible(),
+        "the generated files wait behind their expander",
+    );
+    files_row.set_expanded(true);
+    driver
+        .find("steps")
+        .downcast::<adw::ExpanderRow>()
+        .unwrap()
+        .set_expanded(true);
+    settle().await;
+    tally.check(
+        review_preview.is_visible(),
+        "opening the files' expander shows the file",
+    );
     let files = driver.find("file").downcast::<adw::ComboRow>().unwrap();
     let flake = driver.find("flake").downcast::<adw::SwitchRow>().unwrap();
     tally.check(
@@ -967,7 +988,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.preview().contains("subvol=docker") && driver.preview().contains("mode=755"),
         "the review shows storage.nix with the docker subvolume and mode=755",
     );
-    driver.screenshots("08-review").await?;
+    driver
+        .screenshots_scrolled_to("08b-review-files", Some("files"))
+        .await?;
+    files_row.set_expanded(false);
     let progress = driver
         .window
         .navigation_view()
@@ -1030,20 +1054,42 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         progress.log_text().contains("installation finished!"),
         "the log holds nixos-install's output",
     );
-    tally.check(
-        driver
-            .find("passwords-note")
-            .downcast::<gtk::Label>()
-            .unwrap()
-            .label()
-            .contains("users.mutableUsers = false"),
-        "the done page says how passwords are changed",
-    );
     driver.screenshots("10-done").await?;
+    done_page(driver, true).await?;
+
+    // Without encryption, changed from the review: the done page leaves
+    // the passphrase out.
+    driver.window.navigation_view().pop_to_tag("review");
+    settle().await;
+    driver.click("change:encryption").await;
+    driver
+        .find("encrypt")
+        .downcast::<adw::SwitchRow>()
+        .unwrap()
+        .set_active(false);
+    settle().await;
+    back_to_review(driver).await?;
+    tally.check(
+        row_texts(&driver.find("summary:encryption"))
+            .iter()
+            .any(|text| text == &gettextrs::gettext("The disk is not encrypted")),
+        "the review says the disk is not encrypted",
+    );
+    progress.set_demo_time_scale(0.0);
+    driver.click("install").await;
+    wait_until(
+        "the install without encryption to reach the done page",
+        INSTALL_DEADLINE,
+        || driver.tag() == "done",
+    )
+    .await?;
+    driver.screenshots("10b-done-unencrypted").await?;
+    done_page(driver, false).await?;
 
     // Cancel, failure page, Try again
     driver.window.navigation_view().pop_to_tag("review");
     settle().await;
+    progress.set_demo_time_scale(0.2);
     driver.click("install").await;
     progress.cancel();
     wait_until(
@@ -1059,10 +1105,6 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver.page().title() == gettextrs::gettext("Installation Stopped"),
         "a cancelled install says Installation Stopped, not Failed",
-    );
-    tally.check(
-        find_in(driver.page().upcast_ref(), "save-log").is_some(),
-        "the failure page offers Save Log",
     );
     let disk_state = driver.find("disk-state").downcast::<gtk::Label>().unwrap();
     tally.check(
@@ -1082,10 +1124,34 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         focused.is_ok(),
         "the failure page puts the focus on Try Again",
     );
+    settle().await;
+    tally.check(
+        disk_state.selection_bounds().is_none(),
+        "nothing on the failure page is shown selected",
+    );
+    WidgetExt::activate_action(&driver.page(), "failed.copy-log", None).unwrap();
+    tally.check(
+        wait_for_toast(driver, &gettextrs::gettext("Log copied"))
+            .await
+            .is_ok(),
+        "Copy Log says so in a toast",
+    );
+    let copied = driver.window.clipboard().read_text_future().await;
+    tally.check(
+        copied.is_ok_and(|text| {
+            text.is_some_and(|text| {
+                text.contains(&gettextrs::gettext("Cancelling at the next safe point…"))
+            })
+        }),
+        "Copy Log puts the log on the clipboard",
+    );
     driver.screenshots("11-failed").await?;
     driver.click("try-again").await;
     tally.check(driver.tag() == "review", "Try again returns to the review");
 
+    failed_install(driver, &progress).await?;
+    refused_authentication(driver, &progress).await?;
+    quitting_during_an_install_asks_first(driver, &progress).await?;
     disk_page_is_freed_when_closed(&tally).await?;
     closing_the_window_stops_the_install_first(driver, &progress).await
 }
@@ -1205,6 +1271,488 @@ async fn recovery_key(driver: &Driver) -> Result<(), Stuck> {
         !driver.preview().contains(&key),
         "the preview never shows the key",
     );
+    Ok(())
+}
+
+/// Every widget of type `T` below `page`.
+fn collect_all<T: IsA<gtk::Widget>>(page: &adw::NavigationPage) -> Vec<T> {
+    let mut found = Vec::new();
+    collect::<T>(page.upcast_ref(), &mut found);
+    found
+}
+
+/// The titles and subtitles of the rows below `parent`.
+fn row_texts(parent: &gtk::Widget) -> Vec<String> {
+    let mut rows = Vec::new();
+    collect::<adw::PreferencesRow>(parent, &mut rows);
+    rows.iter()
+        .flat_map(|row| {
+            let subtitle = row
+                .downcast_ref::<adw::ActionRow>()
+                .and_then(|row| row.subtitle())
+                .map(String::from)
+                .or_else(|| {
+                    row.downcast_ref::<adw::ExpanderRow>()
+                        .map(|row| row.subtitle().to_string())
+                });
+            std::iter::once(row.title().to_string()).chain(subtitle)
+        })
+        .collect()
+}
+
+/// Whether `widget` is drawn entirely inside the window.
+fn inside_window(driver: &Driver, widget: &gtk::Widget) -> bool {
+    let window = driver.window.upcast_ref::<gtk::Widget>();
+    widget.is_mapped()
+        && widget.compute_bounds(window).is_some_and(|bounds| {
+            bounds.x() >= 0.0
+                && bounds.y() >= 0.0
+                && bounds.x() + bounds.width() <= window.width() as f32 + 0.5
+                && bounds.y() + bounds.height() <= window.height() as f32 + 0.5
+        })
+}
+
+/// Waits for a toast saying `text` on the visible page or the window.
+async fn wait_for_toast(driver: &Driver, text: &str) -> Result<(), Stuck> {
+    wait_until(
+        &format!("a toast saying “{text}”"),
+        WIDGETS_DEADLINE,
+        || {
+            let mut labels = Vec::new();
+            collect::<gtk::Label>(driver.window.upcast_ref(), &mut labels);
+            labels
+                .iter()
+                .any(|label| label.is_mapped() && label.label() == text)
+        },
+    )
+    .await
+}
+
+/// The review as a summary: a group per page with a way back to it, what
+/// is kept, the problems in words, and the confirmation always on screen.
+async fn review_summary(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let model = driver.window.plan_model();
+    let texts = |name: &str| row_texts(&driver.find(name));
+    tally.check(
+        texts("summary:disk")
+            .iter()
+            .any(|text| text.starts_with("/dev/disk/by-id/nvme")),
+        "the disk group names the disk to erase",
+    );
+    let encryption = texts("summary:encryption");
+    tally.check(
+        encryption
+            .iter()
+            .any(|text| text == &gettextrs::gettext("The disk is encrypted"))
+            && encryption.iter().any(|text| {
+                text == &gettextrs::dgettext("xkeyboard-config", "German (Switzerland)")
+            }),
+        &format!("the encryption group says it is on, with the keyboard: {encryption:?}"),
+    );
+    let system = texts("summary:system");
+    tally.check(
+        ["keepsake-test", "Europe/Berlin"]
+            .iter()
+            .all(|value| system.iter().any(|text| text == value)),
+        &format!("the system group has the host name and the time zone: {system:?}"),
+    );
+    let software = texts("summary:software");
+    tally.check(
+        software
+            .iter()
+            .any(|text| text == &Desktop::Plasma6.label())
+            && software
+                .iter()
+                .any(|text| text.contains(&Service::Docker.label())),
+        &format!("the software group has the desktop and the services: {software:?}"),
+    );
+    let users = texts("summary:users");
+    tally.check(
+        ["Ada Lovelace", "ada", "Grace Hopper", "grace"]
+            .iter()
+            .all(|value| users.iter().any(|text| text == value)),
+        &format!("the users group names both accounts: {users:?}"),
+    );
+    let kept_count = model.with_plan(|plan| plan.kept_paths().len());
+    let kept = texts("summary:kept");
+    tally.check(
+        kept.first()
+            .is_some_and(|title| title.contains(&kept_count.to_string()))
+            && kept.iter().any(|text| text == "/var/lib/libvirt")
+            && kept.iter().any(|text| text == "/var/lib/tailscale"),
+        &format!("the kept group counts {kept_count} and lists them behind an expander"),
+    );
+    let install = driver.find("install");
+    let confirm = driver.find("confirm");
+    let bottom = |widget: &gtk::Widget| {
+        widget
+            .ancestor(gtk::ScrolledWindow::static_type())
+            .is_none()
+    };
+    tally.check(
+        bottom(&install) && bottom(&confirm) && inside_window(driver, &install),
+        "the confirmation and Install are outside the scrolled summary",
+    );
+    driver.screenshots("08-review").await?;
+    driver
+        .find("kept")
+        .downcast::<adw::ExpanderRow>()
+        .unwrap()
+        .set_expanded(true);
+    driver
+        .screenshots_scrolled_to("08a-review-summary", Some("summary:software"))
+        .await?;
+    driver.window.set_default_size(360, 720);
+    wait_until(
+        "the window to become 360 px wide for the review",
+        WIDGETS_DEADLINE,
+        || (driver.window.width() - 360).abs() <= 10,
+    )
+    .await?;
+    settle().await;
+    tally.check(
+        inside_window(driver, &install) && inside_window(driver, &confirm),
+        "at 360 px the confirmation and Install are still on screen",
+    );
+    driver.window.set_default_size(960, 720);
+    wait_until("the window to return to 960 px", WIDGETS_DEADLINE, || {
+        (driver.window.width() - 960).abs() <= 10
+    })
+    .await?;
+    settle().await;
+
+    // Each group's Change leads to its page, and the banner back.
+    for (button, tag) in [
+        ("change:disk", "disk"),
+        ("change:encryption", "encryption"),
+        ("change:system", "system"),
+        ("change:software", "software"),
+        ("change:users", "users"),
+        ("change:persistence", "persistence"),
+    ] {
+        driver.click(button).await;
+        let arrived = wait_until(
+            &format!("{button} to open the {tag} page"),
+            WIDGETS_DEADLINE,
+            || driver.tag() == tag,
+        )
+        .await;
+        tally.check(arrived.is_ok(), &format!("{button} opens the {tag} page"));
+        arrived?;
+        back_to_review(driver).await?;
+    }
+    let stack: Vec<String> = driver
+        .window
+        .navigation_view()
+        .navigation_stack()
+        .iter::<adw::NavigationPage>()
+        .filter_map(|page| page.ok().and_then(|page| page.tag()).map(String::from))
+        .collect();
+    tally.check(
+        stack.iter().rev().nth(1).map(String::as_str) == Some("users")
+            && stack.first().map(String::as_str) == Some("welcome"),
+        &format!("back on the review, Back still leads through the pages: {stack:?}"),
+    );
+
+    // A problem is named by its page and field, and leads there.
+    model.update(|plan| plan.system.hostname = "-bad".to_owned());
+    settle().await;
+    let place = keepsake::plan::FieldPath::new("system.hostname")
+        .place(&model.plan())
+        .to_string();
+    let mut problem_rows = Vec::new();
+    collect::<adw::ActionRow>(&driver.find("problems"), &mut problem_rows);
+    let problem_row = problem_rows.iter().find(|row| row.title() == place);
+    tally.check(
+        problem_row.is_some()
+            && !problem_rows
+                .iter()
+                .any(|row| row.title().contains("system.") || row.title().contains('[')),
+        &format!("a problem is named “{place}”, not by its path"),
+    );
+    tally.check(
+        !install.is_sensitive(),
+        "a problem keeps Install insensitive",
+    );
+    driver
+        .screenshots_scrolled_to("08c-review-problem", Some("problems"))
+        .await?;
+    if let Some(row) = problem_row {
+        // What Enter on the focused row does.
+        WidgetExt::activate(row);
+    }
+    let fixed = wait_until(
+        "the problem's row to open the system page",
+        WIDGETS_DEADLINE,
+        || driver.tag() == "system",
+    )
+    .await;
+    tally.check(fixed.is_ok(), "a problem's row opens its page");
+    fixed?;
+    driver.set_text("hostname", "keepsake-test");
+    settle().await;
+    back_to_review(driver).await?;
+    tally.check(
+        !driver.find("problems").is_visible() && driver.find("install").is_sensitive(),
+        "fixed on its page, the problem is gone from the review",
+    );
+    Ok(())
+}
+
+/// Back to the review through the banner a Change shows.
+async fn back_to_review(driver: &Driver) -> Result<(), Stuck> {
+    let banner = find_in(driver.window.upcast_ref(), "back-to-review")
+        .and_downcast::<adw::Banner>()
+        .expect("the window has the banner back to the review");
+    let page = driver.tag();
+    wait_until(
+        &format!("the banner back to the review on the {page} page"),
+        WIDGETS_DEADLINE,
+        || banner.is_revealed(),
+    )
+    .await?;
+    let mut buttons = Vec::new();
+    collect::<gtk::Button>(banner.upcast_ref(), &mut buttons);
+    buttons
+        .first()
+        .expect("the banner has its button")
+        .emit_clicked();
+    wait_until(
+        &format!("the banner to lead from the {page} page to the review"),
+        WIDGETS_DEADLINE,
+        || driver.tag() == "review",
+    )
+    .await?;
+    settle().await;
+    driver.tally.check(
+        !banner.is_revealed(),
+        &format!("the banner leads from the {page} page back to the review and hides"),
+    );
+    Ok(())
+}
+
+/// The done page as the plan made it; `encrypted` says whether it should
+/// speak of the passphrase.
+async fn done_page(driver: &Driver, encrypted: bool) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let done = driver
+        .page()
+        .downcast::<keepsake::ui::KsDonePage>()
+        .expect("the done page");
+    let with_passphrase = gettextrs::gettext(
+        "Remove the installation medium and restart. When the computer starts, type the disk passphrase, then log in.",
+    );
+    let without = gettextrs::gettext("Remove the installation medium and restart, then log in.");
+    tally.check(
+        done.description() == if encrypted { with_passphrase } else { without },
+        &format!(
+            "the done page {} the passphrase: “{}”",
+            if encrypted { "mentions" } else { "leaves out" },
+            done.description()
+        ),
+    );
+    tally.check(
+        ["login:ada", "login:grace"]
+            .iter()
+            .all(|name| find_in(done.upcast_ref(), name).is_some()),
+        "the done page names the accounts to log in with",
+    );
+    tally.check(
+        driver
+            .find("passwords-note")
+            .downcast::<gtk::Label>()
+            .unwrap()
+            .label()
+            .contains("users.mutableUsers = false")
+            && driver
+                .find("kept-note")
+                .downcast::<gtk::Label>()
+                .unwrap()
+                .label()
+                .contains("programs.keepsake.editor.enable"),
+        "the done page says how passwords and what is kept are changed",
+    );
+    if encrypted {
+        let saved = save_log_through_dialog(driver, "done.save-log").await?;
+        tally.check(
+            saved.contains("installation finished!"),
+            "Save Log on the done page writes the log",
+        );
+        WidgetExt::activate_action(&done, "done.reboot", None).unwrap();
+        let told = wait_for_toast(
+            driver,
+            &gettextrs::gettext(
+                "Demo mode: nothing was installed, so there is nothing to restart into.",
+            ),
+        )
+        .await;
+        tally.check(
+            told.is_ok() && driver.window.is_visible(),
+            "Restart in demo mode says so and restarts nothing",
+        );
+    }
+    Ok(())
+}
+
+/// Activates `action` (a Save Log), answers the file chooser with a file in
+/// a scratch directory, and returns what was written there.
+async fn save_log_through_dialog(driver: &Driver, action: &str) -> Result<String, Stuck> {
+    let dir = tempfile::tempdir().map_err(|error| Stuck(error.to_string()))?;
+    let path = dir.path().join("saved.log");
+    WidgetExt::activate_action(&driver.page(), action, None).unwrap();
+    // Without a portal, GTK asks in a dialog of its own.
+    #[allow(deprecated)]
+    let find_chooser = || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .find_map(|window| window.downcast::<gtk::FileChooserDialog>().ok())
+            .filter(|dialog| dialog.is_mapped())
+    };
+    wait_until(
+        &format!("the file chooser of {action}"),
+        WIDGETS_DEADLINE,
+        || find_chooser().is_some(),
+    )
+    .await?;
+    let chooser = find_chooser().expect("waited for");
+    #[allow(deprecated)]
+    {
+        chooser
+            .set_current_folder(Some(&gio::File::for_path(dir.path())))
+            .map_err(|error| Stuck(error.to_string()))?;
+        chooser.set_current_name("saved.log");
+        settle().await;
+        chooser.response(gtk::ResponseType::Accept);
+    }
+    wait_for_toast(driver, &gettextrs::gettext("Log saved")).await?;
+    std::fs::read_to_string(&path).map_err(|error| {
+        Stuck(format!(
+            "{action} said it saved, but {}: {error}",
+            path.display()
+        ))
+    })
+}
+
+/// A failing step ends on “Installation Failed”, whose log can be saved.
+async fn failed_install(driver: &Driver, progress: &KsProgressPage) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    progress.set_demo_time_scale(0.0);
+    progress.set_demo_outcome(DemoOutcome::Fails);
+    driver.click("install").await;
+    wait_until(
+        "the failing install to reach the failure page",
+        INSTALL_DEADLINE,
+        || driver.tag() == "failed",
+    )
+    .await?;
+    tally.check(
+        driver.page().title() == gettextrs::gettext("Installation Failed"),
+        "a failed install says Installation Failed",
+    );
+    driver.screenshots("11b-failed").await?;
+    let saved = save_log_through_dialog(driver, "failed.save-log").await?;
+    tally.check(
+        saved.contains("simulated failure"),
+        "Save Log on the failure page writes the log with the failure",
+    );
+    driver.click("try-again").await;
+    tally.check(
+        driver.tag() == "review",
+        "Try again after a failure returns to the review",
+    );
+    Ok(())
+}
+
+/// A refused or dismissed password (pkexec 126/127) says nothing was
+/// written and offers to try again.
+async fn refused_authentication(driver: &Driver, progress: &KsProgressPage) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    progress.set_demo_outcome(DemoOutcome::NotAuthorised);
+    driver.click("install").await;
+    wait_until(
+        "the refused install to reach the failure page",
+        INSTALL_DEADLINE,
+        || driver.tag() == "failed",
+    )
+    .await?;
+    tally.check(
+        driver.page().title() == gettextrs::gettext("Installation Not Started"),
+        "a refused password says Installation Not Started",
+    );
+    tally.check(
+        driver.find("disk-state").downcast::<gtk::Label>().unwrap().label()
+            == gettextrs::gettext(
+                "Nothing was written to the disk. Install again and enter the administrator password when asked.",
+            ),
+        "a refused password says nothing was written",
+    );
+    tally.check(
+        driver.find("try-again").is_visible() && !driver.find("copy-log").is_visible(),
+        "a refused password offers Try Again, and no empty log",
+    );
+    driver.screenshots("11c-not-authorised").await?;
+    driver.click("try-again").await;
+    tally.check(
+        driver.tag() == "review",
+        "Try again after a refused password returns to the review",
+    );
+    progress.set_demo_outcome(DemoOutcome::Installed);
+    Ok(())
+}
+
+/// Ctrl+Q (app.quit) during an install asks the Stop question too, and
+/// Keep Installing keeps it running.
+async fn quitting_during_an_install_asks_first(
+    driver: &Driver,
+    progress: &KsProgressPage,
+) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let window = &driver.window;
+    let app = window
+        .application()
+        .expect("the window has its application");
+    tally.check(
+        app.accels_for_action("app.quit")
+            .iter()
+            .any(|accel| accel == "<Control>q"),
+        "Ctrl+Q quits",
+    );
+    progress.set_demo_time_scale(1.0);
+    driver.click("install").await;
+    app.activate_action("quit", None);
+    wait_until(
+        "a dialog about the running install after Ctrl+Q",
+        WIDGETS_DEADLINE,
+        || window.visible_dialog().is_some(),
+    )
+    .await?;
+    let dialog = window.visible_dialog().and_downcast::<adw::AlertDialog>();
+    tally.check(
+        dialog.as_ref().is_some_and(|dialog| {
+            dialog.heading().as_deref()
+                == Some(gettextrs::gettext("Stop the Installation and Close?").as_str())
+        }),
+        "Ctrl+Q during an install asks whether to stop it",
+    );
+    let Some(dialog) = dialog else {
+        return Err(Stuck("Ctrl+Q asked nothing".to_owned()));
+    };
+    dialog.emit_by_name::<()>("response", &[&"continue"]);
+    dialog.force_close();
+    settle().await;
+    tally.check(
+        window.is_visible() && progress.is_running(),
+        "Keep Installing after Ctrl+Q keeps the window and the install",
+    );
+    progress.cancel();
+    wait_until(
+        "the install to stop after Ctrl+Q was answered",
+        INSTALL_DEADLINE,
+        || driver.tag() == "failed",
+    )
+    .await?;
+    driver.click("try-again").await;
     Ok(())
 }
 

@@ -9,11 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use gettextrs::gettext;
 use zeroize::Zeroizing;
 
 use crate::i18n::{gettext_f, isolate};
 use crate::install::{self, CancelFlag, Event, InstallOptions, StepId};
-use crate::plan::{FieldPath, Password, Plan, Problem, Secret, shown};
+use crate::plan::{FieldPath, Password, Plan, Problem, Secret, ValidationError, shown};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -81,8 +82,11 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
         let passphrase = read_secret(path, &mut stdin_used)?;
         refuse_empty(
             &passphrase,
-            "encryption.passphrase",
-            Problem::PassphraseEmpty,
+            ValidationError::new(
+                FieldPath::new("encryption.passphrase"),
+                Problem::PassphraseEmpty,
+                &plan,
+            ),
         )?;
         plan.encryption.passphrase = Some(Secret::new(passphrase.to_string()));
     }
@@ -112,7 +116,10 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
             ));
         };
         let field = FieldPath::new("users").index(index).field("password");
-        refuse_empty(&password, field.as_str(), Problem::PasswordEmpty)?;
+        refuse_empty(
+            &password,
+            ValidationError::new(field, Problem::PasswordEmpty, &plan),
+        )?;
         plan.users[index].password = Some(Password::Clear(Secret::new(password.to_string())));
     }
     if !rustix::process::geteuid().is_root() {
@@ -136,13 +143,9 @@ fn prepare(args: &InstallArgs) -> anyhow::Result<(Plan, InstallOptions)> {
 }
 
 /// Checked as read: once hashed, an empty password looks like any other.
-fn refuse_empty(secret: &str, field: &str, problem: Problem) -> anyhow::Result<()> {
+fn refuse_empty(secret: &str, error: ValidationError) -> anyhow::Result<()> {
     if secret.is_empty() {
-        // Translators: {field} is a field of the plan such as encryption.passphrase, untranslated; {problem} is a full sentence.
-        bail!(gettext_f(
-            "{field}: {problem} Nothing was written.",
-            &[("field", field), ("problem", &problem.message())]
-        ));
+        bail!("{error} {}", gettext("Nothing was written to the disk."));
     }
     Ok(())
 }

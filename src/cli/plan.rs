@@ -298,9 +298,11 @@ fn apply_passwords(plan: &mut Plan, text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Each problem in words, with the field's path in the plan file after it
+/// for whoever edits the JSON.
 fn print_problems(errors: &[crate::plan::ValidationError], out: &mut dyn Write) {
     for error in errors {
-        let _ = writeln!(out, "{}: {}", error.field, error.problem);
+        let _ = writeln!(out, "{error} ({})", error.field);
     }
 }
 

@@ -27,6 +27,7 @@ mod helper_input;
 mod helper_process;
 mod mount_options;
 pub mod preflight;
+pub mod reboot;
 mod system;
 mod tools;
 mod udisks;

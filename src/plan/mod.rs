@@ -8,12 +8,14 @@
 
 mod homes;
 mod password;
+mod place;
 pub mod recovery_key;
 mod secret;
 mod secret_shapes;
 mod shown;
 mod software;
 pub mod strength;
+mod summary;
 mod validate;
 
 use gettextrs::gettext;
@@ -23,11 +25,13 @@ use zeroize::Zeroizing;
 use crate::i18n::gettext_f;
 
 pub use self::password::{HashError, Password, is_well_formed_hash};
+pub use self::place::{Place, PlanPage};
 pub use self::recovery_key::RecoveryKey;
 pub use self::secret::Secret;
 use self::shown::shown_within;
 pub use self::shown::{SHOWN_CHARS, shown};
 pub use self::software::{Desktop, Service};
+pub use self::summary::{KeptKind, KeptPath};
 pub use self::validate::{FieldPath, Problem, ValidationError, is_known_time_zone};
 // The persistence editor checks added entries with the plan's rules.
 pub(crate) use self::validate::{

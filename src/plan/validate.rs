@@ -8,6 +8,7 @@ use std::fmt;
 use gettextrs::gettext;
 use serde::Serialize;
 
+use super::place::Place;
 use super::shown::shown;
 use super::{
     Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize,
@@ -461,13 +462,41 @@ impl fmt::Display for Problem {
     }
 }
 
-/// One problem and the field it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem}")]
+/// One problem, the field it belongs to, and where a person finds that
+/// field. Shown as the place in words and the problem, never the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
     pub field: FieldPath,
     pub problem: Problem,
+    pub place: Place,
 }
+
+impl ValidationError {
+    /// `problem` on `field`, placed with the names `plan` holds.
+    pub fn new(field: FieldPath, problem: Problem, plan: &Plan) -> Self {
+        let place = field.place(plan);
+        Self {
+            field,
+            problem,
+            place,
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Translators: one problem of the plan: {place} such as “Users: password of “ada””, {problem} a sentence that says what to do.
+        f.write_str(&gettext_f(
+            "{place} — {problem}",
+            &[
+                ("place", &self.place.to_string()),
+                ("problem", &self.problem.message()),
+            ],
+        ))
+    }
+}
+
+impl std::error::Error for ValidationError {}
 
 fn format_size(bytes: u64) -> String {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -529,7 +558,8 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn report(&mut self, field: FieldPath, problem: Problem) {
-        self.errors.push(ValidationError { field, problem });
+        self.errors
+            .push(ValidationError::new(field, problem, self.plan));
     }
 }
 

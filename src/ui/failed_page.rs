@@ -22,6 +22,12 @@ mod imp {
         #[template_child]
         pub(super) log_view: TemplateChild<gtk::TextView>,
         #[template_child]
+        pub(super) log_scroller: TemplateChild<gtk::ScrolledWindow>,
+        #[template_child]
+        pub(super) copy_log_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) save_log_button: TemplateChild<gtk::Button>,
+        #[template_child]
         pub(super) try_again_button: TemplateChild<gtk::Button>,
         #[template_child]
         pub(super) toasts: TemplateChild<adw::ToastOverlay>,
@@ -96,6 +102,15 @@ impl KsFailedPage {
         imp.status_page.set_description(Some(message));
         imp.disk_state_label.set_label(disk_state);
         imp.log_view.buffer().set_text(log);
+        // A refused password ends before anything is logged.
+        let logged = !log.trim().is_empty();
+        for widget in [
+            imp.log_scroller.upcast_ref::<gtk::Widget>(),
+            imp.copy_log_button.upcast_ref(),
+            imp.save_log_button.upcast_ref(),
+        ] {
+            widget.set_visible(logged);
+        }
     }
 
     /// The log as it was when the install stopped.

@@ -69,7 +69,7 @@ pub use self::layout_page::KsLayoutPage;
 pub use self::nix_preview::KsNixPreview;
 pub use self::persistence_page::KsPersistencePage;
 pub use self::plan_model::KsPlanModel;
-pub use self::progress_page::{KsProgressPage, StopKind};
+pub use self::progress_page::{DemoOutcome, KsProgressPage, StopKind};
 pub use self::review_page::KsReviewPage;
 pub use self::screenshot::{save_after_first_frame, save_png};
 pub use self::software_page::KsSoftwarePage;

@@ -24,10 +24,6 @@ use crate::install::{
 };
 use crate::plan::Plan;
 
-/// `KEEPSAKE_DEMO_INSTALL=fail keepsake --demo` shows a failed install: the
-/// demo's nixos-install fails.
-const DEMO_INSTALL_VARIABLE: &str = "KEEPSAKE_DEMO_INSTALL";
-
 /// Why an install ended without completing, for the failure page.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, glib::Enum)]
 #[enum_type(name = "KsStopKind")]
@@ -39,6 +35,37 @@ pub enum StopKind {
     /// pkexec was dismissed or refused: nothing was written.
     NotAuthorised,
 }
+
+/// How the simulated install of demo mode ends, to try (and test) each
+/// page that can follow it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, glib::Enum)]
+#[enum_type(name = "KsDemoOutcome")]
+pub enum DemoOutcome {
+    #[default]
+    Installed,
+    /// A step fails after the disk was written.
+    Fails,
+    /// The administrator's password is refused, as pkexec reports it.
+    NotAuthorised,
+}
+
+impl DemoOutcome {
+    /// `KEEPSAKE_DEMO_INSTALL=fails` or `=not-authorised` chooses the end
+    /// of `keepsake --demo`'s install.
+    pub const VARIABLE: &'static str = "KEEPSAKE_DEMO_INSTALL";
+
+    pub fn from_variable() -> Self {
+        match std::env::var(Self::VARIABLE).as_deref() {
+            Ok("fail" | "fails") => DemoOutcome::Fails,
+            Ok("not-authorised") => DemoOutcome::NotAuthorised,
+            _ => DemoOutcome::Installed,
+        }
+    }
+}
+
+/// The step whose failure the demo simulates: late, once the disk holds
+/// the new system's partitions, as a download that breaks off would.
+const DEMO_FAILING_OPERATION: &str = "run nixos-install";
 
 /// While an install runs: suspend and logout are inhibited and the
 /// application holds itself, so neither ends the root helper's work unseen.
@@ -84,6 +111,9 @@ mod imp {
         /// The simulated install's speed: 1 takes as long as a real one.
         #[property(get, set)]
         pub(super) demo_time_scale: Cell<f64>,
+        /// How the simulated install ends.
+        #[property(get, set, builder(DemoOutcome::default()))]
+        pub(super) demo_outcome: Cell<DemoOutcome>,
         pub(super) step_rows: RefCell<Vec<(StepId, adw::ActionRow, gtk::Stack)>>,
         pub(super) cancel: RefCell<CancelFlag>,
         pub(super) helper: RefCell<Option<HelperProcess>>,
@@ -104,6 +134,7 @@ mod imp {
                 log_button: TemplateChild::default(),
                 demo: Cell::new(false),
                 demo_time_scale: Cell::new(1.0),
+                demo_outcome: Cell::default(),
                 step_rows: RefCell::default(),
                 cancel: RefCell::default(),
                 helper: RefCell::default(),
@@ -248,14 +279,16 @@ impl KsProgressPage {
         let cancel = CancelFlag::new();
         imp.cancel.replace(cancel.clone());
         let (sender, receiver) = async_channel::unbounded();
-        if self.demo() {
+        if self.demo() && self.demo_outcome() == DemoOutcome::NotAuthorised {
+            // What pkexec's exit status 126 comes to, before any step.
+            let _ = sender.try_send(HelperMessage::Exited(HelperExit::NotAuthorised));
+        } else if self.demo() {
             let time_scale = self.demo_time_scale();
-            let fails =
-                std::env::var_os(DEMO_INSTALL_VARIABLE).is_some_and(|value| value == "fail");
+            let fails = self.demo_outcome() == DemoOutcome::Fails;
             std::thread::spawn(move || {
                 let mut backend = FakeBackend::new().with_time_scale(time_scale);
                 if fails {
-                    backend = backend.failing_at("run nixos-install");
+                    backend = backend.failing_at(DEMO_FAILING_OPERATION);
                 }
                 // A closed channel means the page is gone.
                 let result = install::install(

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! Page 8: the disk that will be erased and what is on it, the steps, the
-//! exact files, and the typed confirmation that makes Install sensitive.
+//! Page 8: a summary of every choice, each group with a way back to its
+//! page; what to fix first; the steps and the exact files behind
+//! expanders; and, always on screen below, the typed confirmation that
+//! makes Install sensitive.
 
 use std::cell::RefCell;
 
@@ -9,13 +11,13 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gio, glib};
 
-use super::{KsNixPreview, KsPlanModel, KsWindow};
-use crate::disks::format_size;
-use crate::i18n::gettext_f;
+use super::{KsNixPreview, KsPlanModel, KsWindow, name_button};
+use crate::disks::{format_size, installed_systems};
+use crate::i18n::{gettext_f, ngettext_f};
 use crate::install::StepId;
 use crate::install::preflight::{self, PreflightProblem};
 use crate::nix::{FLAKE_FILE, RENDERED_FILES};
-use crate::plan::Desktop;
+use crate::plan::{Desktop, PlanPage};
 
 mod imp {
     use super::*;
@@ -27,9 +29,31 @@ mod imp {
         #[template_child]
         pub(super) disk_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
+        pub(super) encryption_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) system_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) software_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) users_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) kept_row: TemplateChild<adw::ExpanderRow>,
+        #[template_child]
+        pub(super) change_disk: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) change_encryption: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) change_system: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) change_software: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) change_users: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) change_kept: TemplateChild<gtk::Button>,
+        #[template_child]
         pub(super) problem_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
-        pub(super) step_group: TemplateChild<adw::PreferencesGroup>,
+        pub(super) step_row: TemplateChild<adw::ExpanderRow>,
         #[template_child]
         pub(super) file_row: TemplateChild<adw::ComboRow>,
         #[template_child]
@@ -50,8 +74,12 @@ mod imp {
         pub(super) preflight: RefCell<Option<Vec<PreflightProblem>>>,
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
-        /// Rows that describe the disk and the problems; rebuilt on showing.
-        pub(super) shown_rows: RefCell<Vec<(adw::PreferencesGroup, gtk::Widget)>>,
+        /// The keyboard layout's name, such as “German (Switzerland)”.
+        #[property(get, set)]
+        pub(super) keyboard_name: RefCell<String>,
+        /// The summary's rows, each with the group or expander that holds
+        /// it; rebuilt whenever the page shows or the plan changes on it.
+        pub(super) shown_rows: RefCell<Vec<(gtk::Widget, gtk::Widget)>>,
     }
 
     impl KsReviewPage {
@@ -60,7 +88,15 @@ mod imp {
                 model.connect_changed(glib::clone!(
                     #[weak(rename_to = page)]
                     self.obj(),
-                    move |_| page.update_install_button()
+                    move |_| {
+                        // Only the page on screen: the others redescribe
+                        // themselves when shown.
+                        if page.is_mapped() {
+                            page.describe();
+                        } else {
+                            page.update_install_button();
+                        }
+                    }
                 ));
             }
             self.preview.set_plan_model(model.as_ref());
@@ -98,6 +134,21 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().list_files(false);
+            for (button, page) in [
+                (&self.change_disk, PlanPage::Disk),
+                (&self.change_encryption, PlanPage::Encryption),
+                (&self.change_system, PlanPage::System),
+                (&self.change_software, PlanPage::Software),
+                (&self.change_users, PlanPage::Users),
+                (&self.change_kept, PlanPage::Persistence),
+            ] {
+                // Six buttons read “Change”: each is named by where it goes.
+                // Translators: the accessible name of a “Change” button on the review page; {page} is a page title such as “Disk”.
+                name_button(
+                    button,
+                    &gettext_f("Change {page}", &[("page", &page.title())]),
+                );
+            }
             for step in StepId::ALL {
                 let row = adw::ActionRow::builder()
                     .title(glib::markup_escape_text(&step.title()))
@@ -109,7 +160,7 @@ mod imp {
                         .css_classes(["dim-label", "numeric"])
                         .build(),
                 );
-                self.step_group.add(&row);
+                self.step_row.add_row(&row);
             }
         }
     }
@@ -151,81 +202,224 @@ impl KsReviewPage {
         let Some(model) = self.plan_model() else {
             return;
         };
-        let flake = model.with_plan(|plan| plan.flake);
-        if imp.flake_row.is_active() != flake {
-            imp.flake_row.set_active(flake);
+        let plan = model.plan();
+        if imp.flake_row.is_active() != plan.flake {
+            imp.flake_row.set_active(plan.flake);
         }
-        for (group, row) in imp.shown_rows.take() {
-            group.remove(&row);
+        for (parent, row) in imp.shown_rows.take() {
+            if let Some(group) = parent.downcast_ref::<adw::PreferencesGroup>() {
+                group.remove(&row);
+            } else if let Some(expander) = parent.downcast_ref::<adw::ExpanderRow>() {
+                expander.remove(&row);
+            }
         }
-        let mut shown: Vec<(adw::PreferencesGroup, gtk::Widget)> = Vec::new();
-        let mut add = |group: &adw::PreferencesGroup, title: &str, subtitle: &str| {
-            let row = adw::ActionRow::builder()
-                .title(glib::markup_escape_text(title))
-                .subtitle(glib::markup_escape_text(subtitle))
-                .subtitle_selectable(true)
-                .build();
-            row.add_css_class("property");
-            group.add(&row);
-            shown.push((group.clone(), row.upcast()));
-        };
+        let mut rows = Rows::default();
+
         let disk_group = imp.disk_group.get();
         if let Some(disk) = model.disk_details() {
-            add(&disk_group, &gettext("Model"), &disk.display_name());
-            add(&disk_group, &gettext("Size"), &format_size(disk.size));
-            add(&disk_group, &gettext("Serial Number"), &disk.serial);
-            add(
+            disk_group.set_description(Some(&gettext("Everything on this disk is erased.")));
+            rows.property(&disk_group, &gettext("Model"), &disk.display_name());
+            rows.property(&disk_group, &gettext("Size"), &format_size(disk.size));
+            rows.property(&disk_group, &gettext("Serial Number"), &disk.serial);
+            rows.property(
                 &disk_group,
                 &gettext("Device"),
                 disk.by_id.as_deref().unwrap_or(&disk.device),
             );
-            if disk.partitions.is_empty() {
-                add(
-                    &disk_group,
-                    &gettext("Now on the Disk"),
-                    &gettext("No partitions"),
+            for system in installed_systems(&disk) {
+                let row = rows.plain(&disk_group, &system.erase_warning(), None);
+                row.add_prefix(
+                    &gtk::Image::builder()
+                        .icon_name("dialog-warning-symbolic")
+                        .css_classes(["warning"])
+                        .build(),
                 );
             }
+            let partitions_title = gettext("Now on the Disk");
+            let partitions = adw::ExpanderRow::builder()
+                .name("partitions")
+                .title(glib::markup_escape_text(&partitions_title))
+                .subtitle(glib::markup_escape_text(&if disk.partitions.is_empty() {
+                    gettext("No partitions")
+                } else {
+                    ngettext_f(
+                        "{n} partition",
+                        "{n} partitions",
+                        u32::try_from(disk.partitions.len()).unwrap_or(u32::MAX),
+                        &[],
+                    )
+                }))
+                .enable_expansion(!disk.partitions.is_empty())
+                .build();
+            // The expander is a focusable list item of its own, around its
+            // header row: screen readers need its name too.
+            partitions.update_property(&[gtk::accessible::Property::Label(&partitions_title)]);
             for partition in &disk.partitions {
                 let what = partition.contents();
-                add(
-                    &disk_group,
+                let row = adw::ActionRow::builder()
                     // Translators: {number} is the partition number, {size} such as “512 MB”.
-                    &gettext_f(
+                    .title(glib::markup_escape_text(&gettext_f(
                         "Partition {number}, {size}",
                         &[
                             ("number", &partition.number.to_string()),
                             ("size", &format_size(partition.size)),
                         ],
-                    ),
-                    &if what.is_empty() {
+                    )))
+                    .subtitle(glib::markup_escape_text(&if what.is_empty() {
                         gettext("Unknown contents")
                     } else {
                         what
-                    },
-                );
+                    }))
+                    .build();
+                partitions.add_row(&row);
             }
+            rows.add(disk_group.upcast_ref(), partitions.upcast_ref());
         } else {
-            add(
+            disk_group.set_description(None);
+            rows.plain(
                 &disk_group,
                 &gettext("No Disk Chosen"),
-                &gettext("Go back to the Disk page and choose one."),
+                Some(&gettext("Go back to the Disk page and choose one.")),
             );
         }
+
+        let encryption_group = imp.encryption_group.get();
+        if plan.encryption.enabled {
+            rows.plain(
+                &encryption_group,
+                &gettext("The disk is encrypted"),
+                Some(&gettext("Its passphrase is asked for at every start.")),
+            );
+        } else {
+            rows.plain(
+                &encryption_group,
+                &gettext("The disk is not encrypted"),
+                Some(&gettext("Anyone who has the disk can read what is on it.")),
+            );
+        }
+        let keyboard = self.keyboard_name();
+        rows.property(
+            &encryption_group,
+            &gettext("Keyboard Layout"),
+            if keyboard.is_empty() {
+                &plan.system.xkb_layout
+            } else {
+                &keyboard
+            },
+        );
+
+        let system_group = imp.system_group.get();
+        let system = &plan.system;
+        rows.property(
+            &system_group,
+            &plain(&gettext("_Host Name")),
+            &system.hostname,
+        );
+        rows.property(
+            &system_group,
+            &plain(&gettext("_Time Zone")),
+            &system.time_zone,
+        );
+        rows.property(
+            &system_group,
+            &plain(&gettext("_Language and Formats")),
+            &system.locale,
+        );
+
+        let software_group = imp.software_group.get();
+        rows.property(&software_group, &gettext("Desktop"), &plan.desktop.label());
+        let services: Vec<String> = plan
+            .services
+            .iter()
+            .map(|service| service.label())
+            .collect();
+        rows.property(
+            &software_group,
+            &gettext("Services"),
+            &if services.is_empty() {
+                gettext("None switched on")
+            } else {
+                // Translators: what separates the names in a list of services.
+                services.join(&gettext(", "))
+            },
+        );
+
+        let users_group = imp.users_group.get();
+        let administrator = plain(&gettext("_Administrator"));
+        for user in &plan.users {
+            let full_name = user.full_name.trim();
+            let row = rows.plain(
+                &users_group,
+                if full_name.is_empty() {
+                    &user.name
+                } else {
+                    full_name
+                },
+                (!full_name.is_empty()).then_some(user.name.as_str()),
+            );
+            if user.is_administrator() {
+                row.add_suffix(
+                    &gtk::Label::builder()
+                        .label(administrator.as_str())
+                        .css_classes(["dim-label", "caption"])
+                        .build(),
+                );
+            }
+        }
+        rows.plain(
+            &users_group,
+            &gettext("Root Account"),
+            Some(&if plan.root_password.is_some() {
+                gettext("Can log in with its own password")
+            } else {
+                gettext("Locked: administrators use sudo")
+            }),
+        );
+
+        let kept = plan.kept_paths();
+        let kept_title = ngettext_f(
+            "{n} directory or file",
+            "{n} directories and files",
+            u32::try_from(kept.len()).unwrap_or(u32::MAX),
+            &[],
+        );
+        imp.kept_row
+            .set_title(&glib::markup_escape_text(&kept_title));
+        imp.kept_row
+            .update_property(&[gtk::accessible::Property::Label(&kept_title)]);
+        let kept_row = imp.kept_row.get();
+        for path in &kept {
+            let row = adw::ActionRow::builder()
+                .title(glib::markup_escape_text(&path.path))
+                .subtitle(glib::markup_escape_text(&path.kind.label()))
+                .build();
+            rows.add(kept_row.upcast_ref(), row.upcast_ref());
+        }
+
         let problem_group = imp.problem_group.get();
         let problems = model.problems();
         problem_group.set_visible(!problems.is_empty());
         for problem in &problems {
-            add(
+            // The page in words first, then what to do there.
+            let row = rows.plain(
                 &problem_group,
-                &problem.problem.message(),
-                problem.field.as_str(),
+                &problem.place.to_string(),
+                Some(&problem.problem.message()),
             );
+            row.set_subtitle_selectable(false);
+            let tag = page_tag(problem.place.page);
+            if tag != "review" {
+                row.set_activatable(true);
+                // The target first: an action without it does not match.
+                row.set_action_target_value(Some(&tag.to_variant()));
+                row.set_action_name(Some("win.change"));
+                row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+            }
         }
-        imp.shown_rows.replace(shown);
-        // Translators: {name} is the disk's name, such as “Samsung SSD 980”. Title case in English only; use your language's usual capitalization.
+        imp.shown_rows.replace(rows.0);
+        // Translators: {name} is the disk's device name, such as “sda”, which must be typed to confirm.
         imp.confirm_row.set_title(&gettext_f(
-            "Type “{name}” to Confirm That Everything on It Is Erased",
+            "Type “{name}” to confirm",
             &[("name", &self.confirmation().unwrap_or_default())],
         ));
         self.update_install_button();
@@ -383,6 +577,63 @@ impl KsReviewPage {
         if let Some(window) = window {
             window.show_toast(&message);
         }
+    }
+}
+
+/// The rows `describe` added, to take them out again before it redraws.
+#[derive(Default)]
+struct Rows(Vec<(gtk::Widget, gtk::Widget)>);
+
+impl Rows {
+    /// Adds `row` to a group or an expander row.
+    fn add(&mut self, parent: &gtk::Widget, row: &gtk::Widget) {
+        if let Some(group) = parent.downcast_ref::<adw::PreferencesGroup>() {
+            group.add(row);
+        } else if let Some(expander) = parent.downcast_ref::<adw::ExpanderRow>() {
+            expander.add_row(row);
+        }
+        self.0.push((parent.clone(), row.clone()));
+    }
+
+    fn plain(
+        &mut self,
+        group: &adw::PreferencesGroup,
+        title: &str,
+        subtitle: Option<&str>,
+    ) -> adw::ActionRow {
+        let row = adw::ActionRow::builder()
+            .title(glib::markup_escape_text(title))
+            .subtitle(glib::markup_escape_text(subtitle.unwrap_or_default()))
+            .subtitle_selectable(true)
+            .build();
+        self.add(group.upcast_ref(), row.upcast_ref());
+        row
+    }
+
+    /// A value under its name: the name small, the value as the text.
+    fn property(&mut self, group: &adw::PreferencesGroup, name: &str, value: &str) {
+        let row = self.plain(group, name, Some(value));
+        row.add_css_class("property");
+    }
+}
+
+/// A label with its mnemonic underline taken out, to reuse a field's title.
+fn plain(label: &str) -> String {
+    label.replace('_', "")
+}
+
+/// The navigation tag of the page where `page`'s choices are made.
+fn page_tag(page: PlanPage) -> &'static str {
+    match page {
+        PlanPage::Disk => "disk",
+        PlanPage::Keyboard => "keyboard",
+        PlanPage::Encryption => "encryption",
+        PlanPage::Layout => "layout",
+        PlanPage::Persistence => "persistence",
+        PlanPage::System => "system",
+        PlanPage::Software => "software",
+        PlanPage::Users => "users",
+        PlanPage::Review => "review",
     }
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -7,9 +7,9 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 
 use super::{
-    KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage, KsKeyboardPage,
-    KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage, KsSoftwarePage,
-    KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
+    DemoOutcome, KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage,
+    KsKeyboardPage, KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage,
+    KsSoftwarePage, KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
 };
 use crate::config;
 
@@ -49,7 +49,12 @@ mod imp {
         pub(super) done_page: TemplateChild<KsDonePage>,
         #[template_child]
         pub(super) failed_page: TemplateChild<KsFailedPage>,
+        #[template_child]
+        pub(super) review_banner: TemplateChild<adw::Banner>,
         pub(super) plan_model: OnceCell<KsPlanModel>,
+        /// The pages up to the review, by tag, while the person changes a
+        /// choice from the review: the way back to it.
+        pub(super) review_stack: RefCell<Option<Vec<glib::GString>>>,
         /// The person closed the window during an install and chose to
         /// stop it: close once the helper has cleaned up.
         pub(super) close_when_stopped: Cell<bool>,
@@ -63,6 +68,19 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
+            klass.bind_template_instance_callbacks();
+            klass.install_action(
+                "win.change",
+                Some(glib::VariantTy::STRING),
+                |window, _, tag| {
+                    if let Some(tag) = tag.and_then(|tag| tag.str()) {
+                        window.change(tag);
+                    }
+                },
+            );
+            klass.install_action("win.back-to-review", None, |window, _, _| {
+                window.back_to_review();
+            });
             klass.install_action("win.start-install", None, |window, _, _| {
                 window.imp().navigation_view.push_by_tag("disk");
             });
@@ -89,10 +107,15 @@ mod imp {
             self.disk_page.set_plan_model(Some(model));
             self.keyboard_page.set_plan_model(Some(model));
             self.encryption_page.set_plan_model(Some(model));
-            self.keyboard_page
-                .bind_property("keyboard-name", &*self.encryption_page, "keyboard-name")
-                .sync_create()
-                .build();
+            for page in [
+                self.encryption_page.upcast_ref::<glib::Object>(),
+                self.review_page.upcast_ref(),
+            ] {
+                self.keyboard_page
+                    .bind_property("keyboard-name", page, "keyboard-name")
+                    .sync_create()
+                    .build();
+            }
             self.layout_page.set_plan_model(Some(model));
             self.persistence_page.set_plan_model(Some(model));
             self.system_page.set_plan_model(Some(model));
@@ -121,10 +144,15 @@ mod imp {
                 #[weak]
                 obj,
                 move |_| {
-                    if obj.imp().close_when_stopped.get() {
+                    let imp = obj.imp();
+                    if imp.close_when_stopped.get() {
                         obj.close();
                     } else {
-                        obj.imp().navigation_view.push_by_tag("done");
+                        imp.done_page.show_installed(
+                            &obj.plan_model().plan(),
+                            &imp.progress_page.log_text(),
+                        );
+                        imp.navigation_view.push_by_tag("done");
                     }
                 }
             ));
@@ -172,6 +200,30 @@ glib::wrapper! {
             gtk::ConstraintTarget, gtk::Native, gtk::Root, gtk::ShortcutManager;
 }
 
+#[gtk::template_callbacks]
+impl KsWindow {
+    /// The banner back to the review shows on the pages between, while a
+    /// choice is changed from it.
+    #[template_callback]
+    fn on_visible_page_changed(&self) {
+        let imp = self.imp();
+        let tag = imp
+            .navigation_view
+            .visible_page()
+            .and_then(|page| page.tag())
+            .unwrap_or_default();
+        if tag == "review" {
+            imp.review_stack.replace(None);
+        }
+        let on_the_way = imp
+            .review_stack
+            .borrow()
+            .as_ref()
+            .is_some_and(|stack| stack.contains(&tag));
+        imp.review_banner.set_revealed(on_the_way);
+    }
+}
+
 impl KsWindow {
     pub fn new(app: &KsApplication) -> Self {
         let window: Self = glib::Object::builder().property("application", app).build();
@@ -179,6 +231,8 @@ impl KsWindow {
         imp.welcome_page.set_demo(app.demo());
         imp.disk_page.set_demo(app.demo());
         imp.progress_page.set_demo(app.demo());
+        imp.progress_page
+            .set_demo_outcome(DemoOutcome::from_variable());
         imp.done_page.set_demo(app.demo());
         window
     }
@@ -230,6 +284,38 @@ impl KsWindow {
     fn follow_next_button(&self, page: Option<&adw::NavigationPage>) {
         let next = page.and_then(|page| named_descendant(page.upcast_ref(), "next"));
         self.set_default_widget(next.as_ref());
+    }
+
+    /// Goes from the review back to the page tagged `tag`, keeping the way
+    /// back; a page that is not on the way there opens above the review.
+    fn change(&self, tag: &str) {
+        let imp = self.imp();
+        let view = &imp.navigation_view;
+        let stack: Vec<glib::GString> = view
+            .navigation_stack()
+            .iter::<adw::NavigationPage>()
+            .filter_map(|page| page.ok().and_then(|page| page.tag()))
+            .collect();
+        let Some(review) = stack.iter().position(|page| page == "review") else {
+            return;
+        };
+        if stack[..review].iter().any(|page| page == tag) {
+            imp.review_stack.replace(Some(stack[..=review].to_vec()));
+            view.pop_to_tag(tag);
+        } else {
+            view.push_by_tag(tag);
+        }
+    }
+
+    /// Back to the review with the pages before it as they were, so its
+    /// Back button still leads through them.
+    fn back_to_review(&self) {
+        let imp = self.imp();
+        let Some(stack) = imp.review_stack.take() else {
+            return;
+        };
+        let tags: Vec<&str> = stack.iter().map(glib::GString::as_str).collect();
+        imp.navigation_view.replace_with_tags(&tags);
     }
 
     fn start_install(&self) {

@@ -568,7 +568,7 @@ FIELDS = {
 # Long enough to be allowed, common enough to be weak.
 WEAK_PASSPHRASE = "password1"
 # The review asks to type the disk's name, which its field's name quotes.
-CONFIRM = "Type “{name}” to Confirm That Everything on It Is Erased"
+CONFIRM = "Type “{name}” to confirm"
 TEXT_ROLES = {Atspi.Role.ENTRY, Atspi.Role.PASSWORD_TEXT, Atspi.Role.TEXT}
 DEMO_DISK = "nvme0n1"
 # Unicode's isolates, around a path in a translated sentence.
