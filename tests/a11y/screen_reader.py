@@ -724,7 +724,8 @@ def drive_to_review(session):
             accept_weak_passphrase(session, page)
         else:
             fill(session, page)
-            if session.on_page("Users"):
+            # The trash buttons are compared by their English names.
+            if session.on_page("Users") and session.words.language is None:
                 check_account_remove_buttons(session, page)
             press_button(session, page, "Next", f"“{title}”")
         wait_until(
