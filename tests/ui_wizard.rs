@@ -1616,15 +1616,24 @@ async fn save_log_through_dialog(driver: &Driver, action: &str) -> Result<String
     )
     .await?;
     let chooser = find_chooser().expect("waited for");
+    // The chooser may still be setting itself up (its folder, the
+    // proposed name): name the file until it holds.
     #[allow(deprecated)]
-    {
-        chooser
-            .set_current_folder(Some(&gio::File::for_path(dir.path())))
-            .map_err(|error| Stuck(error.to_string()))?;
-        chooser.set_current_name("saved.log");
-        settle().await;
-        chooser.response(gtk::ResponseType::Accept);
-    }
+    wait_until(
+        &format!("the file chooser of {action} to name {}", path.display()),
+        WIDGETS_DEADLINE,
+        || {
+            let named = chooser.file().and_then(|file| file.path()).as_ref() == Some(&path);
+            if !named {
+                let _ = chooser.set_current_folder(Some(&gio::File::for_path(dir.path())));
+                chooser.set_current_name("saved.log");
+            }
+            named
+        },
+    )
+    .await?;
+    #[allow(deprecated)]
+    chooser.response(gtk::ResponseType::Accept);
     wait_for_toast(driver, &gettextrs::gettext("Log saved")).await?;
     std::fs::read_to_string(&path).map_err(|error| {
         Stuck(format!(
