@@ -422,7 +422,8 @@ pub(crate) fn run_streaming(
 
 /// `cryptsetup luksAddKey` on `device`, reading the passphrase that opens
 /// it from stdin (`--key-file=-`) and the key to add from the pipe
-/// `/dev/fd/<key_fd>`: neither secret is in the arguments.
+/// `/proc/self/fd/<key_fd>` (not `/dev/fd`, which only a system with
+/// systemd or udev rules has): neither secret is in the arguments.
 fn add_key_command(device: &Path, key_fd: i32) -> ToolCommand {
     ToolCommand::new(
         CRYPTSETUP,
@@ -430,7 +431,7 @@ fn add_key_command(device: &Path, key_fd: i32) -> ToolCommand {
             "luksAddKey".into(),
             "--key-file=-".into(),
             device.as_os_str().to_owned(),
-            format!("/dev/fd/{key_fd}").into(),
+            format!("/proc/self/fd/{key_fd}").into(),
         ],
     )
 }
@@ -532,7 +533,7 @@ mod tests {
         let args = read("args");
         let args: Vec<&str> = args.lines().collect();
         assert_eq!(args[..3], ["luksAddKey", "--key-file=-", "/dev/vda2"]);
-        assert!(args[3].starts_with("/dev/fd/"), "{args:?}");
+        assert!(args[3].starts_with("/proc/self/fd/"), "{args:?}");
         assert_eq!(args.len(), 4);
         assert_eq!(read("stdin"), passphrase.expose());
         assert_eq!(read("new-key"), key.expose());
