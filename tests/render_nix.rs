@@ -85,6 +85,27 @@ fn placeholders_are_marked_and_real_ids_are_not() {
     assert!(real[1].contents.contains(&real_ids().root_uuid));
 }
 
+/// The GUI's preview is read by newcomers: it says where the UUIDs go
+/// without the exported files' comment about placeholders.
+#[test]
+fn the_preview_names_the_uuids_without_a_placeholder_comment() {
+    let preview = nix::render(&Plan::example(), &DiskIds::preview()).unwrap();
+    let storage = &preview[1];
+    assert_eq!(storage.path, "storage.nix");
+    assert!(
+        !storage.contents.contains("PLACEHOLDER"),
+        "{}",
+        storage.contents
+    );
+    assert!(
+        storage
+            .contents
+            .contains("/dev/disk/by-uuid/SET-WHEN-THE-DISK-IS-FORMATTED"),
+        "{}",
+        storage.contents
+    );
+}
+
 #[test]
 fn every_rendered_file_parses() {
     if !support::tool_available("nix-instantiate") {

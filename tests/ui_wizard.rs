@@ -22,7 +22,9 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::GuiOptions;
 use keepsake::install::preflight::{self, Download};
-use keepsake::plan::{Desktop, RecoveryKey, Service};
+use keepsake::plan::{
+    Desktop, RecoveryKey, Service, mount_options_in_words, required_entry_reason,
+};
 use keepsake::ui::{
     DemoOutcome, KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage,
     KsStrengthMeter, KsWindow, prepare, save_png,
@@ -565,16 +567,65 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "a passphrase of four words fills the bar",
     );
     driver.screenshots("03-encryption").await?;
+    nix_preview_toggle(driver).await?;
     recovery_key(driver).await?;
     driver
-        .enter_goes_next("passphrase-repeat", "layout")
+        .enter_goes_next("passphrase-repeat", "persistence")
         .await?;
     tally.check(
         driver.window.visible_dialog().is_none(),
         "a strong passphrase goes on without a question",
     );
 
-    // Layout
+    // Persistence
+    required_entries_and_undo(driver).await?;
+    driver.set_text("add-directory", "/var/lib/libvirt");
+    driver
+        .find("add-directory")
+        .emit_by_name::<()>("apply", &[]);
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| {
+            plan.persistence
+                .directories
+                .iter()
+                .any(|d| d.path == "/var/lib/libvirt")
+        }) && driver.preview().contains("\"/var/lib/libvirt\""),
+        "an added directory is in the plan and the preview",
+    );
+    driver.set_text("add-directory", "var/tmp-stuff");
+    driver
+        .find("add-directory")
+        .emit_by_name::<()>("apply", &[]);
+    settle().await;
+    tally.check(!driver.next_sensitive(), "a relative entry disables Next");
+    driver.click("remove:var/tmp-stuff").await;
+    tally.check(
+        driver.next_sensitive(),
+        "removing it makes Next sensitive again",
+    );
+    driver.screenshots("05-persistence").await?;
+    persistence_presets(driver).await?;
+
+    // Layout, an advanced page opened from the persistence page
+    tally.check(
+        driver.find("open-layout").is::<adw::ActionRow>(),
+        "the persistence page leads to the disk layout",
+    );
+    WidgetExt::activate_action(
+        &driver.page(),
+        "navigation.push",
+        Some(&"layout".to_variant()),
+    )
+    .unwrap();
+    wait_until(
+        "the Disk Layout row to open the layout page",
+        WIDGETS_DEADLINE,
+        || driver.tag() == "layout",
+    )
+    .await?;
+    settle().await;
+    required_subvolumes_and_undo(driver).await?;
     driver
         .page()
         .activate_action("layout.add-subvolume", None)
@@ -611,7 +662,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         .unwrap();
     tally.check(
         !driver.next_sensitive(),
-        "an invalid mount point disables Next",
+        "an invalid mount point disables Done",
     );
     tally.check(
         problem.is_visible() && problem.label().contains("var/lib/docker"),
@@ -621,39 +672,10 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     settle().await;
     tally.check(
         driver.next_sensitive(),
-        "fixing the mount point makes Next sensitive",
+        "fixing the mount point makes Done sensitive",
     );
     driver.screenshots("04-layout").await?;
     driver.go_next("persistence").await?;
-
-    // Persistence
-    driver.set_text("add-directory", "/var/lib/libvirt");
-    driver
-        .find("add-directory")
-        .emit_by_name::<()>("apply", &[]);
-    settle().await;
-    tally.check(
-        model.with_plan(|plan| {
-            plan.persistence
-                .directories
-                .iter()
-                .any(|d| d.path == "/var/lib/libvirt")
-        }) && driver.preview().contains("\"/var/lib/libvirt\""),
-        "an added directory is in the plan and the preview",
-    );
-    driver.set_text("add-directory", "var/tmp-stuff");
-    driver
-        .find("add-directory")
-        .emit_by_name::<()>("apply", &[]);
-    settle().await;
-    tally.check(!driver.next_sensitive(), "a relative entry disables Next");
-    driver.click("remove:var/tmp-stuff").await;
-    tally.check(
-        driver.next_sensitive(),
-        "removing it makes Next sensitive again",
-    );
-    driver.screenshots("05-persistence").await?;
-    persistence_presets(driver).await?;
     driver.go_next("system").await?;
 
     // System
@@ -1275,6 +1297,161 @@ async fn recovery_key(driver: &Driver) -> Result<(), Stuck> {
 }
 
 /// Every widget of type `T` below `page`.
+/// The Undo button of the toast on screen, once it is shown.
+async fn undo_button(driver: &Driver, after: &str) -> Result<gtk::Button, Stuck> {
+    let undo = gettextrs::gettext("_Undo");
+    let mut found = None;
+    wait_until(
+        &format!("a toast with Undo after {after}"),
+        WIDGETS_DEADLINE,
+        || {
+            let mut buttons = Vec::new();
+            collect::<gtk::Button>(driver.window.upcast_ref(), &mut buttons);
+            found = buttons
+                .into_iter()
+                .find(|button| button.label().as_deref() == Some(undo.as_str()));
+            found.is_some()
+        },
+    )
+    .await?;
+    Ok(found.expect("found while waiting"))
+}
+
+/// The store, the storage and the configuration subvolumes say why they
+/// stay and have no trash button; the others say in words how they are
+/// mounted; a removal can be undone from its toast.
+async fn required_subvolumes_and_undo(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let plan = driver.window.plan_model().plan();
+    for (index, mount_point) in [(0, "/nix"), (2, "/persist"), (3, "/etc/nixos")] {
+        let row = driver
+            .find(&format!("subvolume-{index}"))
+            .downcast::<adw::ExpanderRow>()
+            .unwrap();
+        let reason = plan.required_subvolume_reason(mount_point);
+        tally.check(
+            row.title() == mount_point
+                && reason.is_some_and(|reason| row.subtitle() == reason)
+                && !driver
+                    .find_in_widget(row.upcast_ref(), "remove-subvolume")
+                    .is_visible(),
+            &format!("the {mount_point} subvolume is required, says why, and has no trash button"),
+        );
+    }
+    let home = driver
+        .find("subvolume-1")
+        .downcast::<adw::ExpanderRow>()
+        .unwrap();
+    tally.check(
+        home.subtitle() == mount_options_in_words(&plan.subvolumes[1].options)
+            && !home.subtitle().contains('='),
+        &format!(
+            "the /home subvolume is described in words: “{}”",
+            home.subtitle()
+        ),
+    );
+    let remove = driver
+        .find_in_widget(home.upcast_ref(), "remove-subvolume")
+        .downcast::<gtk::Button>()
+        .unwrap();
+    remove.emit_clicked();
+    settle().await;
+    let has_home = |driver: &Driver| {
+        driver.window.plan_model().with_plan(|plan| {
+            plan.subvolumes
+                .iter()
+                .position(|subvolume| subvolume.mount_point == "/home")
+        })
+    };
+    tally.check(has_home(driver).is_none(), "the trash button removes /home");
+    undo_button(driver, "removing the /home subvolume")
+        .await?
+        .emit_clicked();
+    settle().await;
+    tally.check(
+        has_home(driver) == Some(1),
+        "Undo puts the /home subvolume back where it was",
+    );
+    Ok(())
+}
+
+/// NixOS's own state is kept without a trash button and says why; a
+/// kept directory that is given up comes back with Undo.
+async fn required_entries_and_undo(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let rows = row_texts(driver.page().upcast_ref());
+    for path in ["/var/lib/nixos", "/etc/machine-id"] {
+        let position = rows.iter().position(|text| text == path);
+        let reason = required_entry_reason(path).expect("NixOS's own state is required");
+        tally.check(
+            position.is_some_and(|position| rows.get(position + 1) == Some(&reason))
+                && find_in(driver.page().upcast_ref(), &format!("remove:{path}")).is_none(),
+            &format!("{path} is kept as required, says why, and has no trash button"),
+        );
+    }
+    let keeps_log = |driver: &Driver| {
+        driver.window.plan_model().with_plan(|plan| {
+            plan.persistence
+                .directories
+                .iter()
+                .any(|entry| entry.path == "/var/log")
+        })
+    };
+    driver.click("remove:/var/log").await;
+    tally.check(
+        !keeps_log(driver),
+        "the trash button stops keeping /var/log",
+    );
+    undo_button(driver, "giving up /var/log")
+        .await?
+        .emit_clicked();
+    settle().await;
+    tally.check(keeps_log(driver), "Undo keeps /var/log again");
+    Ok(())
+}
+
+/// The Nix preview is for the curious: hidden at first, shown beside the
+/// form by F9's action (or the header toggle) and over it on a narrow
+/// window, and hidden again the same way.
+async fn nix_preview_toggle(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let split = collect_all::<adw::OverlaySplitView>(&driver.page())
+        .into_iter()
+        .next()
+        .expect("the encryption page has a split view for its preview");
+    let preview = collect_all::<KsNixPreview>(&driver.page())
+        .into_iter()
+        .next()
+        .expect("the encryption page has a preview");
+    tally.check(
+        !split.shows_sidebar()
+            && !preview.is_mapped()
+            && collect_all::<gtk::TextView>(&driver.page()).is_empty(),
+        "the Nix preview is hidden at first, without its highlighted view",
+    );
+    WidgetExt::activate_action(&driver.window, "win.show-preview", None).unwrap();
+    wait_until(
+        "the Nix preview to be shown after win.show-preview",
+        WIDGETS_DEADLINE,
+        || split.shows_sidebar() && preview.is_mapped(),
+    )
+    .await?;
+    tally.check(
+        collect_all::<gtk::TextView>(&driver.page()).len() == 1
+            && preview.text().contains("boot.initrd.luks.devices"),
+        "the shown preview has its highlighted view, made when first shown",
+    );
+    driver.screenshots("03-encryption-preview").await?;
+    WidgetExt::activate_action(&driver.window, "win.show-preview", None).unwrap();
+    wait_until(
+        "the Nix preview to hide after win.show-preview again",
+        WIDGETS_DEADLINE,
+        || !split.shows_sidebar(),
+    )
+    .await?;
+    Ok(())
+}
+
 fn collect_all<T: IsA<gtk::Widget>>(page: &adw::NavigationPage) -> Vec<T> {
     let mut found = Vec::new();
     collect::<T>(page.upcast_ref(), &mut found);

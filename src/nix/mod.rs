@@ -33,6 +33,7 @@ pub struct DiskIds {
 impl DiskIds {
     pub const ESP_PLACEHOLDER: &'static str = "KEEPSAKE-PLACEHOLDER-ESP-UUID";
     pub const ROOT_PLACEHOLDER: &'static str = "KEEPSAKE-PLACEHOLDER-ROOT-UUID";
+    const SET_AT_INSTALL: &'static str = "SET-WHEN-THE-DISK-IS-FORMATTED";
 
     /// Stand-ins for rendering before any disk is formatted; the files then
     /// say so in a comment.
@@ -40,6 +41,15 @@ impl DiskIds {
         Self {
             esp_uuid: Self::ESP_PLACEHOLDER.to_owned(),
             root_uuid: Self::ROOT_PLACEHOLDER.to_owned(),
+        }
+    }
+
+    /// Stand-ins for the GUI's preview, which a newcomer reads: they say
+    /// what goes there without a comment explaining placeholders.
+    pub fn preview() -> Self {
+        Self {
+            esp_uuid: Self::SET_AT_INSTALL.to_owned(),
+            root_uuid: Self::SET_AT_INSTALL.to_owned(),
         }
     }
 

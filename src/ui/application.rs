@@ -57,6 +57,7 @@ mod imp {
             app.setup_actions();
             app.set_accels_for_action("app.quit", &["<Control>q"]);
             app.set_accels_for_action("window.close", &["<Control>w"]);
+            app.set_accels_for_action("win.show-preview", &["F9"]);
         }
 
         fn shutdown(&self) {

@@ -253,7 +253,7 @@ impl KsEncryptionPage {
                 return;
             }
         }
-        let _ = self.activate_action("navigation.push", Some(&"layout".to_variant()));
+        let _ = self.activate_action("navigation.push", Some(&"persistence".to_variant()));
     }
 
     fn sync(&self) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! Page 4: the btrfs subvolumes, the size of the tmpfs root and swap.
+//! Advanced, opened from the persistence page: the btrfs subvolumes, the
+//! size of the tmpfs root and swap. Required subvolumes say why they stay.
 
 use std::cell::RefCell;
 

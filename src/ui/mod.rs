@@ -11,10 +11,10 @@
 //!         ├── KsDiskPage
 //!         ├── KsKeyboardPage
 //!         ├── KsEncryptionPage     ┐
-//!         │   └── KsStrengthMeter  │
-//!         ├── KsLayoutPage         │ each with a KsNixPreview of the
-//!         │   └── KsSubvolumeRow…  │ generated file it changes
-//!         ├── KsPersistencePage    │
+//!         │   └── KsStrengthMeter  │ each with a KsNixPreview of the
+//!         ├── KsPersistencePage    │ generated file it changes, shown
+//!         ├── KsLayoutPage         │ by the window's win.show-preview
+//!         │   └── KsSubvolumeRow…  │ (opened from the persistence page)
 //!         ├── KsSystemPage         │
 //!         ├── KsSoftwarePage       │
 //!         ├── KsUsersPage          ┘
@@ -196,9 +196,52 @@ fn show_message(label: &gtk::Label, message: Option<&str>) {
     label.set_visible(message.is_some());
 }
 
-/// AdwPasswordEntryRow calls its reveal button “Show Password” in every
-/// row, so a screen reader cannot tell which field it reveals: name it
-/// after its row, again whenever the row turns it into “Hide”.
+/// Removes something from the plan with `remove`, and offers in a toast
+/// to put it back for as long as nothing else has changed the plan since:
+/// an undo must never throw away a later edit.
+fn remove_with_undo(
+    widget: &impl IsA<gtk::Widget>,
+    model: &KsPlanModel,
+    message: &str,
+    remove: impl FnOnce(&mut crate::plan::Plan),
+) {
+    let before = model.plan();
+    model.update(remove);
+    let Some(window) = widget.root().and_downcast::<KsWindow>() else {
+        return;
+    };
+    let toast = adw::Toast::builder()
+        .title(message)
+        .button_label(gettextrs::gettext("_Undo"))
+        .use_markup(false)
+        .build();
+    let later_change = model.connect_changed(glib::clone!(
+        #[weak]
+        toast,
+        move |_| toast.dismiss()
+    ));
+    let later_change = std::cell::Cell::new(Some(later_change));
+    toast.connect_dismissed(glib::clone!(
+        #[weak]
+        model,
+        move |_| {
+            if let Some(handler) = later_change.take() {
+                model.disconnect(handler);
+            }
+        }
+    ));
+    toast.connect_button_clicked(glib::clone!(
+        #[weak]
+        model,
+        move |toast| {
+            toast.dismiss();
+            let before = before.clone();
+            model.update(move |plan| *plan = before);
+        }
+    ));
+    window.add_toast(toast);
+}
+
 /// Names `button` by what it does (“Keep /var/lib/docker”) where its
 /// visible label alone (“Keep”) would not tell rows apart. A button is
 /// labelled by its label child, and an activatable row labels its widget
@@ -208,6 +251,9 @@ fn name_button(button: &gtk::Button, name: &str) {
     button.reset_relation(gtk::AccessibleRelation::LabelledBy);
 }
 
+/// AdwPasswordEntryRow calls its reveal button “Show Password” in every
+/// row, so a screen reader cannot tell which field it reveals: name it
+/// after its row, again whenever the row turns it into “Hide”.
 fn name_reveal_button(row: &adw::PasswordEntryRow) {
     let field = row.title().replace('_', "");
     let mut pending: Vec<gtk::Widget> = row.first_child().into_iter().collect();

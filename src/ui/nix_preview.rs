@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! One generated Nix file, highlighted, redrawn whenever the plan changes.
+//! The highlighted view is made when the preview is first mapped.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 use sourceview5::prelude::*;
+
+use gettextrs::gettext;
 
 use super::KsPlanModel;
 
@@ -21,7 +24,10 @@ mod imp {
     #[properties(wrapper_type = super::KsNixPreview)]
     pub struct KsNixPreview {
         #[template_child]
-        pub(super) view: TemplateChild<sourceview5::View>,
+        pub(super) scrolled_window: TemplateChild<gtk::ScrolledWindow>,
+        pub(super) view: OnceCell<sourceview5::View>,
+        /// The file as rendered now, shown or not.
+        pub(super) text: RefCell<String>,
         /// The generated file to show, for example `storage.nix`.
         #[property(get, set = Self::set_file_name)]
         pub(super) file_name: RefCell<String>,
@@ -72,25 +78,50 @@ mod imp {
 
     #[glib::derived_properties]
     impl ObjectImpl for KsNixPreview {
-        fn constructed(&self) {
-            self.parent_constructed();
-            let buffer = self
-                .view
-                .buffer()
-                .downcast::<sourceview5::Buffer>()
-                .expect("a GtkSourceView has a GtkSourceBuffer");
-            buffer.set_language(nix_language().as_ref());
-            // Code reads left to right in every locale.
-            self.view.set_direction(gtk::TextDirection::Ltr);
-            super::super::follow_dark_scheme(&buffer);
-        }
-
         fn dispose(&self) {
             self.dispose_template();
         }
     }
 
-    impl WidgetImpl for KsNixPreview {}
+    impl WidgetImpl for KsNixPreview {
+        fn map(&self) {
+            self.parent_map();
+            if self.view.get().is_none() {
+                let view = self.make_view();
+                view.buffer().set_text(&self.text.borrow());
+                self.view.set(view).expect("made once");
+            }
+        }
+    }
+
+    impl KsNixPreview {
+        fn make_view(&self) -> sourceview5::View {
+            let buffer = sourceview5::Buffer::new(None);
+            buffer.set_language(nix_language().as_ref());
+            super::super::follow_dark_scheme(&buffer);
+            let view = sourceview5::View::builder()
+                .buffer(&buffer)
+                .editable(false)
+                .cursor_visible(false)
+                .monospace(true)
+                .wrap_mode(gtk::WrapMode::WordChar)
+                .top_margin(12)
+                .bottom_margin(12)
+                .left_margin(12)
+                .right_margin(12)
+                .accessible_role(gtk::AccessibleRole::TextBox)
+                .build();
+            // Code reads left to right in every locale.
+            view.set_direction(gtk::TextDirection::Ltr);
+            view.add_css_class("nix-preview");
+            view.update_property(&[gtk::accessible::Property::Label(&gettext(
+                "Generated Nix configuration",
+            ))]);
+            self.scrolled_window.set_child(Some(&view));
+            view
+        }
+    }
+
     impl BinImpl for KsNixPreview {}
 }
 
@@ -101,12 +132,9 @@ glib::wrapper! {
 }
 
 impl KsNixPreview {
-    /// The text shown now.
+    /// The file as rendered now, whether it is shown or not.
     pub fn text(&self) -> String {
-        let buffer = self.imp().view.buffer();
-        buffer
-            .text(&buffer.start_iter(), &buffer.end_iter(), false)
-            .into()
+        self.imp().text.borrow().clone()
     }
 
     fn reload(&self) {
@@ -114,12 +142,16 @@ impl KsNixPreview {
             return;
         };
         let text = model.rendered_file(&self.file_name());
-        let buffer = self.imp().view.buffer();
+        let imp = self.imp();
         // Setting equal text would still restart highlighting and lose the
         // scroll position.
-        if self.text() != text {
-            buffer.set_text(&text);
+        if *imp.text.borrow() == text {
+            return;
         }
+        if let Some(view) = imp.view.get() {
+            view.buffer().set_text(&text);
+        }
+        imp.text.replace(text);
     }
 }
 

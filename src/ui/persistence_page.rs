@@ -9,10 +9,10 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, name_button, show_message};
+use super::{KsNixPreview, KsPlanModel, name_button, remove_with_undo, show_message};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, is_preset_kept, keep_preset};
 use crate::i18n::{gettext_f, isolate};
-use crate::plan::{PersistentDirectory, Plan, UserPersistence};
+use crate::plan::{PersistentDirectory, Plan, UserPersistence, required_entry_reason};
 
 /// How many presets the page lists before "Show All": enough for the usual
 /// services, few enough to keep the page short at 360 px.
@@ -406,6 +406,7 @@ impl KsPersistencePage {
             let problem = model.problem(field);
             let subtitle = problem
                 .clone()
+                .or_else(|| required_reason(*kind, path))
                 .unwrap_or_else(|| explanation(imp.catalogue.borrow().as_ref(), *kind, path));
             if row.subtitle().as_deref() != Some(subtitle.as_str()) {
                 row.set_subtitle(&glib::markup_escape_text(&subtitle));
@@ -456,6 +457,12 @@ impl KsPersistencePage {
                 .title(glib::markup_escape_text(path))
                 .build();
             row.add_css_class("property");
+            row.set_widget_name(&format!("entry-{index}"));
+            self.group(*kind).add(&row);
+            rows.push((*kind, path.clone(), row.clone()));
+            if required_reason(*kind, path).is_some() {
+                continue;
+            }
             let remove = gtk::Button::builder()
                 .icon_name("user-trash-symbolic")
                 .tooltip_text(gettext("Stop Keeping"))
@@ -470,14 +477,22 @@ impl KsPersistencePage {
             remove.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                move |_| page.update(|plan| remove_entry(plan, kind, &path_to_remove))
+                move |_| page.stop_keeping(kind, &path_to_remove)
             ));
             row.add_suffix(&remove);
-            row.set_widget_name(&format!("entry-{index}"));
-            self.group(kind).add(&row);
-            rows.push((kind, path.clone(), row));
         }
         imp.entry_rows.replace(rows);
+    }
+
+    fn stop_keeping(&self, kind: EntryKind, path: &str) {
+        let Some(model) = self.plan_model() else {
+            return;
+        };
+        // Translators: in a notification after a trash button, with an Undo button; {path} such as “/var/log”.
+        let message = gettext_f("{path} is no longer kept", &[("path", &isolate(path))]);
+        remove_with_undo(self, &model, &message, |plan| {
+            remove_entry(plan, kind, path);
+        });
     }
 
     fn group(&self, kind: EntryKind) -> adw::PreferencesGroup {
@@ -539,6 +554,13 @@ fn shown_entries(plan: &Plan) -> Vec<(EntryKind, String, String)> {
             directories.chain(files)
         });
     directories.chain(files).chain(home).collect()
+}
+
+/// Why a system path cannot be given up: NixOS needs it across reboots.
+fn required_reason(kind: EntryKind, path: &str) -> Option<String> {
+    matches!(kind, EntryKind::Directory | EntryKind::File)
+        .then(|| required_entry_reason(path))
+        .flatten()
 }
 
 fn remove_entry(plan: &mut Plan, kind: EntryKind, path: &str) {

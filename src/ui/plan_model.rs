@@ -174,12 +174,12 @@ impl KsPlanModel {
         self.imp().all_problems.borrow().clone()
     }
 
-    /// The generated file `name` exactly as `keepsake render` writes it, with
-    /// placeholder UUIDs.
+    /// The generated file `name` as `keepsake render` writes it, with the
+    /// preview's stand-ins for the UUIDs.
     pub fn rendered_file(&self, name: &str) -> String {
         let imp = self.imp();
         if imp.rendered.borrow().is_none() {
-            let files = nix::render(&preview_plan(&imp.plan.borrow()), &DiskIds::placeholders())
+            let files = nix::render(&preview_plan(&imp.plan.borrow()), &DiskIds::preview())
                 .unwrap_or_default();
             imp.rendered.replace(Some(files));
         }

@@ -8,9 +8,9 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-use super::{KsPlanModel, show_message};
-use crate::i18n::gettext_f;
-use crate::plan::FieldPath;
+use super::{KsPlanModel, remove_with_undo, show_message};
+use crate::i18n::{gettext_f, isolate};
+use crate::plan::{FieldPath, mount_options_in_words};
 
 mod imp {
     use super::*;
@@ -113,10 +113,12 @@ impl KsSubvolumeRow {
         let remove_name = gettext_f("Remove Subvolume {name}", &[("name", &subvolume.name)]);
         imp.remove_button
             .update_property(&[gtk::accessible::Property::Label(&remove_name)]);
-        self.set_subtitle(&glib::markup_escape_text(&format!(
-            "subvol={} · {}",
-            subvolume.name, options
-        )));
+        let required =
+            model.with_plan(|plan| plan.required_subvolume_reason(&subvolume.mount_point));
+        imp.remove_button.set_visible(required.is_none());
+        // Plain words here; the options themselves are in the expander.
+        let subtitle = required.unwrap_or_else(|| mount_options_in_words(&subvolume.options));
+        self.set_subtitle(&glib::markup_escape_text(&subtitle));
 
         let field = FieldPath::subvolume(index);
         let name_problem = model.problem(field.field("name").as_str());
@@ -176,7 +178,13 @@ impl KsSubvolumeRow {
             return;
         };
         let index = imp.index.get();
-        model.update(|plan| {
+        let mount_point = imp.mount_point_row.text();
+        // Translators: in a notification after a trash button, with an Undo button; {mount_point} such as “/var/lib/docker”.
+        let message = gettext_f(
+            "The subvolume at {mount_point} was removed",
+            &[("mount_point", &isolate(&mount_point))],
+        );
+        remove_with_undo(self, model, &message, |plan| {
             if index < plan.subvolumes.len() {
                 plan.subvolumes.remove(index);
             }

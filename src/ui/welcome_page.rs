@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-use std::cell::Cell;
-
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
@@ -9,23 +7,9 @@ use gtk::glib;
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/welcome-page.ui")]
-    #[properties(wrapper_type = super::KsWelcomePage)]
-    pub struct KsWelcomePage {
-        #[template_child]
-        pub(super) demo_banner: TemplateChild<adw::Banner>,
-        /// Whether the banner says that disks are simulated.
-        #[property(get, set = Self::set_demo)]
-        pub(super) demo: Cell<bool>,
-    }
-
-    impl KsWelcomePage {
-        fn set_demo(&self, demo: bool) {
-            self.demo.set(demo);
-            self.demo_banner.set_revealed(demo);
-        }
-    }
+    pub struct KsWelcomePage {}
 
     #[glib::object_subclass]
     impl ObjectSubclass for KsWelcomePage {
@@ -45,7 +29,6 @@ mod imp {
         }
     }
 
-    #[glib::derived_properties]
     impl ObjectImpl for KsWelcomePage {}
     impl WidgetImpl for KsWelcomePage {}
     impl NavigationPageImpl for KsWelcomePage {}

@@ -51,6 +51,8 @@ mod imp {
         pub(super) failed_page: TemplateChild<KsFailedPage>,
         #[template_child]
         pub(super) review_banner: TemplateChild<adw::Banner>,
+        #[template_child]
+        pub(super) demo_banner: TemplateChild<adw::Banner>,
         pub(super) plan_model: OnceCell<KsPlanModel>,
         /// The pages up to the review, by tag, while the person changes a
         /// choice from the review: the way back to it.
@@ -124,6 +126,11 @@ mod imp {
             self.review_page.set_plan_model(Some(model));
 
             let obj = self.obj();
+            // One state for every page's preview toggle: shown on one page,
+            // shown on the next. Hidden at first, it is for the curious.
+            let show_preview =
+                gio::SimpleAction::new_stateful("show-preview", None, &false.to_variant());
+            obj.add_action(&show_preview);
             self.navigation_view
                 .connect_visible_page_notify(glib::clone!(
                     #[weak]
@@ -228,7 +235,7 @@ impl KsWindow {
     pub fn new(app: &KsApplication) -> Self {
         let window: Self = glib::Object::builder().property("application", app).build();
         let imp = window.imp();
-        imp.welcome_page.set_demo(app.demo());
+        imp.demo_banner.set_revealed(app.demo());
         imp.disk_page.set_demo(app.demo());
         imp.progress_page.set_demo(app.demo());
         imp.progress_page
@@ -240,6 +247,10 @@ impl KsWindow {
     /// Shows a short message at the bottom of the window.
     pub fn show_toast(&self, message: &str) {
         self.imp().toast_overlay.add_toast(adw::Toast::new(message));
+    }
+
+    pub fn add_toast(&self, toast: adw::Toast) {
+        self.imp().toast_overlay.add_toast(toast);
     }
 
     pub fn navigation_view(&self) -> adw::NavigationView {

@@ -724,6 +724,8 @@ def drive_to_review(session):
             accept_weak_passphrase(session, page)
         else:
             fill(session, page)
+            if session.on_page("Persistence"):
+                page = visit_layout(session, page)
             # The trash buttons are compared by their English names.
             if session.on_page("Users") and session.words.language is None:
                 check_account_remove_buttons(session, page)
@@ -734,6 +736,26 @@ def drive_to_review(session):
             lambda: session.page_title() not in ("", title),
         )
         page = arrive_untitled(session)
+
+
+def visit_layout(session, page):
+    """The advanced “Disk Layout” page: opened with the keyboard from its
+    row on “Persistence”, walked, and left with Done; returns the
+    persistence page again."""
+    names = session.words.any_of("Disk Layout")
+    row = wait_until(
+        "the “Disk Layout” row on “Persistence”",
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            page, lambda n: name_of(n) in names and role_of(n) != Atspi.Role.LABEL
+        ),
+    )
+    if not session.tab_reaches(row, "the “Disk Layout” row"):
+        raise Stuck("Tab never reached the “Disk Layout” row on “Persistence”")
+    session.keyboard.press(KEY_RETURN)
+    layout = arrive(session, "Disk Layout")
+    press_button(session, layout, "Done", "“Disk Layout”")
+    return arrive(session, "Persistence")
 
 
 def arrive_untitled(session):
@@ -757,7 +779,7 @@ PAGE_TITLES = (
     "Disk",
     "Language and Keyboard",
     "Encryption",
-    "Layout",
+    "Disk Layout",
     "Persistence",
     "Software",
     "System",

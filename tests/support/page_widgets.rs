@@ -72,8 +72,12 @@ pub fn unnamed_icon_buttons(root: &gtk::Widget) -> Vec<String> {
                 && !gtk::test_accessible_has_relation(*button, gtk::AccessibleRelation::LabelledBy)
         })
         .map(|button| {
+            let parent = button
+                .parent()
+                .map(|parent| parent.type_().name())
+                .unwrap_or_default();
             format!(
-                "{} ({})",
+                "{} ({}) in {parent}",
                 button.widget_name(),
                 button.icon_name().unwrap_or_default()
             )
