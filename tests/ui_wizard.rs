@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::GuiOptions;
+use keepsake::i18n::{gettext_f, isolate};
 use keepsake::install::preflight::{self, Download};
 use keepsake::plan::{
     Desktop, RecoveryKey, Service, mount_options_in_words, required_entry_reason,
@@ -159,15 +160,29 @@ impl Driver {
     /// starts again after the main loop has run.
     async fn focus_by_tab(&self, name: &str) -> bool {
         let target = self.find(name);
-        wait_until(&format!("Tab to reach {name}"), WIDGETS_DEADLINE, || {
+        let mut visited = Vec::new();
+        let reached = wait_until(&format!("Tab to reach {name}"), WIDGETS_DEADLINE, || {
             GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
-            (0..400).any(|_| {
+            visited.clear();
+            // Enough for every preset's Keep button after Show All.
+            (0..1000).any(|_| {
                 self.window.child_focus(gtk::DirectionType::TabForward);
-                GtkWindowExt::focus(&self.window).as_ref() == Some(&target)
+                let focus = GtkWindowExt::focus(&self.window);
+                if visited.len() < 12 {
+                    visited.push(focus.as_ref().map_or_else(
+                        || "none".to_owned(),
+                        |widget| format!("{}:{}", widget.type_().name(), widget.widget_name()),
+                    ));
+                }
+                focus.as_ref() == Some(&target)
             })
         })
         .await
-        .is_ok()
+        .is_ok();
+        if !reached {
+            eprintln!("Tab never reached {name}; the focus went to {visited:?}");
+        }
+        reached
     }
 
     /// Presses Enter in the text field named `name`: GTK binds the key to
@@ -604,20 +619,15 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         driver.next_sensitive(),
         "removing it makes Next sensitive again",
     );
-    driver.screenshots("05-persistence").await?;
-    persistence_presets(driver).await?;
 
     // Layout, an advanced page opened from the persistence page
+    let open_layout = driver.find("open-layout");
     tally.check(
-        driver.find("open-layout").is::<adw::ActionRow>(),
-        "the persistence page leads to the disk layout",
+        open_layout.is::<gtk::Button>() && driver.focus_by_tab("open-layout").await,
+        "the persistence page has a row to the disk layout, its button reached by Tab",
     );
-    WidgetExt::activate_action(
-        &driver.page(),
-        "navigation.push",
-        Some(&"layout".to_variant()),
-    )
-    .unwrap();
+    // What Enter on the focused button does.
+    open_layout.activate();
     wait_until(
         "the Disk Layout row to open the layout page",
         WIDGETS_DEADLINE,
@@ -676,6 +686,8 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     );
     driver.screenshots("04-layout").await?;
     driver.go_next("persistence").await?;
+    driver.screenshots("05-persistence").await?;
+    persistence_presets(driver).await?;
     driver.go_next("system").await?;
 
     // System
@@ -965,7 +977,14 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     settle().await;
     tally.check(
         driver.find("install").is_sensitive(),
-        "the disk's name makes Install sensitive",
+        &format!(
+            "the disk's name makes Install sensitive (problems: {:?})",
+            model
+                .problems()
+                .iter()
+                .map(|error| error.field.as_str().to_owned())
+                .collect::<Vec<_>>()
+        ),
     );
     review_summary(driver).await?;
     let files_row = driver.find("files").downcast::<adw::ExpanderRow>().unwrap();
@@ -1297,19 +1316,27 @@ async fn recovery_key(driver: &Driver) -> Result<(), Stuck> {
 }
 
 /// Every widget of type `T` below `page`.
-/// The Undo button of the toast on screen, once it is shown.
-async fn undo_button(driver: &Driver, after: &str) -> Result<gtk::Button, Stuck> {
+/// The Undo button of the toast that says `message`, once it is shown.
+async fn undo_button(driver: &Driver, message: &str) -> Result<gtk::Button, Stuck> {
     let undo = gettextrs::gettext("_Undo");
     let mut found = None;
     wait_until(
-        &format!("a toast with Undo after {after}"),
+        &format!("a toast “{message}” with Undo"),
         WIDGETS_DEADLINE,
         || {
-            let mut buttons = Vec::new();
-            collect::<gtk::Button>(driver.window.upcast_ref(), &mut buttons);
-            found = buttons
-                .into_iter()
-                .find(|button| button.label().as_deref() == Some(undo.as_str()));
+            let mut labels = Vec::new();
+            collect::<gtk::Label>(driver.window.upcast_ref(), &mut labels);
+            found = labels
+                .iter()
+                .filter(|label| label.label() == message)
+                .filter_map(|label| label.parent())
+                .find_map(|toast| {
+                    let mut buttons = Vec::new();
+                    collect::<gtk::Button>(&toast, &mut buttons);
+                    buttons
+                        .into_iter()
+                        .find(|button| button.label().as_deref() == Some(undo.as_str()))
+                });
             found.is_some()
         },
     )
@@ -1364,9 +1391,11 @@ async fn required_subvolumes_and_undo(driver: &Driver) -> Result<(), Stuck> {
         })
     };
     tally.check(has_home(driver).is_none(), "the trash button removes /home");
-    undo_button(driver, "removing the /home subvolume")
-        .await?
-        .emit_clicked();
+    let message = gettext_f(
+        "The subvolume at {mount_point} was removed",
+        &[("mount_point", &isolate("/home"))],
+    );
+    undo_button(driver, &message).await?.emit_clicked();
     settle().await;
     tally.check(
         has_home(driver) == Some(1),
@@ -1402,9 +1431,11 @@ async fn required_entries_and_undo(driver: &Driver) -> Result<(), Stuck> {
         !keeps_log(driver),
         "the trash button stops keeping /var/log",
     );
-    undo_button(driver, "giving up /var/log")
-        .await?
-        .emit_clicked();
+    let message = gettext_f(
+        "{path} is no longer kept",
+        &[("path", &isolate("/var/log"))],
+    );
+    undo_button(driver, &message).await?.emit_clicked();
     settle().await;
     tally.check(keeps_log(driver), "Undo keeps /var/log again");
     Ok(())

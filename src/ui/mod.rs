@@ -206,8 +206,10 @@ fn remove_with_undo(
     remove: impl FnOnce(&mut crate::plan::Plan),
 ) {
     let before = model.plan();
+    // Before the change: it may take the widget out of the window.
+    let window = widget.root().and_downcast::<KsWindow>();
     model.update(remove);
-    let Some(window) = widget.root().and_downcast::<KsWindow>() else {
+    let Some(window) = window else {
         return;
     };
     let toast = adw::Toast::builder()
@@ -215,16 +217,27 @@ fn remove_with_undo(
         .button_label(gettextrs::gettext("_Undo"))
         .use_markup(false)
         .build();
+    // A dismissed toast stays on screen while it fades out: its button
+    // must not undo anything then.
+    let undoable = std::rc::Rc::new(std::cell::Cell::new(true));
     let later_change = model.connect_changed(glib::clone!(
         #[weak]
         toast,
-        move |_| toast.dismiss()
+        #[strong]
+        undoable,
+        move |_| {
+            undoable.set(false);
+            toast.dismiss();
+        }
     ));
     let later_change = std::cell::Cell::new(Some(later_change));
     toast.connect_dismissed(glib::clone!(
         #[weak]
         model,
+        #[strong]
+        undoable,
         move |_| {
+            undoable.set(false);
             if let Some(handler) = later_change.take() {
                 model.disconnect(handler);
             }
@@ -234,6 +247,9 @@ fn remove_with_undo(
         #[weak]
         model,
         move |toast| {
+            if !undoable.replace(false) {
+                return;
+            }
             toast.dismiss();
             let before = before.clone();
             model.update(move |plan| *plan = before);
@@ -268,10 +284,10 @@ fn name_reveal_button(row: &adw::PasswordEntryRow) {
                     .icon_name()
                     .is_some_and(|icon| icon.contains("conceal"));
                 let name = if hides {
-                    // Translators: the accessible name of the eye button in a password field while its text is shown; {field} is the field's title, such as “Repeat Passphrase”.
+                    // Translators: the accessible name of the eye button in a password field while its text is shown; {field} is the field's title, such as “Repeat passphrase”.
                     crate::i18n::gettext_f("Hide {field}", &[("field", &field)])
                 } else {
-                    // Translators: the accessible name of the eye button in a password field while its text is hidden; {field} is the field's title, such as “Repeat Passphrase”.
+                    // Translators: the accessible name of the eye button in a password field while its text is hidden; {field} is the field's title, such as “Repeat passphrase”.
                     crate::i18n::gettext_f("Show {field}", &[("field", &field)])
                 };
                 button.update_property(&[gtk::accessible::Property::Label(&name)]);

@@ -111,8 +111,11 @@ mod imp {
                 .right_margin(12)
                 .accessible_role(gtk::AccessibleRole::TextBox)
                 .build();
-            // Code reads left to right in every locale.
+            // Code reads left to right in every locale; the scrolled window
+            // too, or in a right-to-left locale it keeps the view's start
+            // out of sight.
             view.set_direction(gtk::TextDirection::Ltr);
+            self.scrolled_window.set_direction(gtk::TextDirection::Ltr);
             view.add_css_class("nix-preview");
             view.update_property(&[gtk::accessible::Property::Label(&gettext(
                 "Generated Nix configuration",

@@ -246,6 +246,12 @@ impl KsPersistencePage {
         }
     }
 
+    /// The advanced page, over this one: Done there leads back here.
+    #[template_callback]
+    fn on_open_layout(&self) {
+        let _ = self.activate_action("navigation.push", Some(&"layout".to_variant()));
+    }
+
     #[template_callback]
     fn on_preset_search_changed(&self) {
         self.filter_presets();

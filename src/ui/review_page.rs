@@ -310,11 +310,7 @@ impl KsReviewPage {
 
         let system_group = imp.system_group.get();
         let system = &plan.system;
-        rows.property(
-            &system_group,
-            &plain(&gettext("_Host Name")),
-            &system.hostname,
-        );
+        rows.property(&system_group, &gettext("Host Name"), &system.hostname);
         rows.property(
             &system_group,
             &plain(&gettext("_Time Zone")),
