@@ -1326,16 +1326,21 @@ async fn undo_button(driver: &Driver, message: &str) -> Result<gtk::Button, Stuc
         || {
             let mut labels = Vec::new();
             collect::<gtk::Label>(driver.window.upcast_ref(), &mut labels);
+            // The toast is the nearest widget around its title that also
+            // holds an Undo button.
             found = labels
                 .iter()
                 .filter(|label| label.label() == message)
-                .filter_map(|label| label.parent())
-                .find_map(|toast| {
-                    let mut buttons = Vec::new();
-                    collect::<gtk::Button>(&toast, &mut buttons);
-                    buttons
-                        .into_iter()
-                        .find(|button| button.label().as_deref() == Some(undo.as_str()))
+                .find_map(|label| {
+                    std::iter::successors(label.parent(), |widget| widget.parent())
+                        .take(4)
+                        .find_map(|toast| {
+                            let mut buttons = Vec::new();
+                            collect::<gtk::Button>(&toast, &mut buttons);
+                            buttons
+                                .into_iter()
+                                .find(|button| button.label().as_deref() == Some(undo.as_str()))
+                        })
                 });
             found.is_some()
         },
