@@ -2142,7 +2142,7 @@ async fn kept_in_every_home(driver: &Driver) -> Result<(), Stuck> {
         "the folder is listed once, with its trash button",
     );
     driver
-        .screenshots_scrolled_to("05b-persistence-every-home", Some("add-home"))
+        .screenshots_scrolled_to("05b-persistence-every-home", Some("every-home"))
         .await?;
     driver.go_next("system").await?;
     driver.go_next("software").await?;
