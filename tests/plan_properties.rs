@@ -19,8 +19,8 @@ use std::cell::{Cell, RefCell};
 use keepsake::install::split_mount_options;
 use keepsake::nix::{self, DiskIds, GeneratedFile};
 use keepsake::plan::{
-    Encryption, Esp, Password, Persistence, PersistentDirectory, Plan, RootTmpfs, Subvolume, Swap,
-    System, TargetDisk, TmpfsSize, User, UserPersistence,
+    Encryption, Esp, EveryHome, Password, Persistence, PersistentDirectory, Plan, RootTmpfs,
+    Subvolume, Swap, System, TargetDisk, TmpfsSize, User, UserPersistence,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -237,6 +237,21 @@ fn home_persistence() -> impl Strategy<Value = UserPersistence> {
         })
 }
 
+/// What every home keeps, often nothing.
+fn every_home() -> impl Strategy<Value = EveryHome> {
+    (
+        prop::collection::vec("\\.?[a-z]{1,8}(/[a-z]{1,6})?", 0..3),
+        prop::collection::vec("\\.[a-z]{1,8}", 0..2),
+    )
+        .prop_map(|(directories, files)| EveryHome {
+            directories: directories
+                .iter()
+                .map(|path| PersistentDirectory::new(path))
+                .collect(),
+            files,
+        })
+}
+
 fn user(name: &'static str) -> impl Strategy<Value = User> {
     (
         "[A-Za-z \"'${}\\\\]{0,12}",
@@ -292,7 +307,10 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
     let rest = (
         prop::collection::vec(directory(), 0..5),
         prop::collection::vec("/(etc|var/lib)/[a-z]{1,8}(\\.[a-z]{1,3})?", 0..4),
-        prop::collection::vec(home_persistence(), 0..4),
+        (
+            prop::collection::vec(home_persistence(), 0..4),
+            every_home(),
+        ),
         prop::sample::select(vec!["nixos", "laptop", "my-box"]),
         prop::sample::select(vec!["UTC", "Europe/Berlin", "America/New_York"]),
         users(),
@@ -310,7 +328,16 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                 tmpfs,
                 home_kept,
             ),
-            (directories, files, users_persistence, hostname, time_zone, users, root, contained),
+            (
+                directories,
+                files,
+                (users_persistence, every_home),
+                hostname,
+                time_zone,
+                users,
+                root,
+                contained,
+            ),
         )| {
             let subvolume = |name: &str, mount_point: &str| Subvolume {
                 name: name.to_owned(),
@@ -348,6 +375,7 @@ fn plausible_plan() -> impl Strategy<Value = Plan> {
                     directories,
                     files,
                     users: users_persistence,
+                    every_home,
                     presets: Vec::new(),
                 },
                 system: System {
@@ -382,6 +410,7 @@ enum Change {
     PersistedDirectory(String),
     PersistedFile(String),
     HomeEntry(String),
+    EveryHomeEntry(String),
     PersistencePath(String),
     DiskPath(String),
     Hostname(String),
@@ -402,6 +431,7 @@ fn change() -> impl Strategy<Value = Change> {
         hostile_text().prop_map(Change::PersistedDirectory),
         hostile_text().prop_map(Change::PersistedFile),
         hostile_text().prop_map(Change::HomeEntry),
+        hostile_text().prop_map(Change::EveryHomeEntry),
         hostile_text().prop_map(Change::PersistencePath),
         hostile_text().prop_map(Change::DiskPath),
         hostile_text().prop_map(Change::Hostname),
@@ -430,6 +460,7 @@ fn apply(plan: &mut Plan, change: Change) {
             directories: vec![PersistentDirectory::new(&text)],
             files: Vec::new(),
         }),
+        Change::EveryHomeEntry(text) => plan.persistence.every_home.files.push(text),
         Change::PersistencePath(text) => plan.persistence.path = text,
         Change::DiskPath(text) => {
             if let Some(disk) = &mut plan.disk {

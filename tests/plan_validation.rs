@@ -44,6 +44,13 @@ fn home_entries(plan: &mut Plan, paths: &[&str]) {
     });
 }
 
+/// `paths` kept in every home, which /home no longer keeps whole.
+fn every_home(plan: &mut Plan, paths: &[&str]) {
+    plan.subvolumes.retain(|s| s.name != "home");
+    plan.persistence.every_home.directories =
+        paths.iter().map(|p| PersistentDirectory::new(p)).collect();
+}
+
 const GIB: u64 = 1024 * 1024 * 1024;
 
 fn rules() -> Vec<Rule> {
@@ -624,6 +631,54 @@ fn rules() -> Vec<Rule> {
             passes: |p| home_entries(p, &[".ssh", ".gnupg"]),
         },
         Rule {
+            name: "every-home entry with a control character",
+            breaks: |p| every_home(p, &[".config/a\nb"]),
+            field: "persistence.every_home.directories[0]",
+            passes: |p| every_home(p, &[".config/a b"]),
+        },
+        Rule {
+            name: "every-home entry not relative",
+            breaks: |p| every_home(p, &["/etc/ssh"]),
+            field: "persistence.every_home.directories[0]",
+            passes: |p| every_home(p, &[".config/ssh"]),
+        },
+        Rule {
+            name: "every-home entry too long in the longest home",
+            breaks: |p| {
+                every_home(p, &[&"abcdefgh/".repeat(454)[..4080]]);
+                p.users[0].name = "alexandra".to_owned();
+            },
+            field: "persistence.every_home.directories[0]",
+            passes: |p| every_home(p, &[&"abcdefgh/".repeat(454)[..4080]]),
+        },
+        Rule {
+            name: "every-home entry duplicate",
+            breaks: |p| {
+                every_home(p, &[".ssh"]);
+                p.persistence.every_home.files.push(".ssh".to_owned());
+            },
+            field: "persistence.every_home.files[0]",
+            passes: |p| {
+                every_home(p, &[".ssh"]);
+                p.persistence
+                    .every_home
+                    .files
+                    .push(".bash_history".to_owned());
+            },
+        },
+        Rule {
+            name: "every-home directory mode",
+            breaks: |p| {
+                every_home(p, &[".ssh"]);
+                p.persistence.every_home.directories[0].mode = Some("0800".to_owned());
+            },
+            field: "persistence.every_home.directories[0].mode",
+            passes: |p| {
+                every_home(p, &[".ssh"]);
+                p.persistence.every_home.directories[0].mode = Some("0700".to_owned());
+            },
+        },
+        Rule {
             name: "host name",
             breaks: |p| p.system.hostname = "my_laptop".to_owned(),
             field: "system.hostname",
@@ -798,6 +853,12 @@ fn rules() -> Vec<Rule> {
             },
             field: "users[0].keep_whole_home",
             passes: |p| home_entries(p, &["Documents"]),
+        },
+        Rule {
+            name: "home erased with entries kept in every home",
+            breaks: |p| every_home(p, &[]),
+            field: "users[0].keep_whole_home",
+            passes: |p| every_home(p, &["Documents"]),
         },
         Rule {
             name: "nobody can administer",

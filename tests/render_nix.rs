@@ -24,6 +24,7 @@ fn plans() -> Vec<(&'static str, Plan)> {
         ("example", Plan::example()),
         ("rich", support::rich_plan()),
         ("ephemeral-home", support::ephemeral_home_plan()),
+        ("every-home", support::every_home_plan()),
         ("fetched-impermanence", {
             let mut plan = Plan::example();
             plan.impermanence = ImpermanenceSource::Fetch;
@@ -365,6 +366,40 @@ fn evaluated_values_are_exactly_the_plans() {
         ["/home/carol/.ssh"]
     );
     assert!(store["users"].get("alice").is_none());
+
+    // alice's own entries come first, then those of every home she lacks;
+    // carol's whole home is kept, so she has no list.
+    let every = support::every_home_plan();
+    let config = evaluate(&every, &real_ids());
+    let store = &config["persistence"]["/persist"];
+    for (user, directories, files) in [
+        (
+            "alice",
+            &[
+                "/home/alice/.ssh",
+                "/home/alice/Documents",
+                "/home/alice/.mozilla",
+            ][..],
+            &["/home/alice/.bash_history", "/home/alice/.zsh_history"][..],
+        ),
+        (
+            "bob",
+            &["/home/bob/.ssh", "/home/bob/.mozilla"][..],
+            &["/home/bob/.bash_history", "/home/bob/.zsh_history"][..],
+        ),
+    ] {
+        let home = &store["users"][user];
+        assert_eq!(string_list(&home["directories"]), directories, "{user}");
+        assert_eq!(string_list(&home["files"]), files, "{user}");
+    }
+    assert!(store["users"].get("carol").is_none());
+    assert!(
+        store["directories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["dirPath"] == "/home/carol")
+    );
 }
 
 /// The evaluation really runs impermanence's assertions: a persistent

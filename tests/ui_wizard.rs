@@ -921,6 +921,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "removing the third account keeps the other two as typed",
     );
     users_page(driver).await?;
+    kept_in_every_home(driver).await?;
     driver.go_next("review").await?;
 
     // Review: the pre-flight group says what this machine lacks, exactly
@@ -1978,7 +1979,6 @@ async fn quitting_during_an_install_asks_first(
     Ok(())
 }
 
-/// The keyboard rows shown, by xkb name (`ch`, `us+dvorak`).
 /// The users page with three accounts: the third one's home, switched
 /// from the shared /home subvolume to erased at boot and back, and the
 /// root password.
@@ -2023,8 +2023,7 @@ async fn users_page(driver: &Driver) -> Result<(), Stuck> {
                 && plan.home_kept_whole(1)
                 && !plan.home_kept_whole(2)
                 && plan
-                    .persistence
-                    .users
+                    .kept_in_homes()
                     .iter()
                     .any(|home| home.user == "carol")
         }) && subtitle.contains("~/.local/share/flatpak")
@@ -2042,11 +2041,7 @@ async fn users_page(driver: &Driver) -> Result<(), Stuck> {
         model.with_plan(|plan| {
             plan.users.iter().all(|user| user.keep_whole_home)
                 && plan.persisted_homes().len() == 3
-                && !plan
-                    .persistence
-                    .users
-                    .iter()
-                    .any(|home| home.user == "carol")
+                && !plan.kept_in_homes().iter().any(|home| home.user == "carol")
         }) && home
             .subtitle()
             .is_some_and(|subtitle| subtitle.contains("/persist")),
@@ -2109,6 +2104,88 @@ async fn users_page(driver: &Driver) -> Result<(), Stuck> {
         .await
 }
 
+/// The attribute set of `user`'s home in a rendered persistence.nix.
+fn home_in_preview<'a>(preview: &'a str, user: &str) -> Option<&'a str> {
+    let start = preview.find(&format!("users.{user} = {{"))?;
+    let rest = &preview[start..];
+    rest.find("\n    };").map(|end| &rest[..end])
+}
+
+/// With the homes of all three accounts erased at boot, a folder added on
+/// the persistence page is kept in each of them, not only in the first
+/// account's; then back to the users page.
+async fn kept_in_every_home(driver: &Driver) -> Result<(), Stuck> {
+    let tally = driver.tally.clone();
+    let model = driver.window.plan_model();
+    for index in 0..3 {
+        let account = driver.find(&format!("account-{index}"));
+        driver
+            .find_in_widget(&account, "keep-whole-home")
+            .downcast::<adw::SwitchRow>()
+            .expect("the home switch is a switch row")
+            .set_active(false);
+        settle().await;
+    }
+    tally.check(
+        model.with_plan(|plan| (0..3).all(|index| !plan.home_kept_whole(index)))
+            && driver.next_sensitive(),
+        "all three homes can be erased at boot: Flatpak's folders are kept in every home",
+    );
+    driver.window.navigation_view().pop_to_tag("persistence");
+    settle().await;
+    tally.check(
+        driver.tag() == "persistence" && driver.find("add-home").is_visible(),
+        "back on the persistence page, folders can be added to every home",
+    );
+    driver.set_text("add-home", ".ssh");
+    driver.find("add-home").emit_by_name::<()>("apply", &[]);
+    settle().await;
+    let accounts = ["ada", "grace", "carol"];
+    tally.check(
+        model.with_plan(|plan| {
+            let homes = plan.kept_in_homes();
+            plan.persistence.users.is_empty()
+                && plan
+                    .persistence
+                    .every_home
+                    .directories
+                    .iter()
+                    .any(|directory| directory.path == ".ssh")
+                && accounts.iter().all(|user| {
+                    homes.iter().any(|home| {
+                        home.user == *user && home.directories.iter().any(|d| d.path == ".ssh")
+                    })
+                })
+        }),
+        "a folder added on the persistence page is kept in the home of every account",
+    );
+    let preview = driver.preview();
+    let missing: Vec<&str> = accounts
+        .iter()
+        .copied()
+        .filter(|user| {
+            !home_in_preview(&preview, user).is_some_and(|home| home.contains("\".ssh\""))
+        })
+        .collect();
+    tally.check(
+        missing.is_empty(),
+        &format!(
+            "the preview keeps .ssh in the homes of ada, grace and carol (not in {missing:?})"
+        ),
+    );
+    tally.check(
+        find_in(driver.page().upcast_ref(), "remove:.ssh").is_some(),
+        "the folder is listed once, with its trash button",
+    );
+    driver
+        .screenshots_scrolled_to("05b-persistence-every-home", Some("every-home"))
+        .await?;
+    driver.go_next("system").await?;
+    driver.go_next("software").await?;
+    driver.go_next("users").await
+}
+
+/// The keyboard rows shown, by xkb name (`ch`, `us+dvorak`).
 fn shown_keyboards(driver: &Driver) -> Vec<String> {
     let mut rows = Vec::new();
     collect::<adw::ActionRow>(driver.page().upcast_ref(), &mut rows);

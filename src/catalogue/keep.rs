@@ -3,13 +3,12 @@
 //! persistence page offers, what its Keep button adds, and what it says
 //! about an entry the catalogue knows.
 //!
-//! A home path goes to every user of the plan whose home is erased at boot,
-//! as the catalogue means it ("a path relative to every user's home"). The
-//! wizard's persistence page comes before its users page, so an account
-//! added later gets the home paths of the presets kept so far through
-//! [`keep_presets_in_home`]. A home on a subvolume or kept whole keeps
-//! everything in it already and gets no entry: the plan's rules refuse an
-//! entry for a home that is on a subvolume.
+//! A home path goes to the plan's `persistence.every_home`, as the
+//! catalogue means it ("a path relative to every user's home"): the
+//! wizard's persistence page comes before its users page, and every
+//! account whose home is erased at boot gets those entries, one created
+//! later too. A home on a subvolume or kept whole keeps everything in it
+//! already and gets none of them.
 //!
 //! The plan stores kept files as bare paths, so a file's owner and mode
 //! from the catalogue are not carried over; impermanence creates the
@@ -17,7 +16,7 @@
 //! A directory carries the catalogue's user, group and mode.
 
 use super::{Advice, Catalogue, Location, Preset, PresetKind, PresetPath};
-use crate::plan::{PersistentDirectory, Plan, UserPersistence, is_inside};
+use crate::plan::{EveryHome, PersistentDirectory, Plan, is_inside};
 
 impl Preset {
     /// The paths keeping the preset means: all but those the catalogue
@@ -63,8 +62,9 @@ impl Catalogue {
 }
 
 /// Adds what `preset` needs kept to `plan` and records its identifier.
-/// Paths the plan keeps already (on a subvolume, inside a kept directory)
-/// are left alone, so applying a preset twice changes nothing.
+/// Paths the plan keeps already (on a subvolume, inside a kept directory,
+/// in every home) are left alone, so applying a preset twice changes
+/// nothing.
 pub fn keep_preset(plan: &mut Plan, preset: &Preset) {
     for path in preset.wanted_paths() {
         match &path.location {
@@ -78,20 +78,17 @@ pub fn keep_preset(plan: &mut Plan, preset: &Preset) {
                     plan.persistence.directories.push(directory(system, path));
                 }
             }
+            // Also while every home is kept whole: a home erased later
+            // gets the path then.
             Location::Home(home) => {
-                let users: Vec<String> = plan
-                    .users
-                    .iter()
-                    .map(|user| user.name.clone())
-                    .filter(|user| !keeps_home_path(plan, user, home))
-                    .collect();
-                for user in users {
-                    let entry = user_entry(plan, user);
-                    if path.file {
-                        entry.files.push(home.clone());
-                    } else {
-                        entry.directories.push(directory(home, path));
-                    }
+                let every_home = &mut plan.persistence.every_home;
+                if in_every_home(every_home, home) {
+                    continue;
+                }
+                if path.file {
+                    every_home.files.push(home.clone());
+                } else {
+                    every_home.directories.push(directory(home, path));
                 }
             }
         }
@@ -101,41 +98,18 @@ pub fn keep_preset(plan: &mut Plan, preset: &Preset) {
     }
 }
 
-/// Gives `user` the home paths of every preset `plan` has kept (its
-/// `persistence.presets`), as [`keep_preset`] gave them to the users there
-/// were then. Presets the catalogue does not know are skipped.
-pub fn keep_presets_in_home(plan: &mut Plan, catalogue: &Catalogue, user: &str) {
-    let presets: Vec<&Preset> = plan
-        .persistence
-        .presets
-        .iter()
-        .filter_map(|id| catalogue.presets.iter().find(|preset| &preset.id == id))
-        .collect();
-    for path in presets.iter().flat_map(|preset| preset.wanted_paths()) {
-        let Location::Home(home) = &path.location else {
-            continue;
-        };
-        if keeps_home_path(plan, user, home) {
-            continue;
-        }
-        let entry = user_entry(plan, user.to_owned());
-        if path.file {
-            entry.files.push(home.clone());
-        } else {
-            entry.directories.push(directory(home, path));
-        }
-    }
-}
-
 /// Whether `plan` keeps every path of `preset`, for every user, whether
 /// through the preset or otherwise.
 pub fn is_preset_kept(plan: &Plan, preset: &Preset) -> bool {
     preset.wanted_paths().all(|path| match &path.location {
         Location::System(system) => plan.keeps(system),
-        Location::Home(home) => plan
-            .users
-            .iter()
-            .all(|user| keeps_home_path(plan, &user.name, home)),
+        Location::Home(home) => {
+            in_every_home(&plan.persistence.every_home, home)
+                || plan
+                    .users
+                    .iter()
+                    .all(|user| keeps_home_path(plan, &user.name, home))
+        }
     })
 }
 
@@ -148,21 +122,13 @@ fn directory(path: &str, preset_path: &PresetPath) -> PersistentDirectory {
     }
 }
 
-/// The plan's list of kept entries in `user`'s home, made if missing.
-fn user_entry(plan: &mut Plan, user: String) -> &mut UserPersistence {
-    let users = &mut plan.persistence.users;
-    let index = match users.iter().position(|home| home.user == user) {
-        Some(index) => index,
-        None => {
-            users.push(UserPersistence {
-                user,
-                directories: Vec::new(),
-                files: Vec::new(),
-            });
-            users.len() - 1
-        }
-    };
-    &mut users[index]
+/// Whether an entry of `every_home` is `path` or holds it.
+fn in_every_home(every_home: &EveryHome, path: &str) -> bool {
+    every_home
+        .directories
+        .iter()
+        .any(|directory| is_inside(path, &directory.path))
+        || every_home.files.iter().any(|file| file == path)
 }
 
 fn keeps_home_path(plan: &Plan, user: &str, path: &str) -> bool {
@@ -277,26 +243,28 @@ mod tests {
         assert_eq!(postgres.mode.as_deref(), Some("0750"));
 
         keep_preset(&mut plan, preset(&catalogue, "ssh-client"));
+        let ssh = &plan.persistence.every_home.directories[0];
+        assert_eq!(ssh.path, ".ssh");
+        assert_eq!(ssh.mode.as_deref(), Some("0700"));
         let homes: Vec<_> = plan
-            .persistence
-            .users
-            .iter()
-            .map(|home| (home.user.as_str(), home.directories[0].clone()))
+            .kept_in_homes()
+            .into_iter()
+            .map(|home| (home.user, home.directories[0].clone()))
             .collect();
         assert_eq!(homes.len(), 2);
         for (user, (name, directory)) in ["alice", "bob"].iter().zip(&homes) {
             assert_eq!(name, user);
-            assert_eq!(directory.path, ".ssh");
-            assert_eq!(directory.mode.as_deref(), Some("0700"));
+            assert_eq!(directory, ssh);
         }
 
         keep_preset(&mut plan, preset(&catalogue, "bash"));
+        assert_eq!(plan.persistence.every_home.files, [".bash_history"]);
         assert!(
-            plan.persistence
-                .users
+            plan.kept_in_homes()
                 .iter()
                 .all(|home| home.files == [".bash_history"])
         );
+        assert!(plan.persistence.users.is_empty());
     }
 
     #[test]
@@ -305,13 +273,19 @@ mod tests {
         let mut plan = Plan::example();
         let before = plan.persistence.clone();
         // /var/lib/nixos is persisted and /etc/nixos is a subvolume;
-        // Firefox lives in the /home subvolume.
+        // Firefox lives in the /home subvolume. Its folder is kept in
+        // every home all the same, for a home erased at boot later.
         for id in ["nixos", "firefox"] {
             assert!(is_preset_kept(&plan, preset(&catalogue, id)), "{id}");
             keep_preset(&mut plan, preset(&catalogue, id));
         }
         assert_eq!(plan.persistence.directories, before.directories);
         assert_eq!(plan.persistence.users, before.users);
+        assert_eq!(
+            plan.persistence.every_home.directories,
+            [PersistentDirectory::new(".mozilla/firefox")]
+        );
+        assert!(plan.kept_in_homes().is_empty());
         assert_eq!(
             plan.persistence.presets[before.presets.len()..],
             ["nixos", "firefox"]
@@ -373,8 +347,8 @@ mod tests {
         alice.mount_point = "/home/alice".to_owned();
         plan.subvolumes.push(alice);
         keep_preset(&mut plan, preset(&catalogue, "gnupg"));
-        assert_eq!(plan.persistence.users.len(), 1);
-        assert_eq!(plan.persistence.users[0].user, "bob");
+        let homes: Vec<String> = plan.kept_in_homes().into_iter().map(|h| h.user).collect();
+        assert_eq!(homes, ["bob"]);
         assert_eq!(plan.validate(), Ok(()));
     }
 
@@ -386,20 +360,15 @@ mod tests {
         for id in ["ssh-client", "bash", "docker"] {
             keep_preset(&mut plan, preset(&catalogue, id));
         }
-        plan.persistence.presets.push("no-such-preset".to_owned());
-        keep_presets_in_home(&mut plan, &catalogue, "bob");
-        let bob = plan
-            .persistence
-            .users
-            .iter()
-            .find(|home| home.user == "bob")
-            .unwrap();
+        let mut bob = plan.users[0].clone();
+        bob.name = "bob".to_owned();
+        plan.users.push(bob);
+        let homes = plan.kept_in_homes();
+        let bob = homes.iter().find(|home| home.user == "bob").unwrap();
         assert_eq!(bob.directories.len(), 1);
         assert_eq!(bob.directories[0].path, ".ssh");
         assert_eq!(bob.files, [".bash_history"]);
-        let once = plan.clone();
-        keep_presets_in_home(&mut plan, &catalogue, "bob");
-        assert_eq!(plan, once);
+        assert!(is_preset_kept(&plan, preset(&catalogue, "ssh-client")));
     }
 
     #[test]

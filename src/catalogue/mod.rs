@@ -33,7 +33,7 @@ mod detect;
 mod keep;
 mod validate;
 
-pub use keep::{is_preset_kept, keep_preset, keep_presets_in_home};
+pub use keep::{is_preset_kept, keep_preset};
 pub use validate::{CatalogueError, PathProblem, check_home_path, check_system_path};
 
 /// The preset files, in the order their entries are listed.

@@ -51,7 +51,9 @@ pub fn render(plan: &Plan) -> String {
             ),
         )
         .set(["files"], Value::strings(&persistence.files));
-    for home in &persistence.users {
+    // Each erased home with what `every_home` adds to its own entries;
+    // homes kept whole need neither.
+    for home in &plan.kept_in_homes() {
         let mut entries = Attrs::new();
         entries
             .set(
@@ -137,6 +139,100 @@ fn print_inline_attrs(attrs: &Attrs) -> String {
 mod tests {
     use super::*;
     use crate::nix::writer::string_literal;
+    use crate::plan::{User, UserPersistence};
+
+    /// The example with homes erased at boot: `.ssh` and `.bash_history`
+    /// kept in every home, and alice's own `Documents` and `.ssh`.
+    fn erased_homes() -> Plan {
+        let mut plan = Plan::example();
+        plan.subvolumes.retain(|s| s.mount_point != "/home");
+        let every_home = &mut plan.persistence.every_home;
+        every_home
+            .directories
+            .push(PersistentDirectory::new(".ssh"));
+        every_home.files.push(".bash_history".to_owned());
+        plan.persistence.users.push(UserPersistence {
+            user: "alice".to_owned(),
+            directories: vec![
+                PersistentDirectory::new("Documents"),
+                PersistentDirectory::new(".ssh"),
+            ],
+            files: Vec::new(),
+        });
+        plan
+    }
+
+    fn home(user: &str, directories: &[&str], files: &[&str]) -> String {
+        let list = |paths: &[&str]| {
+            if paths.is_empty() {
+                return "[ ]".to_owned();
+            }
+            let items: String = paths
+                .iter()
+                .map(|path| format!("        \"{path}\"\n"))
+                .collect();
+            format!("[\n{items}      ]")
+        };
+        format!(
+            "    users.{user} = {{\n      directories = {};\n      files = {};\n    }};\n",
+            list(directories),
+            list(files)
+        )
+    }
+
+    #[test]
+    fn one_account_keeps_its_own_entries_and_every_homes_once() {
+        let plan = erased_homes();
+        assert_eq!(plan.validate(), Ok(()));
+        let text = render(&plan);
+        assert!(
+            text.contains(&home("alice", &["Documents", ".ssh"], &[".bash_history"])),
+            "{text}"
+        );
+        assert_eq!(text.matches("users.").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn every_erased_home_of_three_accounts_keeps_every_homes_entries() {
+        let mut plan = erased_homes();
+        for name in ["bob", "carol"] {
+            plan.users.push(User {
+                name: name.to_owned(),
+                ..plan.users[0].clone()
+            });
+        }
+        assert_eq!(plan.validate(), Ok(()));
+        let text = render(&plan);
+        let expected = [
+            home("alice", &["Documents", ".ssh"], &[".bash_history"]),
+            home("bob", &[".ssh"], &[".bash_history"]),
+            home("carol", &[".ssh"], &[".bash_history"]),
+        ]
+        .concat();
+        assert!(text.contains(&expected), "{text}");
+    }
+
+    #[test]
+    fn a_home_kept_whole_gets_none_of_every_homes_entries() {
+        let mut plan = erased_homes();
+        plan.users.push(User {
+            name: "bob".to_owned(),
+            ..plan.users[0].clone()
+        });
+        plan.set_keep_whole_home(1, true);
+        assert_eq!(plan.validate(), Ok(()));
+        let text = render(&plan);
+        assert!(text.contains("directory = \"/home/bob\";"), "{text}");
+        assert!(!text.contains("users.bob"), "{text}");
+        assert!(text.contains("users.alice"), "{text}");
+
+        // On the /home subvolume every home is kept whole.
+        let mut on_subvolume = Plan::example();
+        on_subvolume.persistence.every_home = plan.persistence.every_home.clone();
+        assert_eq!(on_subvolume.validate(), Ok(()));
+        let text = render(&on_subvolume);
+        assert!(!text.contains("users."), "{text}");
+    }
 
     #[test]
     fn impermanence_is_vendored_or_pinned_by_revision_and_hash() {

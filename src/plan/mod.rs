@@ -238,6 +238,11 @@ pub struct Persistence {
     pub files: Vec<String>,
     #[serde(default)]
     pub users: Vec<UserPersistence>,
+    /// Entries kept in the home of every account whose home is erased at
+    /// boot, those created later included. Left out of the file while
+    /// empty, so plans without it read and write as before.
+    #[serde(default, skip_serializing_if = "EveryHome::is_empty")]
+    pub every_home: EveryHome,
     /// Identifiers of the presets the entries came from, so the editor can
     /// show them as such.
     #[serde(default)]
@@ -265,6 +270,28 @@ impl PersistentDirectory {
             group: None,
             mode: None,
         }
+    }
+}
+
+/// Entries in the home directory of every account, relative to it.
+///
+/// An account whose whole home survives a reboot (on a subvolume, or
+/// `keep_whole_home`) gets none of them: everything in it is kept already,
+/// and a second bind mount inside the kept home would only hide its copy.
+/// Every other account gets them besides its own `persistence.users`
+/// entries, see [`Plan::kept_in_homes`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EveryHome {
+    #[serde(default)]
+    pub directories: Vec<PersistentDirectory>,
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+impl EveryHome {
+    pub fn is_empty(&self) -> bool {
+        self.directories.is_empty() && self.files.is_empty()
     }
 }
 
@@ -312,7 +339,8 @@ pub struct User {
     pub password: Option<Password>,
     /// Keep the whole home, `/home/<name>`, in the persistent storage. Only
     /// matters without a subvolume at /home: there the home is otherwise
-    /// erased at every boot but for the user's `persistence.users` entries.
+    /// erased at every boot but for the user's `persistence.users` entries
+    /// and those of `persistence.every_home`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_whole_home: bool,
 }
@@ -428,6 +456,7 @@ impl Plan {
                 .collect(),
                 files: vec!["/etc/machine-id".to_owned()],
                 users: Vec::new(),
+                every_home: EveryHome::default(),
                 presets: Vec::new(),
             },
             system: System {
@@ -506,7 +535,10 @@ impl Plan {
 
     /// Brings a plan of an older format to the current one. Version 1 to 2:
     /// the fields version 2 added are absent and read as no desktop and no
-    /// services, so the plan installs what it did before.
+    /// services, so the plan installs what it did before. Fields added
+    /// within version 2 (`encryption.recovery_key`,
+    /// `persistence.every_home`) are left out of the file while unused and
+    /// read as unused when absent, so they need no version of their own.
     fn migrate(&mut self) {
         self.schema_version = SCHEMA_VERSION;
     }
@@ -799,6 +831,22 @@ mod tests {
             crate::nix::render(&read, &crate::nix::DiskIds::placeholders()),
             crate::nix::render(&v1, &crate::nix::DiskIds::placeholders())
         );
+    }
+
+    #[test]
+    fn what_every_home_keeps_is_in_the_file_only_when_there_is_some() {
+        let mut plan = Plan::example();
+        assert!(!plan.to_json().unwrap().contains("every_home"));
+        plan.persistence
+            .every_home
+            .files
+            .push(".bash_history".to_owned());
+        let json = plan.to_json().unwrap();
+        assert!(json.contains("\"every_home\": {"), "{json}");
+        assert_eq!(Plan::from_json(&json).unwrap(), plan);
+        let only_files = json.replace("\"directories\": [],\n      ", "");
+        assert_ne!(only_files, json);
+        assert_eq!(Plan::from_json(&only_files).unwrap(), plan);
     }
 
     #[test]

@@ -143,6 +143,31 @@ impl FieldPath {
                     ),
                 )
             }
+            [
+                Name("persistence"),
+                Name("every_home"),
+                Name(list @ ("directories" | "files")),
+                Index(index),
+                ..,
+            ] => {
+                let every_home = &plan.persistence.every_home;
+                let path = if *list == "files" {
+                    every_home.files.get(*index)
+                } else {
+                    every_home.directories.get(*index).map(|d| &d.path)
+                };
+                place(
+                    Persistence,
+                    // Translators: where a problem is, after “Persistence: ”; {path} is relative to a home folder, such as “.ssh”.
+                    gettext_f(
+                        "“{path}” in every home folder",
+                        &[("path", &shown(path.map_or("", String::as_str)))],
+                    ),
+                )
+            }
+            [Name("persistence"), Name("every_home"), ..] => {
+                place(Persistence, gettext("kept in every home folder"))
+            }
             [Name("persistence"), ..] => place(Persistence, gettext("kept directories and files")),
             [Name("system"), Name("hostname")] => place(System, gettext("host name")),
             [Name("system"), Name("time_zone")] => place(System, gettext("time zone")),
@@ -306,6 +331,23 @@ mod tests {
             "Encryption: passphrase"
         );
         assert_eq!(place(&plan, "services[0]"), "Software: Bluetooth");
+        let every_home = &mut plan.persistence.every_home;
+        every_home
+            .directories
+            .push(PersistentDirectory::new(".ssh"));
+        every_home.files.push(".bash_history".to_owned());
+        assert_eq!(
+            place(&plan, "persistence.every_home.directories[0].mode"),
+            "Persistence: “.ssh” in every home folder"
+        );
+        assert_eq!(
+            place(&plan, "persistence.every_home.files[0]"),
+            "Persistence: “.bash_history” in every home folder"
+        );
+        assert_eq!(
+            place(&plan, "persistence.every_home"),
+            "Persistence: kept in every home folder"
+        );
     }
 
     #[test]

@@ -286,17 +286,19 @@ mod tests {
     }
 
     #[test]
-    fn home_paths_go_to_erased_homes_only() {
+    fn home_paths_go_to_every_home_and_so_to_each_erased_one() {
         let mut plan = Plan::example();
         plan.set_service(Service::Podman, true);
         assert!(plan.persistence.users.is_empty());
-        plan.subvolumes.retain(|subvolume| subvolume.name != "home");
-        plan.set_service(Service::Podman, true);
-        assert_eq!(plan.persistence.users.len(), 1);
         assert_eq!(
-            plan.persistence.users[0].directories[0].path,
+            plan.persistence.every_home.directories[0].path,
             ".local/share/containers"
         );
+        assert!(plan.kept_in_homes().is_empty());
+        plan.subvolumes.retain(|subvolume| subvolume.name != "home");
+        let homes = plan.kept_in_homes();
+        assert_eq!(homes.len(), 1);
+        assert_eq!(homes[0].directories[0].path, ".local/share/containers");
     }
 
     #[test]

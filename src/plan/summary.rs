@@ -37,7 +37,8 @@ impl Plan {
     /// Every path that survives a reboot, in the order of the plan:
     /// subvolumes (but not the persistent storage itself; swap is not in
     /// the plan's list), then
-    /// the persisted directories and files, then those in home folders.
+    /// the persisted directories and files, then those in home folders
+    /// (those kept in every home once for each home erased at boot).
     pub fn kept_paths(&self) -> Vec<KeptPath> {
         let kept = |path: String, kind| KeptPath { path, kind };
         let subvolumes = self
@@ -54,16 +55,17 @@ impl Plan {
             .files
             .iter()
             .map(|file| kept(file.clone(), KeptKind::File));
-        let homes = persistence.users.iter().flat_map(|home| {
-            let in_home = move |path: &str| format!("/home/{}/{path}", home.user);
-            home.directories
+        let homes = self.kept_in_homes().into_iter().flat_map(|home| {
+            let in_home = |path: &str| format!("/home/{}/{path}", home.user);
+            let directories = home
+                .directories
                 .iter()
-                .map(move |directory| kept(in_home(&directory.path), KeptKind::Directory))
-                .chain(
-                    home.files
-                        .iter()
-                        .map(move |file| kept(in_home(file), KeptKind::File)),
-                )
+                .map(|directory| kept(in_home(&directory.path), KeptKind::Directory));
+            let files = home
+                .files
+                .iter()
+                .map(|file| kept(in_home(file), KeptKind::File));
+            directories.chain(files).collect::<Vec<_>>()
         });
         subvolumes
             .chain(directories)
@@ -87,6 +89,11 @@ mod tests {
             directories: vec![PersistentDirectory::new(".ssh")],
             files: vec![".bashrc".to_owned()],
         });
+        // Not for alice while /home keeps her whole home.
+        plan.persistence
+            .every_home
+            .directories
+            .push(PersistentDirectory::new(".gnupg"));
         let kept = plan.kept_paths();
         let paths: Vec<&str> = kept.iter().map(|kept| kept.path.as_str()).collect();
         assert_eq!(
@@ -112,6 +119,21 @@ mod tests {
         assert!(
             !paths.contains(&"/persist") && !paths.contains(&Swap::MOUNT_POINT),
             "the storage and swap are not listed"
+        );
+        plan.subvolumes
+            .retain(|subvolume| subvolume.mount_point != "/home");
+        let kept = plan.kept_paths();
+        let homes: Vec<&str> = kept[kept.len() - 3..]
+            .iter()
+            .map(|kept| kept.path.as_str())
+            .collect();
+        assert_eq!(
+            homes,
+            [
+                "/home/alice/.ssh",
+                "/home/alice/.gnupg",
+                "/home/alice/.bashrc"
+            ]
         );
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::place::Place;
 use super::shown::shown;
 use super::{
-    Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize,
+    Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize, UserPersistence,
     is_well_formed_hash,
 };
 use crate::i18n::{gettext_f, isolate, ngettext_f};
@@ -159,6 +159,9 @@ pub enum Problem {
         path: String,
     },
     HomeEntryDuplicate {
+        path: String,
+    },
+    EveryHomeEntryDuplicate {
         path: String,
     },
     HostnameInvalid {
@@ -381,6 +384,10 @@ impl Problem {
             ),
             HomeEntryDuplicate { path } => gettext_f(
                 "“{path}” is already persisted for this user. Remove the second entry.",
+                &[("path", &isolate(&shown(path)))],
+            ),
+            EveryHomeEntryDuplicate { path } => gettext_f(
+                "“{path}” is already kept in every home folder. Remove the second entry.",
                 &[("path", &isolate(&shown(path)))],
             ),
             HostnameInvalid { hostname } => gettext_f(
@@ -902,6 +909,20 @@ impl Checker<'_> {
             }
             self.home_entries(&field, home);
         }
+        // The longest home the entries of every home go into.
+        let longest_home = plan
+            .users
+            .iter()
+            .map(|user| format!("/home/{}", user.name))
+            .max_by_key(String::len)
+            .unwrap_or_else(|| "/home".to_owned());
+        let every_home = &persistence.every_home;
+        self.entries_in_home(
+            &root.field("every_home"),
+            (&every_home.directories, &every_home.files),
+            &longest_home,
+            |path| Problem::EveryHomeEntryDuplicate { path },
+        );
     }
 
     fn directory_attributes(&mut self, field: &FieldPath, directory: &super::PersistentDirectory) {
@@ -927,7 +948,7 @@ impl Checker<'_> {
         }
     }
 
-    fn home_entries(&mut self, field: &FieldPath, home: &super::UserPersistence) {
+    fn home_entries(&mut self, field: &FieldPath, home: &UserPersistence) {
         if !self.plan.users.iter().any(|user| user.name == home.user) {
             self.report(
                 field.field("user"),
@@ -936,14 +957,31 @@ impl Checker<'_> {
                 },
             );
         }
+        self.entries_in_home(
+            field,
+            (&home.directories, &home.files),
+            &format!("/home/{}", home.user),
+            |path| Problem::HomeEntryDuplicate { path },
+        );
+    }
+
+    /// The rules of the directories and files of a home, relative to
+    /// `home`: clean relative paths, short enough there, each listed once
+    /// (else `duplicate`), directories with valid owners and modes.
+    fn entries_in_home(
+        &mut self,
+        field: &FieldPath,
+        (directories, files): (&[super::PersistentDirectory], &[String]),
+        home: &str,
+        duplicate: fn(String) -> Problem,
+    ) {
         let mut seen = BTreeSet::new();
-        let entries = home
-            .directories
+        let entries = directories
             .iter()
             .enumerate()
             .map(|(i, d)| (field.field("directories").index(i), &d.path))
             .chain(
-                home.files
+                files
                     .iter()
                     .enumerate()
                     .map(|(i, f)| (field.field("files").index(i), f)),
@@ -959,16 +997,13 @@ impl Checker<'_> {
                     entry_field,
                     Problem::HomeEntryNotRelative { path: path.clone() },
                 );
-            } else if is_too_long(&format!("/home/{}/{path}", home.user)) {
+            } else if is_too_long(&format!("{home}/{path}")) {
                 self.report(entry_field, Problem::PathTooLong { path: path.clone() });
             } else if !seen.insert(path.as_str()) {
-                self.report(
-                    entry_field,
-                    Problem::HomeEntryDuplicate { path: path.clone() },
-                );
+                self.report(entry_field, duplicate(path.clone()));
             }
         }
-        for (index, directory) in home.directories.iter().enumerate() {
+        for (index, directory) in directories.iter().enumerate() {
             self.directory_attributes(&field.field("directories").index(index), directory);
         }
     }
@@ -1071,6 +1106,7 @@ impl Checker<'_> {
 
     fn users(&mut self) {
         let plan = self.plan;
+        let kept_in_homes = plan.kept_in_homes();
         let mut names = BTreeSet::new();
         for (index, user) in plan.users.iter().enumerate() {
             let field = FieldPath::new("users").index(index);
@@ -1112,7 +1148,7 @@ impl Checker<'_> {
                 Some(password) => self.password(field.field("password"), password),
             }
             if named {
-                self.home(index, &field);
+                self.home(index, &field, &kept_in_homes);
             }
         }
         if let Some(password) = &plan.root_password {
@@ -1127,12 +1163,13 @@ impl Checker<'_> {
         }
     }
 
-    /// A home that is neither kept whole nor keeps any entry loses
-    /// everything at every boot: almost surely not what was meant.
-    fn home(&mut self, index: usize, field: &FieldPath) {
+    /// A home that is neither kept whole nor keeps any entry, its own or
+    /// one of every home, loses everything at every boot: almost surely
+    /// not what was meant.
+    fn home(&mut self, index: usize, field: &FieldPath, kept_in_homes: &[UserPersistence]) {
         let plan = self.plan;
         let name = &plan.users[index].name;
-        let has_entries = plan.persistence.users.iter().any(|home| {
+        let has_entries = kept_in_homes.iter().any(|home| {
             &home.user == name && (!home.directories.is_empty() || !home.files.is_empty())
         });
         if !plan.home_kept_whole(index) && !has_entries {

@@ -302,8 +302,7 @@ impl KsAccountGroup {
         let Some((kept, subvolume, storage, entries)) = model.with_plan(|plan| {
             let user = plan.users.get(index)?;
             let entries: Vec<String> = plan
-                .persistence
-                .users
+                .kept_in_homes()
                 .iter()
                 .filter(|home| home.user == user.name)
                 .flat_map(|home| {

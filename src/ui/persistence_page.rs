@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! Page 5: the directories and files impermanence keeps, system-wide and in
-//! the administrator's home, with presets for common software.
+//! every home folder, with presets for common software. The accounts are
+//! made later, on the users page, so what is kept in a home is kept in
+//! every home erased at boot (`persistence.every_home`); entries of one
+//! account alone (`persistence.users`, from a plan made elsewhere) are
+//! listed with their home and can be removed.
 
 use std::cell::{Cell, RefCell};
 
@@ -12,7 +16,7 @@ use gtk::glib;
 use super::{KsNixPreview, KsPlanModel, name_button, remove_with_undo, show_message};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, is_preset_kept, keep_preset};
 use crate::i18n::{gettext_f, isolate};
-use crate::plan::{PersistentDirectory, Plan, UserPersistence, required_entry_reason};
+use crate::plan::{PersistentDirectory, Plan, required_entry_reason};
 
 /// How many presets the page lists before "Show All": enough for the usual
 /// services, few enough to keep the page short at 360 px.
@@ -89,6 +93,27 @@ enum EntryKind {
     HomeFile,
 }
 
+/// One kept entry the page lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    kind: EntryKind,
+    /// The account whose home alone keeps a home entry; `None` for the
+    /// system's entries and those of every home.
+    user: Option<String>,
+    path: String,
+}
+
+impl Entry {
+    /// The row's title: an entry of one home with that home, so that it
+    /// does not read as kept in every home.
+    fn title(&self) -> String {
+        match &self.user {
+            Some(user) => format!("/home/{user}/{}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
 mod imp {
     use super::*;
 
@@ -126,8 +151,8 @@ mod imp {
         pub(super) next_button: TemplateChild<gtk::Button>,
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
-        /// The entry rows shown, with their kind and path.
-        pub(super) entry_rows: RefCell<Vec<(EntryKind, String, adw::ActionRow)>>,
+        /// The entry rows shown, with what they show.
+        pub(super) entry_rows: RefCell<Vec<(Entry, adw::ActionRow)>>,
         /// The built-in catalogue; `None` only if it failed to parse, which
         /// its tests rule out.
         pub(super) catalogue: RefCell<Option<Catalogue>>,
@@ -216,26 +241,10 @@ impl KsPersistencePage {
             return;
         }
         self.update(|plan| {
-            let Some(user) = plan.users.first().map(|user| user.name.clone()) else {
-                return;
-            };
-            let position = plan
-                .persistence
-                .users
-                .iter()
-                .position(|home| home.user == user);
-            let home = match position {
-                Some(index) => &mut plan.persistence.users[index],
-                None => {
-                    plan.persistence.users.push(UserPersistence {
-                        user,
-                        directories: Vec::new(),
-                        files: Vec::new(),
-                    });
-                    plan.persistence.users.last_mut().expect("just pushed")
-                }
-            };
-            home.directories.push(PersistentDirectory::new(&path));
+            plan.persistence
+                .every_home
+                .directories
+                .push(PersistentDirectory::new(&path));
         });
         row.set_text("");
     }
@@ -399,21 +408,22 @@ impl KsPersistencePage {
         let same_rows = {
             let rows = imp.entry_rows.borrow();
             rows.len() == wanted.len()
-                && rows.iter().zip(&wanted).all(
-                    |((kind, path, _), (wanted_kind, wanted_path, _))| {
-                        kind == wanted_kind && path == wanted_path
-                    },
-                )
+                && rows
+                    .iter()
+                    .zip(&wanted)
+                    .all(|((entry, _), (wanted, _))| entry == wanted)
         };
         if !same_rows {
             self.rebuild_rows(&wanted);
         }
-        for ((kind, path, row), (_, _, field)) in imp.entry_rows.borrow().iter().zip(&wanted) {
+        for ((entry, row), (_, field)) in imp.entry_rows.borrow().iter().zip(&wanted) {
             let problem = model.problem(field);
             let subtitle = problem
                 .clone()
-                .or_else(|| required_reason(*kind, path))
-                .unwrap_or_else(|| explanation(imp.catalogue.borrow().as_ref(), *kind, path));
+                .or_else(|| required_reason(entry))
+                .unwrap_or_else(|| {
+                    explanation(imp.catalogue.borrow().as_ref(), entry.kind, &entry.path)
+                });
             if row.subtitle().as_deref() != Some(subtitle.as_str()) {
                 row.set_subtitle(&glib::markup_escape_text(&subtitle));
             }
@@ -428,11 +438,17 @@ impl KsPersistencePage {
                 .subvolumes
                 .iter()
                 .any(|subvolume| subvolume.mount_point == "/home");
-            imp.home_group.set_description(Some(&if home_is_subvolume {
+            let every_home_is_empty = plan.persistence.every_home.is_empty();
+            imp.home_group.set_description(Some(&if home_is_subvolume && every_home_is_empty {
                 gettext("/home is a subvolume of its own, so everything in it is kept.")
+            } else if home_is_subvolume {
+                // Presets put their home folders here all the same.
+                gettext(
+                    "/home is a subvolume of its own, so everything in it is kept. These are kept as well in any home folder that the Users page sets to be erased at every boot.",
+                )
             } else {
                 gettext(
-                    "Folders in your home that are kept; the rest of it is erased at every boot.",
+                    "Kept in the home folder of every account you create on the Users page, unless it keeps its whole home folder. The rest of each home is erased at every boot.",
                 )
             }));
             imp.add_home_group.set_visible(!home_is_subvolume);
@@ -452,21 +468,22 @@ impl KsPersistencePage {
             .set_sensitive(!model.has_problems_under(&["persistence"]));
     }
 
-    fn rebuild_rows(&self, wanted: &[(EntryKind, String, String)]) {
+    fn rebuild_rows(&self, wanted: &[(Entry, String)]) {
         let imp = self.imp();
-        for (kind, _, row) in imp.entry_rows.take() {
-            self.group(kind).remove(&row);
+        for (entry, row) in imp.entry_rows.take() {
+            self.group(entry.kind).remove(&row);
         }
         let mut rows = Vec::with_capacity(wanted.len());
-        for (index, (kind, path, _)) in wanted.iter().enumerate() {
+        for (index, (entry, _)) in wanted.iter().enumerate() {
+            let path = entry.title();
             let row = adw::ActionRow::builder()
-                .title(glib::markup_escape_text(path))
+                .title(glib::markup_escape_text(&path))
                 .build();
             row.add_css_class("property");
             row.set_widget_name(&format!("entry-{index}"));
-            self.group(*kind).add(&row);
-            rows.push((*kind, path.clone(), row.clone()));
-            if required_reason(*kind, path).is_some() {
+            self.group(entry.kind).add(&row);
+            rows.push((entry.clone(), row.clone()));
+            if required_reason(entry).is_some() {
                 continue;
             }
             let remove = gtk::Button::builder()
@@ -477,27 +494,30 @@ impl KsPersistencePage {
                 .build();
             remove.set_widget_name(&format!("remove:{path}"));
             // Translators: read by screen readers for the trash button of a kept path; {path} such as “/var/log”.
-            let remove_name = gettext_f("Stop Keeping {path}", &[("path", &isolate(path))]);
+            let remove_name = gettext_f("Stop Keeping {path}", &[("path", &isolate(&path))]);
             remove.update_property(&[gtk::accessible::Property::Label(&remove_name)]);
-            let (kind, path_to_remove) = (*kind, path.clone());
+            let removed = entry.clone();
             remove.connect_clicked(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                move |_| page.stop_keeping(kind, &path_to_remove)
+                move |_| page.stop_keeping(&removed)
             ));
             row.add_suffix(&remove);
         }
         imp.entry_rows.replace(rows);
     }
 
-    fn stop_keeping(&self, kind: EntryKind, path: &str) {
+    fn stop_keeping(&self, entry: &Entry) {
         let Some(model) = self.plan_model() else {
             return;
         };
         // Translators: in a notification after a trash button, with an Undo button; {path} such as “/var/log”.
-        let message = gettext_f("{path} is no longer kept", &[("path", &isolate(path))]);
+        let message = gettext_f(
+            "{path} is no longer kept",
+            &[("path", &isolate(&entry.title()))],
+        );
         remove_with_undo(self, &model, &message, |plan| {
-            remove_entry(plan, kind, path);
+            remove_entry(plan, entry);
         });
     }
 
@@ -511,83 +531,93 @@ impl KsPersistencePage {
     }
 }
 
-/// Every entry the page lists: its kind, path and validation field.
-fn shown_entries(plan: &Plan) -> Vec<(EntryKind, String, String)> {
+/// Every entry the page lists, with its validation field: the system's,
+/// those of every home, then those of one home each.
+fn shown_entries(plan: &Plan) -> Vec<(Entry, String)> {
     let persistence = &plan.persistence;
-    let directories = persistence
-        .directories
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            (
-                EntryKind::Directory,
-                entry.path.clone(),
-                format!("persistence.directories[{index}]"),
-            )
-        });
-    let files = persistence.files.iter().enumerate().map(|(index, path)| {
-        (
-            EntryKind::File,
-            path.clone(),
-            format!("persistence.files[{index}]"),
-        )
-    });
-    let owner = plan.users.first().map(|user| user.name.as_str());
-    let home = persistence
+    let entry = |kind, user: Option<&String>, path: &String, field: String| {
+        let user = user.cloned();
+        let path = path.clone();
+        (Entry { kind, user, path }, field)
+    };
+    let mut entries = Vec::new();
+    for (index, directory) in persistence.directories.iter().enumerate() {
+        let field = format!("persistence.directories[{index}]");
+        entries.push(entry(EntryKind::Directory, None, &directory.path, field));
+    }
+    for (index, path) in persistence.files.iter().enumerate() {
+        let field = format!("persistence.files[{index}]");
+        entries.push(entry(EntryKind::File, None, path, field));
+    }
+    let every_home = ("persistence.every_home".to_owned(), None);
+    let homes = persistence
         .users
         .iter()
         .enumerate()
-        .filter(|(_, home)| Some(home.user.as_str()) == owner)
-        .flat_map(|(user_index, home)| {
-            let field = format!("persistence.users[{user_index}]");
-            let directories = home.directories.iter().enumerate().map({
-                let field = field.clone();
-                move |(index, entry)| {
-                    (
-                        EntryKind::HomeDirectory,
-                        entry.path.clone(),
-                        format!("{field}.directories[{index}]"),
-                    )
-                }
-            });
-            let files = home.files.iter().enumerate().map(move |(index, path)| {
-                (
-                    EntryKind::HomeFile,
-                    path.clone(),
-                    format!("{field}.files[{index}]"),
-                )
-            });
-            directories.chain(files)
-        });
-    directories.chain(files).chain(home).collect()
+        .map(|(index, home)| (format!("persistence.users[{index}]"), Some(home)));
+    for (list, home) in std::iter::once(every_home).chain(homes) {
+        let (directories, files) = match home {
+            Some(home) => (&home.directories, &home.files),
+            None => (
+                &persistence.every_home.directories,
+                &persistence.every_home.files,
+            ),
+        };
+        let user = home.map(|home| &home.user);
+        for (index, directory) in directories.iter().enumerate() {
+            let field = format!("{list}.directories[{index}]");
+            entries.push(entry(
+                EntryKind::HomeDirectory,
+                user,
+                &directory.path,
+                field,
+            ));
+        }
+        for (index, path) in files.iter().enumerate() {
+            let field = format!("{list}.files[{index}]");
+            entries.push(entry(EntryKind::HomeFile, user, path, field));
+        }
+    }
+    entries
 }
 
 /// Why a system path cannot be given up: NixOS needs it across reboots.
-fn required_reason(kind: EntryKind, path: &str) -> Option<String> {
-    matches!(kind, EntryKind::Directory | EntryKind::File)
-        .then(|| required_entry_reason(path))
+fn required_reason(entry: &Entry) -> Option<String> {
+    matches!(entry.kind, EntryKind::Directory | EntryKind::File)
+        .then(|| required_entry_reason(&entry.path))
         .flatten()
 }
 
-fn remove_entry(plan: &mut Plan, kind: EntryKind, path: &str) {
+fn remove_entry(plan: &mut Plan, entry: &Entry) {
     let persistence = &mut plan.persistence;
-    match kind {
-        EntryKind::Directory => persistence.directories.retain(|entry| entry.path != path),
-        EntryKind::File => persistence.files.retain(|file| file != path),
-        EntryKind::HomeDirectory | EntryKind::HomeFile => {
-            let owner = plan.users.first().map(|user| user.name.clone());
-            for home in &mut persistence.users {
-                if Some(&home.user) == owner.as_ref() {
-                    if kind == EntryKind::HomeFile {
-                        home.files.retain(|file| file != path);
-                    } else {
-                        home.directories.retain(|entry| entry.path != path);
-                    }
-                }
+    let lists: Vec<(&mut Vec<PersistentDirectory>, &mut Vec<String>)> =
+        match (entry.kind, &entry.user) {
+            (EntryKind::Directory | EntryKind::File, _) => {
+                vec![(&mut persistence.directories, &mut persistence.files)]
             }
-            persistence
+            (_, None) => {
+                let every_home = &mut persistence.every_home;
+                vec![(&mut every_home.directories, &mut every_home.files)]
+            }
+            (_, Some(user)) => persistence
                 .users
-                .retain(|home| !home.directories.is_empty() || !home.files.is_empty());
+                .iter_mut()
+                .filter(|home| &home.user == user)
+                .map(|home| (&mut home.directories, &mut home.files))
+                .collect(),
+        };
+    let path = entry.path.as_str();
+    for (directories, files) in lists {
+        match entry.kind {
+            EntryKind::Directory | EntryKind::HomeDirectory => {
+                directories.retain(|directory| directory.path != path);
+            }
+            EntryKind::File | EntryKind::HomeFile => files.retain(|file| file != path),
         }
+    }
+    if entry.user.is_some() {
+        persistence
+            .users
+            .retain(|home| !home.directories.is_empty() || !home.files.is_empty());
     }
 }

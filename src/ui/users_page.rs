@@ -95,7 +95,7 @@ impl KsUsersPage {
             return;
         };
         model.update(|plan| {
-            plan.add_user(User {
+            plan.users.push(User {
                 name: String::new(),
                 full_name: String::new(),
                 groups: vec!["networkmanager".to_owned()],

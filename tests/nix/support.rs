@@ -370,3 +370,29 @@ pub fn mixed_homes_plan() -> Plan {
     }
     plan
 }
+
+/// Three users and no home subvolume, with folders kept in every home:
+/// alice has her own entries besides (`.ssh` among them), bob only those
+/// of every home, carol keeps her whole home and needs none.
+pub fn every_home_plan() -> Plan {
+    let mut plan = ephemeral_home_plan();
+    for name in ["bob", "carol"] {
+        plan.users.push(User {
+            name: name.to_owned(),
+            full_name: name.to_uppercase(),
+            groups: Vec::new(),
+            password: Some(Password::Hashed(HASH.to_owned())),
+            keep_whole_home: name == "carol",
+        });
+    }
+    let every_home = &mut plan.persistence.every_home;
+    every_home.directories = vec![
+        PersistentDirectory {
+            mode: Some("0700".to_owned()),
+            ..PersistentDirectory::new(".ssh")
+        },
+        PersistentDirectory::new(".mozilla"),
+    ];
+    every_home.files = vec![".bash_history".to_owned(), ".zsh_history".to_owned()];
+    plan
+}
