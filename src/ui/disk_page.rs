@@ -10,7 +10,9 @@ use futures_util::StreamExt;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsDiskRow, KsPlanModel, show_message};
+use super::{
+    KsDiskRow, KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, show_message,
+};
 use crate::disks::{self, Disk, DiskQuery, DiskSource, FakeDisks, UDisksSource};
 use crate::i18n::gettext_f;
 use crate::plan::TargetDisk;
@@ -28,10 +30,6 @@ mod imp {
         pub(super) status_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// Simulated disks instead of UDisks.
         #[property(get, set = Self::set_demo)]
         pub(super) demo: Cell<bool>,
@@ -44,13 +42,6 @@ mod imp {
     }
 
     impl KsDiskPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsDiskPage::sync);
-            }
-        }
-
         fn set_demo(&self, demo: bool) {
             self.demo.set(demo);
         }
@@ -60,7 +51,7 @@ mod imp {
     impl ObjectSubclass for KsDiskPage {
         const NAME: &'static str = "KsDiskPage";
         type Type = super::KsDiskPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -81,6 +72,12 @@ mod imp {
     }
     impl WidgetImpl for KsDiskPage {}
 
+    impl KsWizardPageImpl for KsDiskPage {
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
+
     impl NavigationPageImpl for KsDiskPage {
         fn showing(&self) {
             self.parent_showing();
@@ -93,7 +90,7 @@ mod imp {
 
 glib::wrapper! {
     pub struct KsDiskPage(ObjectSubclass<imp::KsDiskPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -241,7 +238,7 @@ impl KsDiskPage {
             }
         }
         imp.disks.replace(disks);
-        self.sync();
+        self.refresh_page();
     }
 
     /// Activating a usable row (click, Enter, Space) chooses its disk, as
@@ -298,17 +295,13 @@ impl KsDiskPage {
         });
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let problem = model
             .problem("disk.size_bytes")
             .or_else(|| model.problem("esp.size_mib"));
         show_message(&imp.problem_label, problem.as_deref());
         let chosen = model.with_plan(|plan| plan.disk.is_some());
-        imp.next_button
-            .set_sensitive(chosen && !model.has_problems_under(&["disk", "esp"]));
+        chosen && !model.has_problems_under(&["disk", "esp"])
     }
 }

@@ -9,7 +9,10 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gdk, glib};
 
-use super::{KsNixPreview, KsPlanModel, KsStrengthMeter, name_reveal_button, show_message};
+use super::{
+    KsPlanModel, KsStrengthMeter, KsWizardPage, KsWizardPageExt, KsWizardPageImpl,
+    name_reveal_button, show_message,
+};
 use crate::i18n::gettext_f;
 use crate::plan::strength::{self, Level};
 use crate::plan::{RecoveryKey, Secret, recovery_key};
@@ -39,12 +42,6 @@ mod imp {
         pub(super) recovery_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) recovery_row: TemplateChild<adw::SwitchRow>,
-        #[template_child]
-        pub(super) preview: TemplateChild<KsNixPreview>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// The keyboard layout the passphrase is typed with at boot.
         #[property(get, set = Self::set_keyboard_name)]
         pub(super) keyboard_name: RefCell<String>,
@@ -54,14 +51,6 @@ mod imp {
     }
 
     impl KsEncryptionPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsEncryptionPage::sync);
-            }
-        }
-
         fn set_keyboard_name(&self, name: String) {
             let description = (!name.is_empty()).then(|| {
                 gettext_f(
@@ -79,7 +68,7 @@ mod imp {
     impl ObjectSubclass for KsEncryptionPage {
         const NAME: &'static str = "KsEncryptionPage";
         type Type = super::KsEncryptionPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -112,11 +101,17 @@ mod imp {
 
     impl WidgetImpl for KsEncryptionPage {}
     impl NavigationPageImpl for KsEncryptionPage {}
+
+    impl KsWizardPageImpl for KsEncryptionPage {
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsEncryptionPage(ObjectSubclass<imp::KsEncryptionPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -130,7 +125,7 @@ impl KsEncryptionPage {
                 model.update(|plan| plan.encryption.enabled = enabled);
             }
         }
-        self.sync();
+        self.refresh_page();
     }
 
     #[template_callback]
@@ -147,7 +142,7 @@ impl KsEncryptionPage {
                 model.update(|plan| plan.encryption.passphrase = agreed);
             }
         }
-        self.sync();
+        self.refresh_page();
     }
 
     /// The estimate of `passphrase`, knowing the names typed elsewhere.
@@ -227,7 +222,7 @@ impl KsEncryptionPage {
             });
         }
         // Back off unless the key was saved.
-        self.sync();
+        self.refresh_page();
     }
 
     /// Next: a weak passphrase is accepted only once the person confirms it.
@@ -256,11 +251,8 @@ impl KsEncryptionPage {
         let _ = self.activate_action("navigation.push", Some(&"persistence".to_variant()));
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let (enabled, recovery_key) = model.with_plan(|plan| {
             (
                 plan.encryption.enabled,
@@ -304,8 +296,7 @@ impl KsEncryptionPage {
         let complete = !enabled
             || model.with_plan(|plan| plan.encryption.passphrase.is_some())
                 && (recovery_key || !imp.recovery_row.is_active());
-        imp.next_button
-            .set_sensitive(complete && !model.has_problems_under(&["encryption"]));
+        complete && !model.has_problems_under(&["encryption"])
     }
 }
 

@@ -12,7 +12,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gio, glib};
 
-use super::{KsPlanModel, show_message};
+use super::{KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::Plan;
 use crate::region::keyboard::{self, Keyboard};
@@ -62,10 +62,6 @@ mod imp {
         pub(super) layout_list: TemplateChild<gtk::ListBox>,
         #[template_child]
         pub(super) status_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// The chosen layout's name in the user's language, for the
         /// encryption page's "you will type this with".
         #[property(get)]
@@ -76,20 +72,11 @@ mod imp {
         pub(super) marks: RefCell<Vec<(String, gtk::Image)>>,
     }
 
-    impl KsKeyboardPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsKeyboardPage::sync);
-            }
-        }
-    }
-
     #[glib::object_subclass]
     impl ObjectSubclass for KsKeyboardPage {
         const NAME: &'static str = "KsKeyboardPage";
         type Type = super::KsKeyboardPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -119,11 +106,17 @@ mod imp {
 
     impl WidgetImpl for KsKeyboardPage {}
     impl NavigationPageImpl for KsKeyboardPage {}
+
+    impl KsWizardPageImpl for KsKeyboardPage {
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsKeyboardPage(ObjectSubclass<imp::KsKeyboardPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -283,7 +276,7 @@ impl KsKeyboardPage {
             }
         }
         self.fill_list();
-        self.sync();
+        self.refresh_page();
     }
 
     fn show_status(&self, message: Option<&str>) {
@@ -308,7 +301,7 @@ impl KsKeyboardPage {
     #[template_callback]
     fn on_search_changed(&self) {
         self.fill_list();
-        self.sync();
+        self.refresh_page();
     }
 
     /// Without a search, the chosen layout and its variants; with one, the
@@ -375,11 +368,8 @@ impl KsKeyboardPage {
         }
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let (layout, variant) = self.chosen();
         let chosen_row = row_name(&layout, &variant);
         let name = imp
@@ -413,8 +403,7 @@ impl KsKeyboardPage {
         let problem = ["system.xkb_layout", "system.xkb_variant"]
             .into_iter()
             .find_map(|field| model.problem(field));
-        imp.next_button
-            .set_sensitive(problem.is_none() && language_problem.is_none());
+        problem.is_none() && language_problem.is_none()
     }
 }
 

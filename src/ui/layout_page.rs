@@ -9,7 +9,9 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, KsSubvolumeRow, show_message};
+use super::{
+    KsPlanModel, KsSubvolumeRow, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, show_message,
+};
 use crate::plan::{Plan, Subvolume, Swap, TmpfsSize, default_mount_options};
 
 /// Subvolumes people often add: (name, mount point, what it holds).
@@ -51,9 +53,8 @@ fn suggestions() -> [(&'static str, &'static str, String); 6] {
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/layout-page.ui")]
-    #[properties(wrapper_type = super::KsLayoutPage)]
     pub struct KsLayoutPage {
         #[template_child]
         pub(super) subvolume_group: TemplateChild<adw::PreferencesGroup>,
@@ -69,32 +70,16 @@ mod imp {
         pub(super) swap_size_row: TemplateChild<adw::SpinRow>,
         #[template_child]
         pub(super) memory_problem_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub(super) preview: TemplateChild<KsNixPreview>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         pub(super) subvolume_rows: RefCell<Vec<KsSubvolumeRow>>,
         /// One row per suggestion, hidden while its mount point is used.
         pub(super) suggestion_rows: RefCell<Vec<(String, adw::ActionRow)>>,
-    }
-
-    impl KsLayoutPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsLayoutPage::sync);
-            }
-        }
     }
 
     #[glib::object_subclass]
     impl ObjectSubclass for KsLayoutPage {
         const NAME: &'static str = "KsLayoutPage";
         type Type = super::KsLayoutPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -109,7 +94,6 @@ mod imp {
         }
     }
 
-    #[glib::derived_properties]
     impl ObjectImpl for KsLayoutPage {
         fn constructed(&self) {
             self.parent_constructed();
@@ -119,11 +103,17 @@ mod imp {
 
     impl WidgetImpl for KsLayoutPage {}
     impl NavigationPageImpl for KsLayoutPage {}
+
+    impl KsWizardPageImpl for KsLayoutPage {
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsLayoutPage(ObjectSubclass<imp::KsLayoutPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -206,14 +196,11 @@ impl KsLayoutPage {
         }
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let count = model.with_plan(|plan| plan.subvolumes.len());
         if imp.subvolume_rows.borrow().len() != count {
-            self.rebuild_rows(&model, count);
+            self.rebuild_rows(model, count);
         } else {
             for row in imp.subvolume_rows.borrow().iter() {
                 row.sync();
@@ -240,13 +227,13 @@ impl KsLayoutPage {
             .or_else(|| model.problem("swap.mount_point"))
             .or_else(|| model.problem("swap.name"));
         show_message(&imp.memory_problem_label, memory_problem.as_deref());
-        imp.next_button.set_sensitive(!model.has_problems_under(&[
+        !model.has_problems_under(&[
             "subvolumes",
             "swap",
             "root_tmpfs",
             "persistence.path",
             "esp",
-        ]));
+        ])
     }
 
     fn rebuild_rows(&self, model: &KsPlanModel, count: usize) {

@@ -25,6 +25,10 @@
 //!         └── KsFailedPage
 //! KsEditorWindow (on an installed system, or `--edit`): see [`editor`]
 //! ```
+//!
+//! The form pages from the disk page to the users page derive from the
+//! abstract [`KsWizardPage`], which follows the plan and keeps Next
+//! sensitive while the page is complete.
 
 mod account_group;
 mod application;
@@ -50,6 +54,7 @@ mod system_page;
 mod users_page;
 mod welcome_page;
 mod window;
+mod wizard_page;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -79,6 +84,7 @@ pub use self::system_page::KsSystemPage;
 pub use self::users_page::KsUsersPage;
 pub use self::welcome_page::KsWelcomePage;
 pub use self::window::KsWindow;
+pub use self::wizard_page::{KsWizardPage, KsWizardPageExt, KsWizardPageImpl};
 use crate::GuiOptions;
 
 /// Runs the application until its last window closes.
@@ -101,10 +107,27 @@ pub fn prepare() {
     register_types();
 }
 
+/// Disposes the template of an `AdwBin` subclass whose template sets the
+/// bin's child. The bin unparents its child itself: it gives the child up
+/// first, or the template's teardown unparents it behind the bin's back and
+/// the bin then unparents a freed widget (a GTK critical at every close).
+fn dispose_bin_template<T>(imp: &T)
+where
+    T: adw::subclass::prelude::CompositeTemplateDisposeExt + adw::subclass::prelude::ObjectSubclass,
+    T::Type: IsA<adw::Bin>,
+{
+    use adw::subclass::prelude::ObjectSubclassExt;
+    imp.obj()
+        .upcast_ref::<adw::Bin>()
+        .set_child(None::<&gtk::Widget>);
+    imp.dispose_template();
+}
+
 /// Every custom type must exist before a template that names it is built.
 fn register_types() {
     sourceview5::View::ensure_type();
     KsPlanModel::ensure_type();
+    KsWizardPage::ensure_type();
     KsNixPreview::ensure_type();
     KsStrengthMeter::ensure_type();
     KsSubvolumeRow::ensure_type();

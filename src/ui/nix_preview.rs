@@ -79,7 +79,7 @@ mod imp {
     #[glib::derived_properties]
     impl ObjectImpl for KsNixPreview {
         fn dispose(&self) {
-            self.dispose_template();
+            crate::ui::dispose_bin_template(self);
         }
     }
 

@@ -13,7 +13,10 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, name_button, remove_with_undo, show_message};
+use super::{
+    KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, name_button, remove_with_undo,
+    show_message,
+};
 use crate::catalogue::{Advice, Catalogue, Location, Preset, is_preset_kept, keep_preset};
 use crate::i18n::{gettext_f, isolate};
 use crate::plan::{PersistentDirectory, Plan, required_entry_reason};
@@ -117,9 +120,8 @@ impl Entry {
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/persistence-page.ui")]
-    #[properties(wrapper_type = super::KsPersistencePage)]
     pub struct KsPersistencePage {
         #[template_child]
         pub(super) directory_group: TemplateChild<adw::PreferencesGroup>,
@@ -145,12 +147,6 @@ mod imp {
         pub(super) no_preset_row: TemplateChild<adw::ActionRow>,
         #[template_child]
         pub(super) show_all_row: TemplateChild<adw::ButtonRow>,
-        #[template_child]
-        pub(super) preview: TemplateChild<KsNixPreview>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// The entry rows shown, with what they show.
         pub(super) entry_rows: RefCell<Vec<(Entry, adw::ActionRow)>>,
         /// The built-in catalogue; `None` only if it failed to parse, which
@@ -161,21 +157,11 @@ mod imp {
         pub(super) show_all: Cell<bool>,
     }
 
-    impl KsPersistencePage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsPersistencePage::sync);
-            }
-        }
-    }
-
     #[glib::object_subclass]
     impl ObjectSubclass for KsPersistencePage {
         const NAME: &'static str = "KsPersistencePage";
         type Type = super::KsPersistencePage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -187,7 +173,6 @@ mod imp {
         }
     }
 
-    #[glib::derived_properties]
     impl ObjectImpl for KsPersistencePage {
         fn constructed(&self) {
             self.parent_constructed();
@@ -197,11 +182,17 @@ mod imp {
 
     impl WidgetImpl for KsPersistencePage {}
     impl NavigationPageImpl for KsPersistencePage {}
+
+    impl KsWizardPageImpl for KsPersistencePage {
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsPersistencePage(ObjectSubclass<imp::KsPersistencePage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -399,11 +390,8 @@ impl KsPersistencePage {
         imp.show_all_row.set_visible(!show_all && hidden);
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let wanted = model.with_plan(shown_entries);
         let same_rows = {
             let rows = imp.entry_rows.borrow();
@@ -464,8 +452,7 @@ impl KsPersistencePage {
             .problem("persistence.path")
             .or_else(|| model.problem("persistence"));
         show_message(&imp.problem_label, general.as_deref());
-        imp.next_button
-            .set_sensitive(!model.has_problems_under(&["persistence"]));
+        !model.has_problems_under(&["persistence"])
     }
 
     fn rebuild_rows(&self, wanted: &[(Entry, String)]) {

@@ -121,18 +121,6 @@ impl KsPlanModel {
         })
     }
 
-    /// Calls `sync` on `widget` now and after every change to the plan, for
-    /// as long as the widget lives: how each page follows the one plan.
-    pub fn keep_in_sync<W: IsA<glib::Object>>(&self, widget: &W, sync: fn(&W)) {
-        let widget_ref = widget.downgrade();
-        self.connect_changed(move |_| {
-            if let Some(widget) = widget_ref.upgrade() {
-                sync(&widget);
-            }
-        });
-        sync(widget);
-    }
-
     fn refresh(&self) {
         let errors = self
             .imp()

@@ -9,7 +9,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, show_message};
+use super::{KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, show_message};
 use crate::catalogue::Location;
 use crate::i18n::gettext_f;
 use crate::plan::{Desktop, Service};
@@ -17,9 +17,8 @@ use crate::plan::{Desktop, Service};
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/software-page.ui")]
-    #[properties(wrapper_type = super::KsSoftwarePage)]
     pub struct KsSoftwarePage {
         #[template_child]
         pub(super) desktop_group: TemplateChild<adw::PreferencesGroup>,
@@ -27,37 +26,15 @@ mod imp {
         pub(super) services_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub(super) preview: TemplateChild<KsNixPreview>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         pub(super) desktop_checks: RefCell<Vec<(Desktop, gtk::CheckButton)>>,
         pub(super) service_rows: RefCell<Vec<(Service, adw::SwitchRow)>>,
-    }
-
-    impl KsSoftwarePage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                let live = std::env::var("XDG_CURRENT_DESKTOP")
-                    .ok()
-                    .and_then(|value| Desktop::from_current_desktop(&value));
-                if let Some(desktop) = live {
-                    model.update(|plan| plan.set_desktop(desktop));
-                }
-                model.keep_in_sync(&*self.obj(), super::KsSoftwarePage::sync);
-            }
-        }
     }
 
     #[glib::object_subclass]
     impl ObjectSubclass for KsSoftwarePage {
         const NAME: &'static str = "KsSoftwarePage";
         type Type = super::KsSoftwarePage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -68,7 +45,6 @@ mod imp {
         }
     }
 
-    #[glib::derived_properties]
     impl ObjectImpl for KsSoftwarePage {
         fn constructed(&self) {
             self.parent_constructed();
@@ -78,11 +54,26 @@ mod imp {
 
     impl WidgetImpl for KsSoftwarePage {}
     impl NavigationPageImpl for KsSoftwarePage {}
+
+    impl KsWizardPageImpl for KsSoftwarePage {
+        fn plan_model_set(&self, model: Option<&KsPlanModel>) {
+            let live = std::env::var("XDG_CURRENT_DESKTOP")
+                .ok()
+                .and_then(|value| Desktop::from_current_desktop(&value));
+            if let (Some(model), Some(desktop)) = (model, live) {
+                model.update(|plan| plan.set_desktop(desktop));
+            }
+        }
+
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsSoftwarePage(ObjectSubclass<imp::KsSoftwarePage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -169,11 +160,8 @@ impl KsSoftwarePage {
         }
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let (desktop, services) = model.with_plan(|plan| (plan.desktop, plan.services.clone()));
         for (choice, check) in imp.desktop_checks.borrow().iter() {
             if *choice == desktop && !check.is_active() {
@@ -195,7 +183,6 @@ impl KsSoftwarePage {
             })
             .map(|error| error.problem.message());
         show_message(&imp.problem_label, problem.as_deref());
-        imp.next_button
-            .set_sensitive(!model.has_problems_under(&["services", "desktop"]));
+        !model.has_problems_under(&["services", "desktop"])
     }
 }

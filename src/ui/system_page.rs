@@ -9,7 +9,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-use super::{KsNixPreview, KsPlanModel, show_message};
+use super::{KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, show_message};
 use crate::i18n::gettext_f;
 use crate::plan::is_known_time_zone;
 use crate::region::time_zone;
@@ -17,9 +17,8 @@ use crate::region::time_zone;
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/system-page.ui")]
-    #[properties(wrapper_type = super::KsSystemPage)]
     pub struct KsSystemPage {
         #[template_child]
         pub(super) hostname_row: TemplateChild<adw::EntryRow>,
@@ -29,34 +28,16 @@ mod imp {
         pub(super) time_zone_row: TemplateChild<adw::ComboRow>,
         #[template_child]
         pub(super) region_problem_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub(super) preview: TemplateChild<KsNixPreview>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         pub(super) time_zones: RefCell<Vec<String>>,
         /// Updates the time zone row's local time every minute.
         pub(super) clock: RefCell<Option<glib::SourceId>>,
-    }
-
-    impl KsSystemPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsSystemPage::sync);
-            }
-            let page = self.obj();
-            page.adopt_live_session();
-        }
     }
 
     #[glib::object_subclass]
     impl ObjectSubclass for KsSystemPage {
         const NAME: &'static str = "KsSystemPage";
         type Type = super::KsSystemPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -68,7 +49,6 @@ mod imp {
         }
     }
 
-    #[glib::derived_properties]
     impl ObjectImpl for KsSystemPage {
         fn constructed(&self) {
             self.parent_constructed();
@@ -99,11 +79,23 @@ mod imp {
 
     impl WidgetImpl for KsSystemPage {}
     impl NavigationPageImpl for KsSystemPage {}
+
+    impl KsWizardPageImpl for KsSystemPage {
+        fn plan_model_set(&self, model: Option<&KsPlanModel>) {
+            if let Some(model) = model {
+                self.obj().adopt_live_session(model);
+            }
+        }
+
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsSystemPage(ObjectSubclass<imp::KsSystemPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -155,10 +147,7 @@ impl KsSystemPage {
 
     /// Starts from the live session's time zone, unless the plan was
     /// changed already.
-    fn adopt_live_session(&self) {
-        let Some(model) = self.plan_model() else {
-            return;
-        };
+    fn adopt_live_session(&self, model: &KsPlanModel) {
         let time_zone = time_zone::live_zone().unwrap_or_else(|| time_zone::UTC.to_owned());
         let imp = self.imp();
         let adopt = model.with_plan(|plan| {
@@ -169,7 +158,6 @@ impl KsSystemPage {
         if adopt {
             model.update(|plan| plan.system.time_zone = time_zone);
         }
-        self.sync();
     }
 
     #[template_callback]
@@ -201,11 +189,8 @@ impl KsSystemPage {
         }
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
         let system = model.with_plan(|plan| plan.system.clone());
         if imp.hostname_row.text() != system.hostname.as_str() {
             imp.hostname_row.set_text(&system.hostname);
@@ -233,7 +218,6 @@ impl KsSystemPage {
         self.show_local_time();
         let region_problem = model.problem("system.time_zone");
         show_message(&imp.region_problem_label, region_problem.as_deref());
-        imp.next_button
-            .set_sensitive(!model.has_problems_under(&["system"]));
+        !model.has_problems_under(&["system"])
     }
 }

@@ -10,15 +10,17 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use super::account_group::agreed_password;
-use super::{KsAccountGroup, KsNixPreview, KsPlanModel, name_reveal_button, show_message};
+use super::{
+    KsAccountGroup, KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl,
+    name_reveal_button, show_message,
+};
 use crate::plan::User;
 
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, gtk::CompositeTemplate, glib::Properties)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/io/github/keepsake/Keepsake/ui/users-page.ui")]
-    #[properties(wrapper_type = super::KsUsersPage)]
     pub struct KsUsersPage {
         #[template_child]
         pub(super) accounts_box: TemplateChild<gtk::Box>,
@@ -32,31 +34,15 @@ mod imp {
         pub(super) root_repeat_row: TemplateChild<adw::PasswordEntryRow>,
         #[template_child]
         pub(super) root_problem_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub(super) preview: TemplateChild<KsNixPreview>,
-        #[template_child]
-        pub(super) next_button: TemplateChild<gtk::Button>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// One per user of the plan, in its order.
         pub(super) accounts: RefCell<Vec<KsAccountGroup>>,
-    }
-
-    impl KsUsersPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model.clone());
-            if let Some(model) = &model {
-                model.keep_in_sync(&*self.obj(), super::KsUsersPage::sync);
-            }
-        }
     }
 
     #[glib::object_subclass]
     impl ObjectSubclass for KsUsersPage {
         const NAME: &'static str = "KsUsersPage";
         type Type = super::KsUsersPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -68,7 +54,6 @@ mod imp {
         }
     }
 
-    #[glib::derived_properties]
     impl ObjectImpl for KsUsersPage {
         fn constructed(&self) {
             self.parent_constructed();
@@ -79,11 +64,17 @@ mod imp {
     }
     impl WidgetImpl for KsUsersPage {}
     impl NavigationPageImpl for KsUsersPage {}
+
+    impl KsWizardPageImpl for KsUsersPage {
+        fn sync(&self, model: &KsPlanModel) -> bool {
+            self.obj().sync(model)
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsUsersPage(ObjectSubclass<imp::KsUsersPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
@@ -167,12 +158,9 @@ impl KsUsersPage {
         }
     }
 
-    fn sync(&self) {
+    fn sync(&self, model: &KsPlanModel) -> bool {
         let imp = self.imp();
-        let Some(model) = self.plan_model() else {
-            return;
-        };
-        self.reconcile_accounts(&model);
+        self.reconcile_accounts(model);
         // Every account shows its problems, not only the first incomplete.
         let complete: Vec<bool> = imp
             .accounts
@@ -199,7 +187,6 @@ impl KsUsersPage {
         };
         show_message(&imp.root_problem_label, root_message.as_deref());
         let complete = accounts_complete && root_message.is_none();
-        imp.next_button
-            .set_sensitive(complete && !model.has_problems_under(&["users", "root_password"]));
+        complete && !model.has_problems_under(&["users", "root_password"])
     }
 }

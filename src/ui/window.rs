@@ -9,7 +9,8 @@ use gtk::{gio, glib};
 use super::{
     DemoOutcome, KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage,
     KsKeyboardPage, KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage,
-    KsSoftwarePage, KsSystemPage, KsUsersPage, KsWelcomePage, confirm_stop_install,
+    KsSoftwarePage, KsSystemPage, KsUsersPage, KsWelcomePage, KsWizardPageExt,
+    confirm_stop_install,
 };
 use crate::config;
 

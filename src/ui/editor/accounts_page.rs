@@ -48,7 +48,7 @@ mod imp {
 
     impl ObjectImpl for KsAccountsPage {
         fn dispose(&self) {
-            self.dispose_template();
+            crate::ui::dispose_bin_template(self);
         }
     }
     impl WidgetImpl for KsAccountsPage {}

@@ -50,7 +50,7 @@ mod imp {
 
     impl ObjectImpl for KsKeptPage {
         fn dispose(&self) {
-            self.dispose_template();
+            crate::ui::dispose_bin_template(self);
         }
     }
     impl WidgetImpl for KsKeptPage {}

@@ -71,7 +71,7 @@ mod imp {
             if let Some(progress) = self.progress.take() {
                 progress.cancel();
             }
-            self.dispose_template();
+            crate::ui::dispose_bin_template(self);
         }
     }
     impl WidgetImpl for KsLostPage {}

@@ -54,7 +54,7 @@ mod imp {
 
     impl ObjectImpl for KsOrphansPage {
         fn dispose(&self) {
-            self.dispose_template();
+            crate::ui::dispose_bin_template(self);
         }
     }
     impl WidgetImpl for KsOrphansPage {}
