@@ -14,6 +14,7 @@ use super::{
     Esp, ImpermanenceSource, Password, Plan, Service, Subvolume, Swap, TmpfsSize, UserPersistence,
     is_well_formed_hash,
 };
+use crate::disks::format_size;
 use crate::i18n::{gettext_f, isolate, ngettext_f};
 use crate::region::locale;
 
@@ -504,15 +505,6 @@ impl fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
-
-fn format_size(bytes: u64) -> String {
-    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-    // Translators: A size in gibibytes; keep the unit symbol as your language writes it.
-    gettext_f(
-        "{size} GiB",
-        &[("size", &format!("{:.1}", bytes as f64 / GIB))],
-    )
-}
 
 /// Names NixOS or its common services create themselves.
 const RESERVED_USER_NAMES: &[&str] = &[
