@@ -67,6 +67,7 @@ fn clashes_in_demo_window() -> Vec<String> {
                 return;
             }
             let window = window.clone().downcast::<KsWindow>().expect("a KsWindow");
+            window.ensure_pages();
             let view = window.navigation_view();
             let clashes = PAGES
                 .iter()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -9,7 +10,7 @@ use gtk::{gio, glib};
 use super::{
     DemoOutcome, KsApplication, KsDiskPage, KsDonePage, KsEncryptionPage, KsFailedPage,
     KsKeyboardPage, KsLayoutPage, KsPersistencePage, KsPlanModel, KsProgressPage, KsReviewPage,
-    KsSoftwarePage, KsSystemPage, KsUsersPage, KsWelcomePage, KsWizardPageExt,
+    KsSoftwarePage, KsSystemPage, KsUsersPage, KsWelcomePage, KsWizardPage, KsWizardPageExt,
     confirm_stop_install,
 };
 use crate::config;
@@ -27,34 +28,17 @@ mod imp {
         #[template_child]
         pub(super) welcome_page: TemplateChild<KsWelcomePage>,
         #[template_child]
-        pub(super) disk_page: TemplateChild<KsDiskPage>,
-        #[template_child]
-        pub(super) keyboard_page: TemplateChild<KsKeyboardPage>,
-        #[template_child]
-        pub(super) encryption_page: TemplateChild<KsEncryptionPage>,
-        #[template_child]
-        pub(super) layout_page: TemplateChild<KsLayoutPage>,
-        #[template_child]
-        pub(super) persistence_page: TemplateChild<KsPersistencePage>,
-        #[template_child]
-        pub(super) system_page: TemplateChild<KsSystemPage>,
-        #[template_child]
-        pub(super) software_page: TemplateChild<KsSoftwarePage>,
-        #[template_child]
-        pub(super) users_page: TemplateChild<KsUsersPage>,
-        #[template_child]
-        pub(super) review_page: TemplateChild<KsReviewPage>,
-        #[template_child]
-        pub(super) progress_page: TemplateChild<KsProgressPage>,
-        #[template_child]
-        pub(super) done_page: TemplateChild<KsDonePage>,
-        #[template_child]
-        pub(super) failed_page: TemplateChild<KsFailedPage>,
-        #[template_child]
         pub(super) review_banner: TemplateChild<adw::Banner>,
         #[template_child]
         pub(super) demo_banner: TemplateChild<adw::Banner>,
         pub(super) plan_model: OnceCell<KsPlanModel>,
+        /// Simulated disks and install.
+        pub(super) demo: Cell<bool>,
+        /// How many of the pages after the welcome page exist: they are
+        /// built after the first frame, one per turn of the main loop, or
+        /// all at once when one is needed sooner.
+        pub(super) pages_built: Cell<usize>,
+        pub(super) pages_scheduled: Cell<bool>,
         /// The pages up to the review, by tag, while the person changes a
         /// choice from the review: the way back to it.
         pub(super) review_stack: RefCell<Option<Vec<glib::GString>>>,
@@ -85,6 +69,7 @@ mod imp {
                 window.back_to_review();
             });
             klass.install_action("win.start-install", None, |window, _, _| {
+                window.ensure_pages();
                 window.imp().navigation_view.push_by_tag("disk");
             });
             klass.install_action("win.install", None, |window, _, _| {
@@ -106,25 +91,7 @@ mod imp {
             if config::PROFILE == "development" {
                 self.obj().add_css_class("devel");
             }
-            let model = self.plan_model.get_or_init(KsPlanModel::new);
-            self.disk_page.set_plan_model(Some(model));
-            self.keyboard_page.set_plan_model(Some(model));
-            self.encryption_page.set_plan_model(Some(model));
-            for page in [
-                self.encryption_page.upcast_ref::<glib::Object>(),
-                self.review_page.upcast_ref(),
-            ] {
-                self.keyboard_page
-                    .bind_property("keyboard-name", page, "keyboard-name")
-                    .sync_create()
-                    .build();
-            }
-            self.layout_page.set_plan_model(Some(model));
-            self.persistence_page.set_plan_model(Some(model));
-            self.system_page.set_plan_model(Some(model));
-            self.software_page.set_plan_model(Some(model));
-            self.users_page.set_plan_model(Some(model));
-            self.review_page.set_plan_model(Some(model));
+            self.plan_model.get_or_init(KsPlanModel::new);
 
             let obj = self.obj();
             // One state for every page's preview toggle: shown on one page,
@@ -148,44 +115,20 @@ mod imp {
             };
             obj.connect_visible_dialog_notify(retake);
             obj.connect_default_widget_notify(retake);
-            self.progress_page.connect_completed(glib::clone!(
-                #[weak]
-                obj,
-                move |_| {
-                    let imp = obj.imp();
-                    if imp.close_when_stopped.get() {
-                        obj.close();
-                    } else {
-                        imp.done_page.show_installed(
-                            &obj.plan_model().plan(),
-                            &imp.progress_page.log_text(),
-                        );
-                        imp.navigation_view.push_by_tag("done");
-                    }
-                }
-            ));
-            self.progress_page.connect_stopped(glib::clone!(
-                #[weak]
-                obj,
-                move |progress, message, disk_state, kind| {
-                    let imp = obj.imp();
-                    imp.failed_page
-                        .show_failure(kind, message, disk_state, &progress.log_text());
-                    imp.navigation_view.push_by_tag("failed");
-                    if imp.close_when_stopped.get() {
-                        obj.close();
-                    }
-                }
-            ));
         }
     }
 
-    impl WidgetImpl for KsWindow {}
+    impl WidgetImpl for KsWindow {
+        fn map(&self) {
+            self.parent_map();
+            self.obj().build_pages_after_first_frame();
+        }
+    }
     impl WindowImpl for KsWindow {
         /// An install runs as root: closing the window must not leave it
         /// running unseen, so ask, stop it, and close once it has stopped.
         fn close_request(&self) -> glib::Propagation {
-            if !self.progress_page.is_running() {
+            if !self.obj().is_installing() {
                 return self.parent_close_request();
             }
             let obj = self.obj();
@@ -236,12 +179,8 @@ impl KsWindow {
     pub fn new(app: &KsApplication) -> Self {
         let window: Self = glib::Object::builder().property("application", app).build();
         let imp = window.imp();
+        imp.demo.set(app.demo());
         imp.demo_banner.set_revealed(app.demo());
-        imp.disk_page.set_demo(app.demo());
-        imp.progress_page.set_demo(app.demo());
-        imp.progress_page
-            .set_demo_outcome(DemoOutcome::from_variable());
-        imp.done_page.set_demo(app.demo());
         window
     }
 
@@ -278,10 +217,9 @@ impl KsWindow {
         )
         .await;
         if stop {
-            let imp = self.imp();
-            if imp.progress_page.is_running() {
-                imp.close_when_stopped.set(true);
-                imp.progress_page.cancel();
+            if self.is_installing() {
+                self.imp().close_when_stopped.set(true);
+                self.page::<KsProgressPage>("progress").cancel();
             } else {
                 self.close();
             }
@@ -330,10 +268,182 @@ impl KsWindow {
         imp.navigation_view.replace_with_tags(&tags);
     }
 
+    /// Whether an install is running (the progress page exists by then).
+    fn is_installing(&self) -> bool {
+        self.imp()
+            .navigation_view
+            .find_page("progress")
+            .and_downcast::<KsProgressPage>()
+            .is_some_and(|progress| progress.is_running())
+    }
+
+    /// The page tagged `tag`, built first if the pages are not all there.
+    fn page<T: IsA<adw::NavigationPage>>(&self, tag: &str) -> T {
+        self.ensure_pages();
+        self.imp()
+            .navigation_view
+            .find_page(tag)
+            .and_downcast()
+            .expect("ensure_pages builds every page of the wizard")
+    }
+
+    /// Builds every page not built yet: before the wizard leaves the
+    /// welcome page, and for tests that look at all of them.
+    pub fn ensure_pages(&self) {
+        while self.build_next_page() {}
+    }
+
+    /// The welcome page is all the first frame needs: the other pages are
+    /// built once it is drawn, one per turn of the main loop, so none of
+    /// those turns keeps the window from answering for long.
+    fn build_pages_after_first_frame(&self) {
+        let imp = self.imp();
+        if imp.pages_scheduled.replace(true) {
+            return;
+        }
+        let Some(clock) = self.frame_clock() else {
+            self.ensure_pages();
+            return;
+        };
+        let handler: Rc<Cell<Option<glib::SignalHandlerId>>> = Rc::default();
+        let id = clock.connect_after_paint(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            #[strong]
+            handler,
+            move |clock| {
+                if let Some(id) = handler.take() {
+                    clock.disconnect(id);
+                }
+                glib::idle_add_local(glib::clone!(
+                    #[weak]
+                    window,
+                    #[upgrade_or]
+                    glib::ControlFlow::Break,
+                    move || {
+                        if window.build_next_page() {
+                            glib::ControlFlow::Continue
+                        } else {
+                            glib::ControlFlow::Break
+                        }
+                    }
+                ));
+            }
+        ));
+        handler.set(Some(id));
+    }
+
+    /// Builds the next page in the wizard's order, connects it to the plan
+    /// and to the pages before it, and adds it to the navigation view;
+    /// false once every page is there.
+    fn build_next_page(&self) -> bool {
+        let imp = self.imp();
+        let model = self.plan_model();
+        let page: adw::NavigationPage = match imp.pages_built.get() {
+            0 => {
+                let page: KsDiskPage = glib::Object::new();
+                page.set_demo(imp.demo.get());
+                page.set_plan_model(Some(&model));
+                page.upcast()
+            }
+            1 => self.built_wizard_page::<KsKeyboardPage>(&model),
+            2 => {
+                let page = self.built_wizard_page::<KsEncryptionPage>(&model);
+                self.follow_keyboard_name(&page);
+                page
+            }
+            3 => self.built_wizard_page::<KsLayoutPage>(&model),
+            4 => self.built_wizard_page::<KsPersistencePage>(&model),
+            5 => self.built_wizard_page::<KsSystemPage>(&model),
+            6 => self.built_wizard_page::<KsSoftwarePage>(&model),
+            7 => self.built_wizard_page::<KsUsersPage>(&model),
+            8 => {
+                let page: KsReviewPage = glib::Object::new();
+                page.set_plan_model(Some(&model));
+                self.follow_keyboard_name(page.upcast_ref());
+                page.upcast()
+            }
+            9 => self.built_progress_page().upcast(),
+            10 => {
+                let page: KsDonePage = glib::Object::new();
+                page.set_demo(imp.demo.get());
+                page.upcast()
+            }
+            11 => glib::Object::new::<KsFailedPage>().upcast(),
+            _ => return false,
+        };
+        imp.navigation_view.add(&page);
+        imp.pages_built.set(imp.pages_built.get() + 1);
+        true
+    }
+
+    fn built_wizard_page<T>(&self, model: &KsPlanModel) -> adw::NavigationPage
+    where
+        T: IsA<KsWizardPage> + IsA<adw::NavigationPage> + IsA<glib::Object> + glib::object::IsClass,
+    {
+        let page: T = glib::Object::new();
+        page.set_plan_model(Some(model));
+        page.upcast()
+    }
+
+    /// The keyboard page's name for the chosen layout, on `page` (the
+    /// passphrase is typed with it at boot).
+    fn follow_keyboard_name(&self, page: &adw::NavigationPage) {
+        let keyboard = self
+            .imp()
+            .navigation_view
+            .find_page("keyboard")
+            .expect("the keyboard page is built before the pages that name it");
+        keyboard
+            .bind_property("keyboard-name", page, "keyboard-name")
+            .sync_create()
+            .build();
+    }
+
+    fn built_progress_page(&self) -> KsProgressPage {
+        let progress: KsProgressPage = glib::Object::new();
+        progress.set_demo(self.imp().demo.get());
+        progress.set_demo_outcome(DemoOutcome::from_variable());
+        progress.connect_completed(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |progress| {
+                let imp = window.imp();
+                if imp.close_when_stopped.get() {
+                    window.close();
+                } else {
+                    window
+                        .page::<KsDonePage>("done")
+                        .show_installed(&window.plan_model().plan(), &progress.log_text());
+                    imp.navigation_view.push_by_tag("done");
+                }
+            }
+        ));
+        progress.connect_stopped(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |progress, message, disk_state, kind| {
+                let imp = window.imp();
+                window.page::<KsFailedPage>("failed").show_failure(
+                    kind,
+                    message,
+                    disk_state,
+                    &progress.log_text(),
+                );
+                imp.navigation_view.push_by_tag("failed");
+                if imp.close_when_stopped.get() {
+                    window.close();
+                }
+            }
+        ));
+        progress
+    }
+
     fn start_install(&self) {
         let imp = self.imp();
         imp.navigation_view.push_by_tag("progress");
-        imp.progress_page.start(self.plan_model().plan());
+        self.page::<KsProgressPage>("progress")
+            .start(self.plan_model().plan());
     }
 }
 
