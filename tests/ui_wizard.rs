@@ -1478,6 +1478,24 @@ async fn nix_preview_toggle(driver: &Driver) -> Result<(), Stuck> {
             && preview.text().contains("boot.initrd.luks.devices"),
         "the shown preview has its highlighted view, made when first shown",
     );
+    // The split view slides the preview in: the screenshot waits until
+    // it has arrived, and the whole card must then lie inside the window.
+    let inside_window = || {
+        let width = f64::from(driver.window.width());
+        preview
+            .compute_bounds(&driver.window)
+            .is_some_and(|bounds| {
+                f64::from(bounds.x()) >= 0.0
+                    && f64::from(bounds.x() + bounds.width()) <= width
+                    && bounds.width() > 0.0
+            })
+    };
+    wait_until(
+        "the shown Nix preview to slide wholly into the window",
+        WIDGETS_DEADLINE,
+        inside_window,
+    )
+    .await?;
     driver.screenshots("03-encryption-preview").await?;
     WidgetExt::activate_action(&driver.window, "win.show-preview", None).unwrap();
     wait_until(
