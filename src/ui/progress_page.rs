@@ -4,7 +4,7 @@
 //! `keepsake-helper` under pkexec; events arrive over a channel and are
 //! handled on the main context.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -16,7 +16,7 @@ use gtk::glib::subclass::Signal;
 use gtk::{gio, glib};
 
 use super::confirm_stop_install;
-use super::step_state::{StepState, set_state, step_row};
+use super::step_state::{StepList, StepState, overall_fraction};
 use crate::i18n::gettext_f;
 use crate::install::{
     self, CancelFlag, Event, FakeBackend, HelperExit, HelperMessage, HelperProcess, InstallOptions,
@@ -114,7 +114,7 @@ mod imp {
         /// How the simulated install ends.
         #[property(get, set, builder(DemoOutcome::default()))]
         pub(super) demo_outcome: Cell<DemoOutcome>,
-        pub(super) step_rows: RefCell<Vec<(StepId, adw::ActionRow, gtk::Stack)>>,
+        pub(super) steps: OnceCell<StepList<StepId>>,
         pub(super) cancel: RefCell<CancelFlag>,
         pub(super) helper: RefCell<Option<HelperProcess>>,
         pub(super) failure: RefCell<Option<String>>,
@@ -135,7 +135,7 @@ mod imp {
                 demo: Cell::new(false),
                 demo_time_scale: Cell::new(1.0),
                 demo_outcome: Cell::default(),
-                step_rows: RefCell::default(),
+                steps: OnceCell::new(),
                 cancel: RefCell::default(),
                 helper: RefCell::default(),
                 failure: RefCell::default(),
@@ -143,6 +143,15 @@ mod imp {
                 running: Cell::new(false),
                 guard: RefCell::default(),
             }
+        }
+    }
+
+    impl KsProgressPage {
+        /// The step rows, made in `constructed`.
+        pub(super) fn steps(&self) -> &StepList<StepId> {
+            self.steps
+                .get()
+                .expect("the step rows are made in constructed")
         }
     }
 
@@ -188,13 +197,8 @@ mod imp {
 
         fn constructed(&self) {
             self.parent_constructed();
-            let mut rows = Vec::new();
-            for step in StepId::ALL {
-                let (row, state) = step_row(&step.title());
-                self.step_group.add(&row);
-                rows.push((step, row, state));
-            }
-            self.step_rows.replace(rows);
+            let steps = StepList::new(&self.step_group, StepId::ALL, StepId::title);
+            self.steps.set(steps).expect("constructed once");
         }
     }
 
@@ -271,9 +275,7 @@ impl KsProgressPage {
         imp.stop_kind.set(StopKind::Failed);
         imp.progress_bar.set_fraction(0.0);
         imp.progress_bar.set_text(Some(&gettext("Starting…")));
-        for (_, row, state) in imp.step_rows.borrow().iter() {
-            set_state(row, state, StepState::Waiting);
-        }
+        imp.steps().reset();
         self.guard_session();
         self.action_set_enabled("progress.cancel", true);
         let cancel = CancelFlag::new();
@@ -506,23 +508,16 @@ impl KsProgressPage {
         );
     }
 
-    /// Progress counts finished steps plus the running step's share.
     fn set_fraction(&self, step: StepId, fraction: f64) {
-        let total = StepId::ALL.len() as f64;
-        let done = (step.number() - 1) as f64 + fraction.clamp(0.0, 1.0);
-        self.imp().progress_bar.set_fraction(done / total);
+        self.imp().progress_bar.set_fraction(overall_fraction(
+            step.number(),
+            StepId::ALL.len(),
+            fraction,
+        ));
     }
 
     fn set_step(&self, step: StepId, state: StepState) {
-        if let Some((_, row, stack)) = self
-            .imp()
-            .step_rows
-            .borrow()
-            .iter()
-            .find(|(id, _, _)| *id == step)
-        {
-            set_state(row, stack, state);
-        }
+        self.imp().steps().set(step, state);
     }
 
     /// Adds a line; the view follows the output unless the person

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! The state of one row in a list of steps (the install's, the editor's
-//! apply): an icon, and the same in words as the row's subtitle and
+//! A list of steps (the install's, the editor's apply): one row per step
+//! whose state is an icon and the same in words, as the row's subtitle and
 //! accessible description, so nothing is told by the icon or its colour
-//! alone.
+//! alone; and the progress across the steps.
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -44,7 +44,7 @@ impl StepState {
 }
 
 /// A step's row with its state in front, waiting.
-pub(crate) fn step_row(title: &str) -> (adw::ActionRow, gtk::Stack) {
+fn step_row(title: &str) -> (adw::ActionRow, gtk::Stack) {
     let row = adw::ActionRow::builder()
         .title(glib::markup_escape_text(title))
         .build();
@@ -71,7 +71,7 @@ pub(crate) fn step_row(title: &str) -> (adw::ActionRow, gtk::Stack) {
 
 /// Shows `state` by icon and, for what has begun, in words; a screen
 /// reader reads it as the row's description.
-pub(crate) fn set_state(row: &adw::ActionRow, stack: &gtk::Stack, state: StepState) {
+fn set_state(row: &adw::ActionRow, stack: &gtk::Stack, state: StepState) {
     stack.set_visible_child_name(state.child_name());
     let words = state.describe();
     row.set_subtitle(
@@ -83,4 +83,70 @@ pub(crate) fn set_state(row: &adw::ActionRow, stack: &gtk::Stack, state: StepSta
         .as_str(),
     );
     row.update_property(&[Property::Description(&words)]);
+}
+
+/// The rows of a list of steps, one per step, in the order of the steps.
+#[derive(Debug)]
+pub(crate) struct StepList<Step> {
+    rows: Vec<(Step, adw::ActionRow, gtk::Stack)>,
+}
+
+impl<Step: Copy + PartialEq> StepList<Step> {
+    /// A waiting row in `group` for each of `steps`, titled by `title`.
+    pub(crate) fn new(
+        group: &adw::PreferencesGroup,
+        steps: impl IntoIterator<Item = Step>,
+        title: impl Fn(Step) -> String,
+    ) -> Self {
+        let rows = steps
+            .into_iter()
+            .map(|step| {
+                let (row, stack) = step_row(&title(step));
+                group.add(&row);
+                (step, row, stack)
+            })
+            .collect();
+        Self { rows }
+    }
+
+    pub(crate) fn set(&self, step: Step, state: StepState) {
+        if let Some((_, row, stack)) = self.rows.iter().find(|(id, _, _)| *id == step) {
+            set_state(row, stack, state);
+        }
+    }
+
+    /// Every step waiting again, for a new run.
+    pub(crate) fn reset(&self) {
+        for (_, row, stack) in &self.rows {
+            set_state(row, stack, StepState::Waiting);
+        }
+    }
+
+    /// Each step's state as its row says it in words: empty while it waits.
+    pub(crate) fn states_in_words(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|(_, row, _)| row.subtitle().unwrap_or_default().into())
+            .collect()
+    }
+}
+
+/// The progress across `total` steps while step `number` (counted from 1)
+/// is `fraction` done: the steps before it count in full.
+pub(crate) fn overall_fraction(number: usize, total: usize, fraction: f64) -> f64 {
+    let done = number.saturating_sub(1) as f64 + fraction.clamp(0.0, 1.0);
+    done / total.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overall_fraction;
+
+    #[test]
+    fn progress_counts_the_steps_before_in_full() {
+        assert_eq!(overall_fraction(1, 4, 0.0), 0.0);
+        assert_eq!(overall_fraction(2, 4, 0.5), 0.375);
+        assert_eq!(overall_fraction(4, 4, 1.0), 1.0);
+        assert_eq!(overall_fraction(3, 4, 7.0), 0.75);
+    }
 }

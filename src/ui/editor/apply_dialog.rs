@@ -8,14 +8,14 @@
 //! thread on the scratch root; its events arrive over a channel and are
 //! handled on the main context.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use super::super::step_state::{StepState, set_state, step_row};
+use super::super::step_state::{StepList, StepState, overall_fraction};
 use super::KsEditorModel;
 use super::apply_runner::{ApplyMessage, ApplyRun, Stopper};
 use crate::apply::{Activation, ApplyEvent, ApplyStep, ConflictChoice};
@@ -45,7 +45,7 @@ mod imp {
         pub(super) model: RefCell<Option<KsEditorModel>>,
         pub(super) demo: Cell<bool>,
         pub(super) demo_rebuild_fails: Cell<bool>,
-        pub(super) step_rows: RefCell<Vec<(ApplyStep, adw::ActionRow, gtk::Stack)>>,
+        pub(super) steps: OnceCell<StepList<ApplyStep>>,
         pub(super) stopper: RefCell<Option<Stopper>>,
         pub(super) failure: RefCell<Option<String>>,
         pub(super) running: Cell<bool>,
@@ -53,6 +53,15 @@ mod imp {
         /// The text being applied, which the file holds after a success.
         pub(super) new_text: RefCell<String>,
         pub(super) activation: Cell<Activation>,
+    }
+
+    impl KsApplyDialog {
+        /// The step rows, made in `constructed`.
+        pub(super) fn steps(&self) -> &StepList<ApplyStep> {
+            self.steps
+                .get()
+                .expect("the step rows are made in constructed")
+        }
     }
 
     #[glib::object_subclass]
@@ -77,13 +86,8 @@ mod imp {
     impl ObjectImpl for KsApplyDialog {
         fn constructed(&self) {
             self.parent_constructed();
-            let mut rows = Vec::new();
-            for step in ApplyStep::ALL {
-                let (row, state) = step_row(&step.title());
-                self.step_group.add(&row);
-                rows.push((step, row, state));
-            }
-            self.step_rows.replace(rows);
+            let steps = StepList::new(&self.step_group, ApplyStep::ALL, ApplyStep::title);
+            self.steps.set(steps).expect("constructed once");
         }
 
         fn dispose(&self) {
@@ -182,12 +186,7 @@ impl KsApplyDialog {
     /// Each step's state as its row says it in words (and a screen reader
     /// reads as the row's description): empty while it waits.
     pub fn step_states(&self) -> Vec<String> {
-        self.imp()
-            .step_rows
-            .borrow()
-            .iter()
-            .map(|(_, row, _)| row.subtitle().unwrap_or_default().into())
-            .collect()
+        self.imp().steps().states_in_words()
     }
 
     /// The sentence shown on top: the running step, or the outcome.
@@ -332,21 +331,15 @@ impl KsApplyDialog {
     }
 
     fn set_fraction(&self, step: ApplyStep, fraction: f64) {
-        let total = ApplyStep::ALL.len() as f64;
-        let done = (step.number() - 1) as f64 + fraction.clamp(0.0, 1.0);
-        self.imp().progress_bar.set_fraction(done / total);
+        self.imp().progress_bar.set_fraction(overall_fraction(
+            step.number(),
+            ApplyStep::ALL.len(),
+            fraction,
+        ));
     }
 
     fn set_step(&self, step: ApplyStep, state: StepState) {
-        if let Some((_, row, stack)) = self
-            .imp()
-            .step_rows
-            .borrow()
-            .iter()
-            .find(|(id, _, _)| *id == step)
-        {
-            set_state(row, stack, state);
-        }
+        self.imp().steps().set(step, state);
     }
 
     fn append_log(&self, line: &str) {
