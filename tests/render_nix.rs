@@ -535,6 +535,24 @@ fn software_plans() -> Vec<(String, Plan)> {
             ));
         }
     }
+    // Each other desktop crossed with several accounts and with a home
+    // erased at boot, unencrypted (the plans above with one user are
+    // encrypted): the desktop must not change who can log in or what homes
+    // keep.
+    for desktop in [Desktop::Plasma6, Desktop::Xfce, Desktop::None] {
+        for (users, mut plan) in [
+            ("three-users", support::rich_plan()),
+            ("per-user-home", support::ephemeral_home_plan()),
+        ] {
+            plan.desktop = desktop;
+            plan.encryption.enabled = false;
+            plan.set_service(Service::Ssh, true);
+            plans.push((
+                format!("{desktop:?}-{users}-encrypted-false"),
+                plan,
+            ));
+        }
+    }
     plans
 }
 

@@ -137,9 +137,14 @@ pub fn check(
 
 /// Asks UPower on the system bus; `None` when it is not running.
 pub async fn power() -> Option<Power> {
-    let connection = zbus::Connection::system().await.ok()?;
+    power_on(&zbus::Connection::system().await.ok()?).await
+}
+
+/// Asks the UPower on `connection`: on battery, the display device's
+/// charge, which is what UPower itself shows for all batteries together.
+pub async fn power_on(connection: &zbus::Connection) -> Option<Power> {
     let upower = zbus::Proxy::new(
-        &connection,
+        connection,
         "org.freedesktop.UPower",
         "/org/freedesktop/UPower",
         "org.freedesktop.UPower",
@@ -151,7 +156,7 @@ pub async fn power() -> Option<Power> {
         return Some(Power::Mains);
     }
     let display = zbus::Proxy::new(
-        &connection,
+        connection,
         "org.freedesktop.UPower",
         "/org/freedesktop/UPower/devices/DisplayDevice",
         "org.freedesktop.UPower.Device",
@@ -165,6 +170,82 @@ pub async fn power() -> Option<Power> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a UPower says about the power supply.
+    struct FakeUPower {
+        on_battery: bool,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.UPower")]
+    impl FakeUPower {
+        #[zbus(property)]
+        fn on_battery(&self) -> bool {
+            self.on_battery
+        }
+    }
+
+    /// What a UPower says about the batteries together.
+    struct FakeDisplayDevice {
+        percentage: f64,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.UPower.Device")]
+    impl FakeDisplayDevice {
+        #[zbus(property)]
+        fn percentage(&self) -> f64 {
+            self.percentage
+        }
+    }
+
+    /// What `power_on` reads from a stand-in UPower owning its name on the
+    /// session bus, which it gives up afterwards.
+    async fn power_from(on_battery: bool, percentage: f64) -> Option<Power> {
+        let upower = zbus::connection::Builder::session()
+            .unwrap()
+            .name("org.freedesktop.UPower")
+            .unwrap()
+            .serve_at("/org/freedesktop/UPower", FakeUPower { on_battery })
+            .unwrap()
+            .serve_at(
+                "/org/freedesktop/UPower/devices/DisplayDevice",
+                FakeDisplayDevice { percentage },
+            )
+            .unwrap()
+            .build()
+            .await
+            .expect("the session bus lets a test own UPower's name");
+        let client = zbus::Connection::session().await.unwrap();
+        let power = power_on(&client).await;
+        // Before the next stand-in asks for the name.
+        upower
+            .release_name("org.freedesktop.UPower")
+            .await
+            .expect("the stand-in owns its name");
+        power
+    }
+
+    #[test]
+    fn power_is_read_from_upower() {
+        // As reboot_asks_logind_interactively: CI has a session bus.
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must run the tests with a session bus"
+            );
+            eprintln!("skipped: no session bus");
+            return;
+        }
+        // One after the other: each stand-in owns the one name.
+        async_io::block_on(async {
+            assert_eq!(power_from(false, 12.0).await, Some(Power::Mains));
+            assert_eq!(
+                power_from(true, 25.0).await,
+                Some(Power::Battery { percent: 25.0 })
+            );
+            let client = zbus::Connection::session().await.unwrap();
+            assert_eq!(power_on(&client).await, None, "no UPower, no answer");
+        });
+    }
 
     #[test]
     fn each_problem_is_found_and_nothing_else() {
