@@ -28,7 +28,7 @@ use keepsake::plan::{
 };
 use keepsake::ui::{
     DemoOutcome, KsApplication, KsDiskPage, KsNixPreview, KsProgressPage, KsReviewPage,
-    KsStrengthMeter, KsWindow, prepare, save_png,
+    KsStrengthMeter, KsWindow, KsWizardPage, prepare, save_png,
 };
 
 use self::page_widgets::{mnemonic_clashes, unnamed_icon_buttons};
@@ -302,6 +302,24 @@ impl Driver {
                 self.scroll_to(target);
                 settle().await;
             }
+            let banner = self
+                .find_in_widget(self.window.upcast_ref(), "demo-banner")
+                .downcast::<adw::Banner>()
+                .expect("the demo banner");
+            self.tally.check(
+                banner.is_revealed() && banner.is_mapped() && banner.height() > 0,
+                &format!("the demo banner is on screen at {width} px on {name}"),
+            );
+            // The form pages: their controls must be reachable with the
+            // page's own scrolling alone. (The failure page's log scrolls
+            // by itself, with nothing to fill in below it.)
+            if width == 360 && self.page().is::<KsWizardPage>() {
+                let nested = nested_scrollers(self.page().upcast_ref());
+                self.tally.check(
+                    nested.is_empty(),
+                    &format!("at 360 px nothing on {name} scrolls inside the page's scroller {nested:?}"),
+                );
+            }
             let path = dir.join(format!("{}{name}-{suffix}.png", self.prefix));
             // A window with a resize pending (the progress page relabels
             // itself all the time) draws nothing until its next layout.
@@ -363,6 +381,33 @@ fn collect<T: IsA<gtk::Widget>>(parent: &gtk::Widget, found: &mut Vec<T>) {
         collect(&widget, found);
         child = widget.next_sibling();
     }
+}
+
+/// The names (or types) of the shown vertical scrollers inside another
+/// scroller under `parent`: each traps the wheel and the touchpad half way
+/// down the page. Popovers float above the page and do not count.
+fn nested_scrollers(parent: &gtk::Widget) -> Vec<String> {
+    fn walk(widget: &gtk::Widget, inside_scroller: bool, found: &mut Vec<String>) {
+        if widget.is::<gtk::Popover>() || !widget.is_visible() {
+            return;
+        }
+        let scroller = widget
+            .downcast_ref::<gtk::ScrolledWindow>()
+            .filter(|scroller| scroller.vscrollbar_policy() != gtk::PolicyType::Never);
+        if scroller.is_some() && inside_scroller {
+            let parent = widget.parent().map(|parent| parent.widget_name().to_string());
+            found.push(format!("{} in {}", widget.widget_name(), parent.unwrap_or_default()));
+        }
+        let inside = inside_scroller || scroller.is_some();
+        let mut child = widget.first_child();
+        while let Some(next) = child {
+            walk(&next, inside, found);
+            child = next.next_sibling();
+        }
+    }
+    let mut found = Vec::new();
+    walk(parent, false, &mut found);
+    found
 }
 
 /// Lets GTK lay out and draw a frame.
@@ -755,15 +800,26 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         collect::<gtk::CheckButton>(&driver.find(name), &mut checks);
         checks.pop().expect("a desktop row has a radio button")
     };
+    // Each language run starts from another live desktop (see run_in); the
+    // main run has none, where GNOME, the live ISO's own, is the default.
+    let (live_desktop, live_option) = match std::env::var("XDG_CURRENT_DESKTOP")
+        .ok()
+        .and_then(|value| Desktop::from_current_desktop(&value))
+    {
+        Some(Desktop::Plasma6) => ("plasma6", "services.desktopManager.plasma6.enable = true;"),
+        Some(Desktop::Xfce) => ("xfce", "services.xserver.desktopManager.xfce.enable = true;"),
+        _ => ("gnome", "services.desktopManager.gnome.enable = true;"),
+    };
+    let desktop_rows = ["desktop:gnome", "desktop:plasma6", "desktop:xfce", "desktop:none"];
     tally.check(
-        check_of("desktop:gnome").is_active() && !check_of("desktop:plasma6").is_active(),
-        "GNOME is preselected",
+        desktop_rows
+            .iter()
+            .all(|row| check_of(row).is_active() == (*row == format!("desktop:{live_desktop}"))),
+        &format!("the live session's desktop ({live_desktop}) is preselected, and only it"),
     );
     tally.check(
-        driver
-            .preview()
-            .contains("services.desktopManager.gnome.enable = true;"),
-        "the preview enables GNOME",
+        driver.preview().contains(live_option),
+        &format!("the preview enables the live session's desktop ({live_desktop})"),
     );
     let switch = |name: &str| {
         driver
@@ -809,6 +865,12 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     driver.go_next("users").await?;
 
     // Users
+    tally.check(
+        driver
+            .label_shown("users-passwords-note")
+            .is_some_and(|note| note.contains("users.mutableUsers = false") && note.contains("Keepsake")),
+        "the users page says passwords are changed with Keepsake, not passwd",
+    );
     driver.set_text("full-name", "Ada Lovelace");
     settle().await;
     let user_name = driver
@@ -919,6 +981,36 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
             && driver.next_sensitive()
             && in_second("full-name").text() == "Grace Hopper",
         "removing the third account keeps the other two as typed",
+    );
+    // An account removed by mistake comes back from the toast as it was,
+    // with what was typed in it.
+    driver
+        .find_in_widget(&second, "remove-account")
+        .downcast::<gtk::Button>()
+        .unwrap()
+        .emit_clicked();
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| plan.users.len() == 1),
+        "the trash button removes grace's account",
+    );
+    let message = gettext_f(
+        "The account {name} was removed",
+        &[("name", &isolate("grace"))],
+    );
+    undo_button(driver, &message).await?.emit_clicked();
+    settle().await;
+    tally.check(
+        model.with_plan(|plan| {
+            plan.users.len() == 2
+                && plan.users[1].name == "grace"
+                && plan.users[1].is_administrator()
+                && plan.users[1].password.is_some()
+        }) && driver.find("account-1") == second
+            && in_second("full-name").text() == "Grace Hopper"
+            && in_second("password-repeat").text() == "compiler"
+            && driver.next_sensitive(),
+        "Undo puts grace's account back where it was, as typed",
     );
     users_page(driver).await?;
     kept_in_every_home(driver).await?;
@@ -2694,11 +2786,22 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
 }
 
 /// Runs this test again in `language`, in a child process with a deadline.
+/// The live session each language run pretends to be in, so that the
+/// software page's preselection is seen to follow it.
+fn live_desktop_of(language: &str) -> &'static str {
+    match language {
+        "de" => "KDE",
+        "ar" => "XFCE",
+        _ => "GNOME",
+    }
+}
+
 fn run_in(language: &str, locale: &str, name: &str) -> Result<(), String> {
     let mut child = Command::new(std::env::current_exe().map_err(|error| error.to_string())?)
         .env(LANGUAGE_CHILD, language)
         .env("LANG", locale)
         .env("LANGUAGE", language)
+        .env("XDG_CURRENT_DESKTOP", live_desktop_of(language))
         .spawn()
         .map_err(|error| format!("could not start the {name} run: {error}"))?;
     let deadline = Instant::now() + LANGUAGE_RUN_DEADLINE;

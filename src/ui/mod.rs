@@ -232,9 +232,22 @@ fn remove_with_undo(
     // Before the change: it may take the widget out of the window.
     let window = widget.root().and_downcast::<KsWindow>();
     model.update(remove);
-    let Some(window) = window else {
-        return;
-    };
+    if let Some(window) = window {
+        offer_undo(&window, model, message, move |model| {
+            model.update(move |plan| *plan = before);
+        });
+    }
+}
+
+/// Shows `message` in a toast with an Undo button that runs `undo` once,
+/// only while the plan is as the removal left it: any later change of the
+/// plan withdraws the offer.
+fn offer_undo(
+    window: &KsWindow,
+    model: &KsPlanModel,
+    message: &str,
+    undo: impl FnOnce(&KsPlanModel) + 'static,
+) {
     let toast = adw::Toast::builder()
         .title(message)
         .button_label(gettextrs::gettext("_Undo"))
@@ -266,6 +279,7 @@ fn remove_with_undo(
             }
         }
     ));
+    let undo = std::cell::Cell::new(Some(undo));
     toast.connect_button_clicked(glib::clone!(
         #[weak]
         model,
@@ -274,8 +288,9 @@ fn remove_with_undo(
                 return;
             }
             toast.dismiss();
-            let before = before.clone();
-            model.update(move |plan| *plan = before);
+            if let Some(undo) = undo.take() {
+                undo(&model);
+            }
         }
     ));
     window.add_toast(toast);

@@ -2,7 +2,7 @@
 //! One generated Nix file, highlighted, redrawn whenever the plan changes.
 //! The highlighted view is made when the preview is first mapped.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -34,9 +34,23 @@ mod imp {
         #[property(get, set = Self::set_plan_model, nullable)]
         pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         pub(super) changed_handler: RefCell<Option<glib::SignalHandlerId>>,
+        /// Shows the whole file at its full height instead of scrolling in
+        /// it: for a preview inside a page that scrolls itself, where a
+        /// scroller in a scroller traps the wheel and the touchpad.
+        #[property(get, set = Self::set_whole_file)]
+        pub(super) whole_file: Cell<bool>,
     }
 
     impl KsNixPreview {
+        fn set_whole_file(&self, whole: bool) {
+            self.whole_file.set(whole);
+            self.scrolled_window.set_vscrollbar_policy(if whole {
+                gtk::PolicyType::Never
+            } else {
+                gtk::PolicyType::Automatic
+            });
+        }
+
         fn set_file_name(&self, name: String) {
             self.file_name.replace(name);
             self.obj().reload();
@@ -79,6 +93,13 @@ mod imp {
     #[glib::derived_properties]
     impl ObjectImpl for KsNixPreview {
         fn dispose(&self) {
+            // A preview that is gone must not leave its handler on the
+            // window's model.
+            if let (Some(model), Some(handler)) =
+                (self.plan_model.take(), self.changed_handler.take())
+            {
+                model.disconnect(handler);
+            }
             crate::ui::dispose_bin_template(self);
         }
     }

@@ -11,7 +11,10 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gio, glib};
 
-use super::{KsNixPreview, KsPlanModel, KsWindow, name_button};
+use super::{
+    KsNixPreview, KsPlanModel, KsWindow, KsWizardPage, KsWizardPageExt, KsWizardPageImpl,
+    name_button,
+};
 use crate::disks::{format_size, installed_systems};
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::install::StepId;
@@ -72,8 +75,6 @@ mod imp {
         pub(super) preflight_task: RefCell<Option<glib::JoinHandle<()>>>,
         /// What the last pre-flight check found, once it has finished.
         pub(super) preflight: RefCell<Option<Vec<PreflightProblem>>>,
-        #[property(get, set = Self::set_plan_model, nullable)]
-        pub(super) plan_model: RefCell<Option<KsPlanModel>>,
         /// The keyboard layout's name, such as “German (Switzerland)”.
         #[property(get, set)]
         pub(super) keyboard_name: RefCell<String>,
@@ -82,33 +83,11 @@ mod imp {
         pub(super) shown_rows: RefCell<Vec<(gtk::Widget, gtk::Widget)>>,
     }
 
-    impl KsReviewPage {
-        fn set_plan_model(&self, model: Option<KsPlanModel>) {
-            if let Some(model) = &model {
-                model.connect_changed(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self.obj(),
-                    move |_| {
-                        // Only the page on screen: the others redescribe
-                        // themselves when shown.
-                        if page.is_mapped() {
-                            page.describe();
-                        } else {
-                            page.update_install_button();
-                        }
-                    }
-                ));
-            }
-            self.preview.set_plan_model(model.as_ref());
-            self.plan_model.replace(model);
-        }
-    }
-
     #[glib::object_subclass]
     impl ObjectSubclass for KsReviewPage {
         const NAME: &'static str = "KsReviewPage";
         type Type = super::KsReviewPage;
-        type ParentType = adw::NavigationPage;
+        type ParentType = KsWizardPage;
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -174,11 +153,27 @@ mod imp {
             self.obj().start_preflight();
         }
     }
+
+    impl KsWizardPageImpl for KsReviewPage {
+        /// Install, not Next, goes on from here, and only once the plan is
+        /// valid and the disk's name is typed: the page keeps that button
+        /// itself.
+        fn sync(&self, _model: &KsPlanModel) -> bool {
+            // Only the page on screen: the others redescribe themselves
+            // when shown.
+            if self.obj().is_mapped() {
+                self.obj().describe();
+            } else {
+                self.obj().update_install_button();
+            }
+            true
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct KsReviewPage(ObjectSubclass<imp::KsReviewPage>)
-        @extends gtk::Widget, adw::NavigationPage,
+        @extends KsWizardPage, adw::NavigationPage, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 

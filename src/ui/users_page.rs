@@ -11,9 +11,10 @@ use gtk::glib;
 
 use super::account_group::agreed_password;
 use super::{
-    KsAccountGroup, KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl,
-    name_reveal_button, show_message,
+    KsAccountGroup, KsPlanModel, KsWindow, KsWizardPage, KsWizardPageExt, KsWizardPageImpl,
+    name_reveal_button, offer_undo, show_message,
 };
+use crate::i18n::{gettext_f, isolate};
 use crate::plan::User;
 
 mod imp {
@@ -100,26 +101,67 @@ impl KsUsersPage {
     }
 
     /// Removes the account's widget first, so that the others keep what is
-    /// typed in them, then the user from the plan.
+    /// typed in them, then the user from the plan. Undo puts the same
+    /// widget back, with what was typed in it, and the user with it.
     fn remove_account(&self, account: &KsAccountGroup) {
         let imp = self.imp();
         let Some(model) = self.plan_model() else {
             return;
         };
         let index = account.index() as usize;
-        {
-            let mut accounts = imp.accounts.borrow_mut();
-            if index >= accounts.len() {
-                return;
-            }
-            let removed = accounts.remove(index);
-            imp.accounts_box.remove(&removed);
-            for (position, other) in accounts.iter().enumerate().skip(index) {
-                other.set_index(position as u32);
-                other.set_widget_name(&format!("account-{position}"));
-            }
+        if index >= imp.accounts.borrow().len() {
+            return;
         }
+        let window = self.root().and_downcast::<KsWindow>();
+        let user_name = model
+            .with_plan(|plan| plan.users.get(index).map(|user| user.name.clone()))
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| {
+                gettext_f("Account {number}", &[("number", &(index + 1).to_string())])
+            });
+        let before = model.plan();
+        let removed = imp.accounts.borrow_mut().remove(index);
+        imp.accounts_box.remove(&removed);
+        self.renumber_accounts();
         model.update(|plan| plan.remove_user(index));
+        let Some(window) = window else {
+            return;
+        };
+        // Translators: in a notification after an account's trash button, with an Undo button; {name} is its user name, such as “alice”, or “Account 2”.
+        let message = gettext_f(
+            "The account {name} was removed",
+            &[("name", &isolate(&user_name))],
+        );
+        offer_undo(
+            &window,
+            &model,
+            &message,
+            glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |model: &KsPlanModel| {
+                    let imp = page.imp();
+                    {
+                        let mut accounts = imp.accounts.borrow_mut();
+                        let index = index.min(accounts.len());
+                        let previous = index.checked_sub(1).and_then(|i| accounts.get(i)).cloned();
+                        imp.accounts_box
+                            .insert_child_after(&removed, previous.as_ref());
+                        accounts.insert(index, removed);
+                    }
+                    page.renumber_accounts();
+                    model.update(move |plan| *plan = before);
+                }
+            ),
+        );
+    }
+
+    /// Gives each account widget its position in the plan's list of users.
+    fn renumber_accounts(&self) {
+        for (position, account) in self.imp().accounts.borrow().iter().enumerate() {
+            account.set_index(position as u32);
+            account.set_widget_name(&format!("account-{position}"));
+        }
     }
 
     #[template_callback]

@@ -358,10 +358,9 @@ impl KsWindow {
             6 => self.built_wizard_page::<KsSoftwarePage>(&model),
             7 => self.built_wizard_page::<KsUsersPage>(&model),
             8 => {
-                let page: KsReviewPage = glib::Object::new();
-                page.set_plan_model(Some(&model));
-                self.follow_keyboard_name(page.upcast_ref());
-                page.upcast()
+                let page = self.built_wizard_page::<KsReviewPage>(&model);
+                self.follow_keyboard_name(&page);
+                page
             }
             9 => self.built_progress_page().upcast(),
             10 => {
