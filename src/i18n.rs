@@ -28,6 +28,20 @@ pub fn ngettext_f(singular: &str, plural: &str, n: u32, args: &[(&str, &str)]) -
     text.replace("{n}", &n.to_string())
 }
 
+/// The decimal separator of the locale numbers are written in
+/// (`LC_NUMERIC`): “,” in German, “.” in English and Swiss German.
+pub fn decimal_separator() -> String {
+    // Sound: nl_langinfo returns a pointer to a NUL-terminated string owned
+    // by the C library, valid until the next setlocale, and we copy it at
+    // once; Keepsake calls setlocale only in `init`, before any thread.
+    #[allow(unsafe_code)]
+    let separator = unsafe {
+        let radix = libc::nl_langinfo(libc::RADIXCHAR);
+        (!radix.is_null()).then(|| std::ffi::CStr::from_ptr(radix).to_string_lossy().into_owned())
+    };
+    separator.filter(|separator| !separator.is_empty()).unwrap_or_else(|| ".".to_owned())
+}
+
 /// `value` as one unit inside a translated sentence: a path such as
 /// `/var/lib/docker` or a device such as `/dev/nvme0n1`, between Unicode's
 /// first-strong isolate (U+2068) and its pop (U+2069). In a right-to-left

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::i18n::{gettext_f, isolate};
+use crate::i18n::{decimal_separator, gettext_f, isolate, ngettext_f};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disk {
@@ -216,19 +216,37 @@ impl InstalledSystem {
     }
 }
 
-/// A size in decimal units, as disk vendors and GNOME print them.
+/// A size in decimal units, as disk vendors and GNOME print them, with the
+/// locale's decimal separator and the units in the person's language
+/// (“512,1 Go” in French). Not `glib::format_size`: the helper and the
+/// command line print sizes too, and they do not link GLib.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
     if bytes < 1000 {
-        return format!("{bytes} B");
+        // Translators: a size below one kilobyte, such as “512 bytes”.
+        return ngettext_f("{n} byte", "{n} bytes", bytes as u32, &[]);
     }
     let mut value = bytes as f64 / 1000.0;
     let mut unit = 0;
-    while value >= 999.95 && unit + 1 < UNITS.len() {
+    while value >= 999.95 && unit < 5 {
         value /= 1000.0;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    let number = format!("{value:.1}").replace('.', &decimal_separator());
+    let args = [("size", number.as_str())];
+    match unit {
+        // Translators: a size in kilobytes (1000 bytes), such as “3.2 kB”; {size} is the number.
+        0 => gettext_f("{size} kB", &args),
+        // Translators: a size in megabytes (10⁶ bytes), such as “3.2 MB”; {size} is the number.
+        1 => gettext_f("{size} MB", &args),
+        // Translators: a size in gigabytes (10⁹ bytes), such as “512.1 GB”; {size} is the number.
+        2 => gettext_f("{size} GB", &args),
+        // Translators: a size in terabytes (10¹² bytes), such as “2.0 TB”; {size} is the number.
+        3 => gettext_f("{size} TB", &args),
+        // Translators: a size in petabytes (10¹⁵ bytes); {size} is the number.
+        4 => gettext_f("{size} PB", &args),
+        // Translators: a size in exabytes (10¹⁸ bytes); {size} is the number.
+        _ => gettext_f("{size} EB", &args),
+    }
 }
 
 #[cfg(test)]
@@ -237,8 +255,9 @@ mod tests {
 
     #[test]
     fn sizes_use_decimal_units() {
-        assert_eq!(format_size(0), "0 B");
-        assert_eq!(format_size(999), "999 B");
+        assert_eq!(format_size(0), "0 bytes");
+        assert_eq!(format_size(1), "1 byte");
+        assert_eq!(format_size(999), "999 bytes");
         assert_eq!(format_size(1000), "1.0 kB");
         assert_eq!(format_size(512_110_190_592), "512.1 GB");
         assert_eq!(format_size(999_999_999_999), "1.0 TB");
