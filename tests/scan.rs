@@ -635,7 +635,11 @@ fn json_output_has_the_documented_shape() {
         .collect();
     assert_eq!(
         paths,
-        ["/var/lib/docker", "/home/alice/.mozilla/firefox", "/var/cache/x"],
+        [
+            "/var/lib/docker",
+            "/home/alice/.mozilla/firefox",
+            "/var/cache/x"
+        ],
         "nothing under /nix"
     );
     for candidate in candidates {
