@@ -247,3 +247,242 @@ fn init_writes_a_persistence_module_and_imports_it() {
     let again = keepsake(&["persist", "init", "--root", root]);
     assert_eq!(again.status.code(), Some(1));
 }
+
+/// Two storage roots, as in a file that keeps large data on another
+/// subvolume; `/var/lib/nixos` is written in both, as a hand-written file
+/// can, so that only `--storage` says which one is meant.
+const TWO_ROOTS: &str = r#"{ config, ... }:
+{
+  environment.persistence."/persist" = {
+    hideMounts = true;
+    directories = [
+      "/var/log" # the journal
+      "/var/lib/nixos"
+    ];
+    files = [ "/etc/machine-id" ];
+  };
+  environment.persistence."/nix/persist" = {
+    directories = [ "/var/lib/nixos" ];
+  };
+}
+"#;
+
+fn scratch_two_roots() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("persistence.nix");
+    std::fs::write(&path, TWO_ROOTS).unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    (dir, path)
+}
+
+fn listed(config: &str) -> serde_json::Value {
+    let output = keepsake(&["persist", "list", "--config", config, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn add_writes_owner_group_and_mode_into_the_chosen_storage_root() {
+    let (_dir, config) = scratch_two_roots();
+    // With two roots and no --storage there is no right guess.
+    let ambiguous = keepsake(&["persist", "add", "/var/lib/app", "--config", &config]);
+    assert_eq!(ambiguous.status.code(), Some(1));
+    assert!(
+        text(&ambiguous.stderr).contains("--storage"),
+        "{}",
+        text(&ambiguous.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), TWO_ROOTS);
+
+    let directory = keepsake(&[
+        "persist",
+        "add",
+        "/var/lib/app",
+        "--storage",
+        "/nix/persist",
+        "--owner",
+        "app",
+        "--group",
+        "app",
+        "--mode",
+        "0700",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(
+        directory.status.code(),
+        Some(0),
+        "{}",
+        text(&directory.stderr)
+    );
+    // The owner, group and mode of a file go to its parent directory.
+    let file = keepsake(&[
+        "persist",
+        "add",
+        "/etc/ssh/ssh_host_ed25519_key",
+        "--file",
+        "--storage",
+        "/persist",
+        "--owner",
+        "root",
+        "--group",
+        "wheel",
+        "--mode",
+        "0755",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(file.status.code(), Some(0), "{}", text(&file.stderr));
+    // A file into a root that has no `files` list yet: a new binding, with
+    // only the attribute given.
+    let new_list = keepsake(&[
+        "persist",
+        "add",
+        "/etc/adjtime",
+        "--file",
+        "--storage",
+        "/nix/persist",
+        "--mode",
+        "0755",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(
+        new_list.status.code(),
+        Some(0),
+        "{}",
+        text(&new_list.stderr)
+    );
+
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        r#"{ config, ... }:
+{
+  environment.persistence."/persist" = {
+    hideMounts = true;
+    directories = [
+      "/var/log" # the journal
+      "/var/lib/nixos"
+    ];
+    files = [ "/etc/machine-id" { file = "/etc/ssh/ssh_host_ed25519_key"; parentDirectory = { user = "root"; group = "wheel"; mode = "0755"; }; } ];
+  };
+  environment.persistence."/nix/persist" = {
+    directories = [ "/var/lib/nixos" { directory = "/var/lib/app"; user = "app"; group = "app"; mode = "0700"; } ];
+    files = [ { file = "/etc/adjtime"; parentDirectory = { mode = "0755"; }; } ];
+  };
+}
+"#
+    );
+    let json = listed(&config);
+    assert_eq!(
+        json["storages"]["/nix/persist"],
+        serde_json::json!({
+            "hideMounts": null,
+            "directories": [
+                { "directory": "/var/lib/nixos", "user": null, "group": null, "mode": null },
+                { "directory": "/var/lib/app", "user": "app", "group": "app", "mode": "0700" },
+            ],
+            "files": [
+                { "file": "/etc/adjtime", "parentDirectory": { "mode": "0755" } },
+            ],
+            "users": {},
+        })
+    );
+    assert_eq!(
+        json["storages"]["/persist"]["files"],
+        serde_json::json!([
+            { "file": "/etc/machine-id" },
+            {
+                "file": "/etc/ssh/ssh_host_ed25519_key",
+                "parentDirectory": { "user": "root", "group": "wheel", "mode": "0755" },
+            },
+        ])
+    );
+}
+
+#[test]
+fn remove_with_storage_takes_the_entry_from_that_root_only() {
+    let (_dir, config) = scratch_two_roots();
+    let removed = keepsake(&[
+        "persist",
+        "remove",
+        "/var/lib/nixos",
+        "--storage",
+        "/nix/persist",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(removed.status.code(), Some(0), "{}", text(&removed.stderr));
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        after,
+        TWO_ROOTS.replace(
+            "directories = [ \"/var/lib/nixos\" ];",
+            "directories = [ ];"
+        )
+    );
+    let json = listed(&config);
+    assert_eq!(
+        json["storages"]["/nix/persist"]["directories"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        json["storages"]["/persist"]["directories"][1]["directory"],
+        "/var/lib/nixos"
+    );
+
+    // Not in the root named: refused, even though another root has it.
+    let elsewhere = keepsake(&[
+        "persist",
+        "remove",
+        "/var/log",
+        "--storage",
+        "/nix/persist",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(elsewhere.status.code(), Some(1));
+    // A root the file does not have.
+    let unknown = keepsake(&[
+        "persist",
+        "remove",
+        "/var/log",
+        "--storage",
+        "/persistent",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    // A file entry is only removed as a file.
+    let as_directory = keepsake(&[
+        "persist",
+        "remove",
+        "/etc/machine-id",
+        "--storage",
+        "/persist",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(as_directory.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), after);
+
+    let file = keepsake(&[
+        "persist",
+        "remove",
+        "/etc/machine-id",
+        "--file",
+        "--storage",
+        "/persist",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(file.status.code(), Some(0), "{}", text(&file.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        after.replace("files = [ \"/etc/machine-id\" ];", "files = [ ];")
+    );
+    assert_eq!(
+        listed(&config)["storages"]["/persist"]["files"],
+        serde_json::json!([])
+    );
+}

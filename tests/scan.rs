@@ -14,6 +14,10 @@ use std::process::{Command, Output};
 use keepsake::catalogue::{Advice, Catalogue};
 use keepsake::scan::{self, Candidate, Owner, Problem, Report, ScanOptions, SkipReason};
 
+#[path = "support/root.rs"]
+mod root;
+use root::running_as_root;
+
 /// Writes `size` bytes of data at `root/path`, creating its parents.
 fn file(root: &Path, path: &str, size: usize) {
     let path = root.join(path.trim_start_matches('/'));
@@ -381,22 +385,24 @@ impl Drop for Mounted {
 
 #[test]
 fn another_file_system_is_skipped() {
+    // Mounting needs root: a skip elsewhere, a failure in the build root
+    // (which runs tests as root), so a lost root cannot hide this test.
+    if !running_as_root() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let mount_point = root.join("var/lib/elsewhere");
     fs::create_dir_all(&mount_point).unwrap();
     file(root, "/var/lib/here/db", 100);
-    let mounted = rustix::mount::mount(
+    rustix::mount::mount(
         "none",
         &mount_point,
         "tmpfs",
         rustix::mount::MountFlags::empty(),
         None,
-    );
-    if let Err(error) = mounted {
-        eprintln!("skipped: cannot mount a tmpfs here ({error}); run the tests as root");
-        return;
-    }
+    )
+    .unwrap_or_else(|error| panic!("mounting a tmpfs on {}: {error}", mount_point.display()));
     let _mounted = Mounted(mount_point.clone());
     file(root, "/var/lib/elsewhere/deep/db", 100);
 
@@ -500,14 +506,21 @@ fn unreadable_directories_survive_with_a_note() {
         String::from_utf8_lossy(&output.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let notes = json["notes"].as_array().unwrap();
-    assert_eq!(notes.len(), 1, "{json:#}");
-    assert_eq!(notes[0]["path"], "/var/lib/closed/inside");
+    // The note goes to standard error, so that the JSON stays the list.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    // (Beside it, the notes that this scratch system has no configuration
+    // and, as nobody, no readable ignore list.)
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("/var/lib/"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
     assert!(
-        notes[0]["message"].as_str().unwrap().contains("denied"),
-        "{json:#}"
+        notes[0].starts_with("keepsake scan: /var/lib/closed/inside: ")
+            && notes[0].contains("denied"),
+        "{stderr}"
     );
-    let paths: Vec<&str> = json["candidates"]
+    let paths: Vec<&str> = json
         .as_array()
         .unwrap()
         .iter()
@@ -553,7 +566,7 @@ fn names_that_are_not_utf8_are_reported_losslessly() {
     );
 
     let json = scan_json(root);
-    let candidates = json["candidates"].as_array().unwrap();
+    let candidates = json.as_array().unwrap();
     let service = candidates
         .iter()
         .find(|candidate| candidate["path"].as_str().unwrap().starts_with("/var/lib/"))
@@ -575,64 +588,135 @@ fn names_that_are_not_utf8_are_reported_losslessly() {
 #[test]
 fn json_output_has_the_documented_shape() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+    let root = &dir.path().join("root");
+    // A configuration to read, so that its absence is not a note.
+    let config = dir.path().join("persistence.nix");
+    fs::write(
+        &config,
+        "{ environment.persistence.\"/persist\".directories = [ ]; }\n",
+    )
+    .unwrap();
     file(root, "/var/lib/docker/volumes/v/data", 20_000);
     file(root, "/var/cache/x/y", 10);
     file(root, "/nix/store/x", 10);
+    file(
+        root,
+        "/home/alice/.mozilla/firefox/profile/places.sqlite",
+        5_000,
+    );
+    let before = fs::symlink_metadata(root.join("var/lib/docker/volumes/v/data"))
+        .unwrap()
+        .modified()
+        .unwrap();
 
-    let json = scan_json(root);
-    let keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, ["candidates", "notes", "root", "skipped", "unlisted"]);
-    let candidates = json["candidates"].as_array().unwrap();
-    assert_eq!(candidates.len(), 2);
-    let docker = &candidates[0];
-    let keys: Vec<&str> = docker
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
+    let output = keepsake(&[
+        "scan".as_ref(),
+        "--root".as_ref(),
+        root.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    // Nothing went wrong, so nothing is said on standard error.
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The top level is the list of candidates itself, largest first.
+    let candidates = json
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {json:#}"));
+    let paths: Vec<&str> = candidates
+        .iter()
+        .map(|candidate| candidate["path"].as_str().unwrap())
         .collect();
     assert_eq!(
-        keys,
+        paths,
         [
-            "advice",
-            "bytes",
-            "enabled",
-            "files",
-            "ignored",
-            "newest",
-            "owner",
-            "owner_kind",
-            "path",
-            "preset",
-            "reason",
-            "user"
-        ]
+            "/var/lib/docker",
+            "/home/alice/.mozilla/firefox",
+            "/var/cache/x"
+        ],
+        "nothing under /nix"
     );
-    assert_eq!(docker["path"], "/var/lib/docker");
+    for candidate in candidates {
+        let keys: Vec<&str> = candidate
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "advice",
+                "bytes",
+                "enabled",
+                "files",
+                "ignored",
+                "newest",
+                "owner",
+                "owner_kind",
+                "path",
+                "preset",
+                "reason",
+                "user"
+            ]
+        );
+        assert!(
+            candidate["owner"]
+                .as_str()
+                .is_some_and(|owner| !owner.is_empty())
+        );
+        assert!(["keep", "optional", "ignore"].contains(&candidate["advice"].as_str().unwrap()));
+        assert!(
+            candidate["reason"]
+                .as_str()
+                .is_some_and(|reason| reason.ends_with('.'))
+        );
+        assert_eq!(candidate["files"], 1, "{candidate}");
+        assert_eq!(candidate["ignored"], false);
+        let newest = candidate["newest"].as_str().unwrap();
+        let newest = chrono::DateTime::parse_from_rfc3339(newest)
+            .unwrap_or_else(|error| panic!("{newest}: {error}"));
+        assert_eq!(newest.offset().local_minus_utc(), 0);
+        assert!(candidate["newest"].as_str().unwrap().ends_with('Z'));
+    }
+    let bytes: Vec<u64> = candidates
+        .iter()
+        .map(|candidate| candidate["bytes"].as_u64().unwrap())
+        .collect();
+    assert!(
+        bytes[0] >= 20_000 && bytes[1] >= 5_000 && bytes[2] >= 10,
+        "{bytes:?}"
+    );
+    assert!(bytes.is_sorted_by(|a, b| a >= b), "{bytes:?}");
+
+    let docker = &candidates[0];
     assert_eq!(docker["owner"], "Docker");
     assert_eq!(docker["owner_kind"], "preset");
     assert_eq!(docker["preset"], "docker");
     assert_eq!(docker["enabled"], false);
     assert_eq!(docker["advice"], "keep");
-    assert_eq!(docker["files"], 1);
-    assert!(docker["bytes"].as_u64().unwrap() >= 20_000);
-    let newest = docker["newest"].as_str().unwrap();
-    assert!(
-        chrono::DateTime::parse_from_rfc3339(newest).is_ok(),
-        "{newest}"
-    );
-    assert!(newest.ends_with('Z'));
-    assert_eq!(candidates[1]["path"], "/var/cache/x");
-    assert_eq!(candidates[1]["advice"], "ignore");
-    assert_eq!(candidates[1]["owner_kind"], "directory");
-    assert!(candidates[1]["preset"].is_null());
-    assert_eq!(json["skipped"][0]["path"], "/nix");
+    assert!(docker["user"].is_null());
+    // Whole seconds, of the newest file's change.
+    let newest = chrono::DateTime::parse_from_rfc3339(docker["newest"].as_str().unwrap()).unwrap();
+    let written = chrono::DateTime::<chrono::Utc>::from(before);
+    assert_eq!(newest.timestamp(), written.timestamp());
+
+    let firefox = &candidates[1];
+    assert_eq!(firefox["owner_kind"], "preset");
+    assert_eq!(firefox["user"], "alice");
+
+    let cache = &candidates[2];
+    assert_eq!(cache["advice"], "ignore");
+    assert_eq!(cache["owner_kind"], "directory");
+    assert_eq!(cache["owner"], "x");
+    assert!(cache["preset"].is_null());
+    assert!(cache["enabled"].is_null());
 }
 
 #[test]
@@ -709,7 +793,7 @@ fn what_the_configuration_keeps_is_not_reported() {
     ]);
     assert!(output.status.success(), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let paths: Vec<&str> = report["candidates"]
+    let paths: Vec<&str> = report
         .as_array()
         .unwrap()
         .iter()
@@ -761,8 +845,7 @@ fn ignored_candidates_are_left_out_unless_asked_for() {
             String::from_utf8_lossy(&output.stderr)
         );
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        json["candidates"]
-            .as_array()
+        json.as_array()
             .unwrap()
             .iter()
             .map(|c| (c["path"].as_str().unwrap().to_owned(), c["ignored"] == true))

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! Drives the persistence editor in demo mode (`keepsake --demo --edit`)
-//! through its real widgets: the kept list, Lost at Next Reboot (Keep and
-//! Ignore), Add…, remove and its undo toast, the review diff, a simulated
-//! apply that succeeds, Orphans and their confirmed deletion, a password
-//! change, and an apply whose `nixos-rebuild test` fails; in a second run,
+//! through its real widgets: the kept list and its Read-Only group for the
+//! computed list, Lost at Next Reboot (Keep and Ignore), Add…, remove and
+//! its undo toast, the review diff, a simulated apply that succeeds, Orphans
+//! and their confirmed deletion, a password change and when it takes
+//! effect, and an apply whose `nixos-rebuild test` fails; in a second run,
 //! the demo system without persistence and "Create persistence.nix…". Saves a
 //! screenshot of each state at normal width and at 360 px under
 //! `target/screenshots/editor-*`, then runs itself again in Hebrew (right to
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 use keepsake::GuiOptions;
+use keepsake::nix::persistence_edit::ComputedReason;
 use keepsake::ui::editor::{
     KsAccountsPage, KsAddEntryDialog, KsApplyDialog, KsEditorModel, KsEditorWindow, KsLostPage,
     KsOrphansPage, KsReviewDialog,
@@ -214,6 +216,13 @@ impl Driver {
 
     /// Saves the window at its normal size and at 360 px wide.
     async fn screenshots(&self, name: &str) -> Result<(), Stuck> {
+        self.screenshots_with(name, || {}).await
+    }
+
+    /// [`Driver::screenshots`], calling `prepare` once the window has its
+    /// width (to scroll what the shot is about into view, which a new width
+    /// moves).
+    async fn screenshots_with(&self, name: &str, prepare: impl Fn()) -> Result<(), Stuck> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         for (width, suffix) in [(960, "wide"), (360, "narrow")] {
             self.window.set_default_size(width, 720);
@@ -223,6 +232,8 @@ impl Driver {
                 || (self.window.width() - width).abs() <= 10,
             )
             .await?;
+            settle().await;
+            prepare();
             settle().await;
             let path = dir.join(format!("editor-{}{name}-{suffix}.png", self.prefix));
             let mut last_error = String::new();
@@ -359,6 +370,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "Tab reaches Add… and a remove button",
     );
     driver.screenshots("01-kept").await?;
+    read_only(driver).await?;
 
     // Lost at Next Reboot
     driver.window.view_stack().set_visible_child_name("lost");
@@ -668,6 +680,103 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     Ok(())
 }
 
+/// The demo's list computed with `lib.optionals`: shown in the Read-Only
+/// group with the reason, and with nothing to remove or edit it.
+async fn read_only(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let computed = driver
+        .model
+        .with_state(|state| state.persistence().computed.clone());
+    let optionals_line = driver
+        .file_text()
+        .lines()
+        .position(|line| line.contains("lib.optionals"))
+        .map(|index| index + 1);
+    tally.check(
+        matches!(computed.as_slice(), [part] if part.place == "\"/persist\".directories"
+            && Some(part.line) == optionals_line
+            && part.reason == ComputedReason::FunctionCall("lib.optionals".to_owned())),
+        &format!("the demo's lib.optionals list is its one computed part ({computed:?})"),
+    );
+    let title = gettextrs::gettext("Read-Only");
+    let group = find_where(driver.window.upcast_ref(), &|widget| {
+        widget
+            .downcast_ref::<adw::PreferencesGroup>()
+            .is_some_and(|group| group.title() == title)
+    })
+    .and_downcast::<adw::PreferencesGroup>()
+    .ok_or_else(|| Stuck("no Read-Only group on the kept page".to_owned()))?;
+    let description = gettextrs::gettext(
+        "These parts of the configuration are computed, so Keepsake shows them but never rewrites them.",
+    );
+    tally.check(
+        group.is_mapped() && group.description().is_some_and(|d| d == description),
+        "the Read-Only group is shown and says why it cannot be edited",
+    );
+    let mut rows = Vec::new();
+    collect_widgets(group.upcast_ref(), &mut |widget| {
+        if let Some(row) = widget.downcast_ref::<adw::ActionRow>() {
+            rows.push(row.clone());
+        }
+    });
+    let reason = ComputedReason::FunctionCall("lib.optionals".to_owned()).message();
+    let expected = keepsake::i18n::gettext_f(
+        "Line {line}: read-only because {reason}.",
+        &[
+            ("line", &optionals_line.unwrap_or(0).to_string()),
+            ("reason", &reason),
+        ],
+    );
+    tally.check(
+        matches!(rows.as_slice(), [row]
+            if row.title() == glib::markup_escape_text("\"/persist\".directories")
+                && row.subtitle().is_some_and(|s| s == glib::markup_escape_text(&expected))),
+        &format!(
+            "the computed list's row names its place, line and reason ({:?})",
+            rows.iter()
+                .map(|row| (
+                    row.title().to_string(),
+                    row.subtitle().map(|s| s.to_string())
+                ))
+                .collect::<Vec<_>>()
+        ),
+    );
+    let mut buttons = 0;
+    collect_widgets(group.upcast_ref(), &mut |widget| {
+        if widget.is::<gtk::Button>() || widget.widget_name().starts_with("remove:") {
+            buttons += 1;
+        }
+    });
+    tally.check(
+        buttons == 0 && driver.find("remove:/var/lib/bluetooth").is_none(),
+        "the computed entry has no remove button",
+    );
+    // The group is the last on the page: scrolled to the end for the shot.
+    let scrolled = group
+        .ancestor(gtk::ScrolledWindow::static_type())
+        .and_downcast::<gtk::ScrolledWindow>()
+        .ok_or_else(|| Stuck("the kept page does not scroll".to_owned()))?;
+    driver
+        .screenshots_with("01-read-only", || {
+            let adjustment = scrolled.vadjustment();
+            adjustment.set_value(adjustment.upper() - adjustment.page_size());
+        })
+        .await?;
+    scrolled.vadjustment().set_value(0.0);
+    settle().await;
+    Ok(())
+}
+
+/// Calls `visit` with `widget` and every widget below it.
+fn collect_widgets(widget: &gtk::Widget, visit: &mut dyn FnMut(&gtk::Widget)) {
+    visit(widget);
+    let mut child = widget.first_child();
+    while let Some(next) = child {
+        collect_widgets(&next, visit);
+        child = next.next_sibling();
+    }
+}
+
 /// The orphan of the demo and the one the apply made: "Delete…" asks,
 /// naming the size, with a destructive button, and only then deletes.
 async fn orphans(driver: &Driver) -> Result<(), Stuck> {
@@ -754,6 +863,13 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
     );
     driver.click("change-password:alice").await?;
     let dialog: adw::AlertDialog = driver.wait_for_dialog("the password dialog").await?;
+    tally.check(
+        dialog.body() == keepsake::kept::password_takes_effect(),
+        &format!(
+            "the password dialog says when a new password takes effect ({})",
+            dialog.body()
+        ),
+    );
     let entry = |name: &str| {
         find_in(dialog.upcast_ref(), name)
             .and_downcast::<gtk::Editable>()
@@ -784,32 +900,59 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
         after.starts_with("$y$") && !after.contains("looking glass"),
         "alice's password file holds a new yescrypt hash, not the password",
     );
-    // A short toast title fits 360 px; the whole sentence is behind Details.
+    // A short toast title fits 360 px; the whole sentence, which says when
+    // the password takes effect, is behind Details. Toasts queue: the
+    // deleted orphan's may come first, and is dismissed with its Details.
+    let changed = gettextrs::gettext("Password changed");
     let details_label = gettextrs::gettext("_Details");
-    let mut details = None;
-    wait_until("a toast with Details", WIDGETS_DEADLINE, || {
-        details = find_where(driver.window.upcast_ref(), &|widget| {
+    let details_button = || {
+        find_where(driver.window.upcast_ref(), &|widget| {
             widget
                 .downcast_ref::<gtk::Button>()
                 .is_some_and(|button| button.label().is_some_and(|l| l == details_label))
         })
-        .and_downcast::<gtk::Button>();
-        details.is_some()
+        .and_downcast::<gtk::Button>()
+    };
+    let password_toast_shown = || {
+        find_where(driver.window.upcast_ref(), &|widget| {
+            widget
+                .downcast_ref::<gtk::Label>()
+                .is_some_and(|label| label.label() == changed)
+        })
+        .is_some_and(|label| label.is_mapped())
+    };
+    let mut dismissed = Vec::new();
+    wait_until("the password's toast", WORK_DEADLINE, || {
+        if password_toast_shown() {
+            return true;
+        }
+        if let Some(button) = details_button().filter(|button| !dismissed.contains(button)) {
+            button.emit_clicked();
+            if let Some(shown) = driver.window.visible_dialog() {
+                shown.force_close();
+            }
+            dismissed.push(button);
+        }
+        false
     })
     .await?;
     driver.screenshots("12-toast").await?;
-    details
-        .ok_or_else(|| Stuck("the Details button went away".to_owned()))?
+    details_button()
+        .ok_or_else(|| Stuck("the password's toast has no Details button".to_owned()))?
         .emit_clicked();
     let shown: adw::AlertDialog = driver.wait_for_dialog("the toast's details").await?;
-    // Toasts queue: the one shown may still be the deleted orphan's.
+    let takes_effect = keepsake::i18n::gettext_f(
+        "The password of {user} was changed; it is used from the next activation or boot",
+        &[("user", "alice")],
+    );
     tally.check(
-        shown.body().contains("alice") || shown.body().contains("/persist/var/lib/postgresql"),
+        shown.heading().is_some_and(|h| h == changed) && shown.body() == takes_effect,
         &format!(
-            "Details shows the whole sentence the toast title shortens ({})",
+            "after the change, Details says when the new password takes effect ({})",
             shown.body()
         ),
     );
+    driver.screenshots("13-password-changed").await?;
     shown.force_close();
     settle().await;
     Ok(())

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! `keepsake scan`: what would be lost at the next boot, largest first.
 //!
-//! With `--json` it prints one object:
+//! With `--json` it prints the candidates as one JSON array, largest first,
+//! as issue 11 specifies it, so that a script reads the list itself:
 //!
 //! ```json
-//! { "root": "/",
-//!   "candidates": [ { "path": "/var/lib/docker", "owner": "Docker",
-//!                     "owner_kind": "preset", "preset": "docker", "enabled": true,
-//!                     "user": null, "bytes": 3200000000, "files": 51234, "ignored": false,
-//!                     "newest": "2026-11-25T18:02:35Z", "advice": "keep",
-//!                     "reason": "Images, containers and volumes; …" } ],
-//!   "notes": [ { "path": "/srv/private", "message": "Not scanned, …" } ],
-//!   "skipped": [ { "path": "/nix", "reason": "The Nix store …" } ],
-//!   "unlisted": 0 }
+//! [ { "path": "/var/lib/docker", "owner": "Docker",
+//!     "owner_kind": "preset", "preset": "docker", "enabled": true,
+//!     "user": null, "bytes": 3200000000, "files": 51234, "ignored": false,
+//!     "newest": "2026-11-25T18:02:35Z", "advice": "keep",
+//!     "reason": "Images, containers and volumes; …" } ]
 //! ```
+//!
+//! What went wrong on the way (a directory that could not be read, and how
+//! many such problems were not listed) is written to standard error, one
+//! translated line each, as without `--json`; a scan without problems
+//! writes nothing there. The paths skipped on purpose (other file systems,
+//! what the configuration keeps, the list in `data/scan/skip.toml`) are not
+//! printed: they are expected, and would bury the problems.
 //!
 //! Candidates the person ignored (the editor's Ignore, or the file of
 //! `--ignored-file`) are left out; with `--show-ignored` they are listed
@@ -63,8 +67,10 @@ pub struct ScanArgs {
     /// system, or a test tree). Only its own file system is walked.
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
-    /// Print JSON for scripts: candidates with path, owner, bytes (allocated,
-    /// as du counts them), files, newest (RFC 3339), advice and reason.
+    /// Print JSON for scripts: an array of candidates with path, owner,
+    /// bytes (allocated, as du counts them), files, newest (RFC 3339),
+    /// advice and reason. Directories that could not be read are reported
+    /// on standard error.
     #[arg(long)]
     pub json: bool,
     /// A path the configuration keeps, as the scanned system sees it
@@ -152,7 +158,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
         .map(|preset| preset.id.as_str())
         .collect();
     let written = if args.json {
-        write_json(&args.root, &report, &enabled, &ignored)
+        write_json(&report, &enabled, &ignored)
     } else {
         write_text(&report, &enabled, &ignored)
     };
@@ -217,15 +223,6 @@ fn text(path: &Path) -> String {
 }
 
 #[derive(Serialize)]
-struct JsonReport {
-    root: String,
-    candidates: Vec<JsonCandidate>,
-    notes: Vec<JsonNote>,
-    skipped: Vec<JsonSkipped>,
-    unlisted: usize,
-}
-
-#[derive(Serialize)]
 struct JsonCandidate {
     path: String,
     owner: String,
@@ -239,18 +236,6 @@ struct JsonCandidate {
     ignored: bool,
     newest: Option<String>,
     advice: Advice,
-    reason: String,
-}
-
-#[derive(Serialize)]
-struct JsonNote {
-    path: String,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct JsonSkipped {
-    path: String,
     reason: String,
 }
 
@@ -292,40 +277,43 @@ fn json_candidate(
     }
 }
 
-fn write_json(
-    root: &Path,
-    report: &Report,
-    enabled: &HashSet<&str>,
-    ignored: &IgnoredPaths,
-) -> io::Result<()> {
-    let json = JsonReport {
-        root: text(root),
-        candidates: report
-            .candidates
-            .iter()
-            .map(|candidate| json_candidate(candidate, enabled, ignored))
-            .collect(),
-        notes: report
-            .notes
-            .iter()
-            .map(|note| JsonNote {
-                path: text(&note.path),
-                message: note.message(),
-            })
-            .collect(),
-        skipped: report
-            .skipped
-            .iter()
-            .map(|skipped| JsonSkipped {
-                path: text(&skipped.path),
-                reason: skipped.reason.message(),
-            })
-            .collect(),
-        unlisted: report.unlisted,
-    };
+/// The candidates on standard output; the problems on standard error,
+/// where they do not break the JSON a script reads.
+fn write_json(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) -> io::Result<()> {
+    let candidates: Vec<JsonCandidate> = report
+        .candidates
+        .iter()
+        .map(|candidate| json_candidate(candidate, enabled, ignored))
+        .collect();
     let mut stdout = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, &json)?;
-    writeln!(stdout)
+    serde_json::to_writer_pretty(&mut stdout, &candidates)?;
+    writeln!(stdout)?;
+    stdout.flush()?;
+    let mut stderr = io::stderr().lock();
+    for line in problem_lines(report) {
+        writeln!(stderr, "keepsake scan: {line}")?;
+    }
+    Ok(())
+}
+
+/// A line for each directory that could not be read, and one for the
+/// problems and skipped paths beyond those the scan keeps a list of.
+fn problem_lines(report: &Report) -> Vec<String> {
+    let mut lines: Vec<String> = report
+        .notes
+        .iter()
+        .map(|note| format!("{}: {}", text(&note.path), note.message()))
+        .collect();
+    if report.unlisted > 0 {
+        // Translators: {n} is a count; the scan lists at most a thousand problems and skipped paths.
+        lines.push(ngettext_f(
+            "{n} more problem or skipped path not listed.",
+            "{n} more problems or skipped paths not listed.",
+            u32::try_from(report.unlisted).unwrap_or(u32::MAX),
+            &[],
+        ));
+    }
+    lines
 }
 
 fn advice_word(advice: Advice) -> String {
@@ -400,17 +388,8 @@ fn write_text(report: &Report, enabled: &HashSet<&str>, ignored: &IgnoredPaths) 
             &[("size", &isolate(&format_size(total)))]
         )
     )?;
-    for note in &report.notes {
-        writeln!(out, "{}: {}", text(&note.path), note.message())?;
-    }
-    if report.unlisted > 0 {
-        let more = ngettext_f(
-            "{n} more problem or skipped path not listed (see --json).",
-            "{n} more problems or skipped paths not listed (see --json).",
-            u32::try_from(report.unlisted).unwrap_or(u32::MAX),
-            &[],
-        );
-        writeln!(out, "{more}")?;
+    for line in problem_lines(report) {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
