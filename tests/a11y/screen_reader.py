@@ -11,7 +11,11 @@ key presses, and on every page walks the accessible tree, failing on:
 * two interactive nodes of the same role and name on one page that do
   different things (two "Remove" buttons for two different rows);
 * a page whose Next (or its last step's button) Tab cannot reach;
-* a page that arrives without the focus on one of its own controls.
+* a page that arrives without the focus on one of its own controls;
+* a change a screen reader must say that is never announced (GTK's
+  `announce()`, which its AT-SPI backend sends as "object:announcement"):
+  the refused live USB stick on the disk page, a finished install step, and
+  what went wrong on the "Installation Failed" page.
 
 On the way it walks the dialog that asks before a weak passphrase is used
 (it says yes) and the review page. A second run cancels an install to check
@@ -152,23 +156,58 @@ class Words:
 
     def pattern(self, english, placeholder):
         """A regular expression for the translations of `english`, with
-        `{placeholder}` as a group."""
+        `{placeholder}` as a group and any other placeholder as any text."""
         parts = []
         for text in self.any_of(english):
             escaped = re.escape(text).replace(re.escape("{" + placeholder + "}"), "(.+?)")
+            escaped = re.sub(r"\\\{[a-z_]+\\\}", ".+?", escaped)
             parts.append(f"(?:{escaped})")
         return re.compile("^(?:" + "|".join(parts) + ")$")
+
+
+def pump():
+    """Hands the AT-SPI events that have arrived to their listeners: libatspi
+    dispatches them from the GLib main context, which nothing else here
+    runs."""
+    context = GLib.MainContext.default()
+    while context.pending():
+        context.iteration(False)
 
 
 def wait_until(what, limit, done):
     deadline = time.monotonic() + limit
     while True:
+        pump()
         result = done()
         if result:
             return result
         if time.monotonic() >= deadline:
             raise Stuck(f"gave up after {limit} s waiting for {what}")
         time.sleep(0.1)
+
+
+class Announcements:
+    """Every "object:announcement" on the accessibility bus, as (process id,
+    text): what GTK sends for `gtk_accessible_announce()`, and what Orca
+    speaks. One listener for the whole walk, registered before any app
+    starts, so nothing said early is missed."""
+
+    def __init__(self):
+        self.heard = []
+        self.listener = Atspi.EventListener.new(self._heard)
+        self.listener.register("object:announcement")
+
+    def _heard(self, event):
+        try:
+            pid = event.source.get_process_id()
+        except GLib.Error:
+            pid = None
+        text = event.any_data if isinstance(event.any_data, str) else ""
+        self.heard.append((pid, text))
+
+    def by(self, pid):
+        pump()
+        return [text for who, text in self.heard if who == pid]
 
 
 def states(node):
@@ -305,8 +344,11 @@ class Keyboard:
 class Session:
     """One running `keepsake --demo` and its tally of checks."""
 
-    def __init__(self, binary, extra_args=(), label="", env_extra=None, words=None):
+    def __init__(
+        self, binary, extra_args=(), label="", env_extra=None, words=None, announcements=None
+    ):
         self.label = label
+        self.announcements = announcements
         self.words = words or Words()
         self.passed = 0
         self.failed = 0
@@ -409,6 +451,26 @@ class Session:
         return self.find(self.window, lambda n: has(n, Atspi.StateType.FOCUSED))
 
     # The checks ----------------------------------------------------------
+
+    def announced(self):
+        """What this app has announced so far, oldest first."""
+        return self.announcements.by(self.process.pid)
+
+    def expect_announcement(self, what, matches):
+        """Checks that the app announces something `matches` accepts; waits
+        for it, since GTK sends it as the change happens."""
+        try:
+            text = wait_until(
+                f"an announcement of {what}",
+                WIDGETS_DEADLINE,
+                lambda: next((t for t in self.announced() if matches(t)), None),
+            )
+        except Stuck:
+            heard = [f"“{t}”" for t in self.announced()]
+            self.check(False, f"{what} is announced" + listing(heard or ["(nothing announced)"]))
+            return None
+        self.check(True, f"{what} is announced (“{text}”)")
+        return text
 
     def check_view(self, view, root):
         """Every tree check on the showing nodes below `root`."""
@@ -571,8 +633,14 @@ WEAK_PASSPHRASE = "password1"
 CONFIRM = "Type “{name}” to confirm"
 TEXT_ROLES = {Atspi.Role.ENTRY, Atspi.Role.PASSWORD_TEXT, Atspi.Role.TEXT}
 DEMO_DISK = "nvme0n1"
+# The demo's live USB stick is refused for this partition, mounted at /iso.
+LIVE_STICK_PARTITION = "/dev/sdb1"
 # Unicode's isolates, around a path in a translated sentence.
 ISOLATES = "\u2066\u2067\u2068\u2069"
+
+
+def without_isolates(text):
+    return "".join(char for char in text if char not in ISOLATES)
 
 
 def fill(session, page, fields=FIELDS):
@@ -713,6 +781,12 @@ def drive_to_review(session):
             and f"/dev/{DEMO_DISK}" in description_of(n),
         ),
     )
+    # The stick is refused because a partition of it is mounted: the
+    # reason names that partition, in any language.
+    session.expect_announcement(
+        f"the refused live USB stick ({LIVE_STICK_PARTITION}) on “Disk”",
+        lambda text: LIVE_STICK_PARTITION in without_isolates(text),
+    )
     if not session.tab_reaches(disk, f"the {DEMO_DISK} disk"):
         raise Stuck(f"Tab never reached the {DEMO_DISK} disk")
     session.keyboard.press(ord(" "))
@@ -821,6 +895,15 @@ def run_to_done(session):
     install(session, drive_to_review(session))
     session.wait_for_page("Installed", INSTALL_DEADLINE)
     arrive(session, "Installed")
+    for english, placeholder in (
+        ("Step {number} of {total}: {title}", "title"),
+        ("Finished: {title}", "title"),
+    ):
+        pattern = session.words.pattern(english, placeholder)
+        session.expect_announcement(
+            f"“{english}” during the install",
+            lambda text, pattern=pattern: pattern.match(without_isolates(text)),
+        )
 
 
 def run_to_failure(session):
@@ -845,7 +928,14 @@ def run_to_failed_install(session):
     """The demo's nixos-install fails: the real "Installation Failed" page."""
     install(session, drive_to_review(session))
     session.wait_for_page("Installation Failed", INSTALL_DEADLINE)
-    arrive(session, "Installation Failed")
+    page = arrive(session, "Installation Failed")
+    # The focus goes to Try Again, which does not say what went wrong: the
+    # page announces its description, which says it.
+    shown = {name_of(node).strip() for node, _ in walk(page) if name_of(node).strip()}
+    session.expect_announcement(
+        "what went wrong, as “Installation Failed” shows it",
+        lambda text: text.strip() in shown,
+    )
 
 
 def accessibility_bus_address():
@@ -927,6 +1017,7 @@ def main():
         return SKIP
     print(f"accessibility bus: {address}", flush=True)
     Atspi.init()
+    announcements = Announcements()
     sessions = []
     stuck = None
     hebrew_env = {"LANGUAGE": "he", "LC_ALL": "he_IL.UTF-8", "LANG": "he_IL.UTF-8"}
@@ -950,7 +1041,14 @@ def main():
     )
     for label, args, env_extra, words, run in runs:
         try:
-            session = Session(binary, extra_args=args, label=label, env_extra=env_extra, words=words)
+            session = Session(
+                binary,
+                extra_args=args,
+                label=label,
+                env_extra=env_extra,
+                words=words,
+                announcements=announcements,
+            )
         except Stuck as why:
             stuck = why
             break
