@@ -22,8 +22,10 @@ On the way it walks the dialog that asks before a weak passphrase is used
 the stop dialog and the "Installation Stopped" page; a third lets the demo's
 nixos-install fail (KEEPSAKE_DEMO_INSTALL=fail) for the "Installation
 Failed" page; a fourth starts the persistence editor (`keepsake --demo
---edit`) and walks each of its views, chosen with the keyboard, and the
-whole window. The first and the fourth run again in Hebrew, right to left:
+--edit`) and walks each of its views, chosen with the keyboard, the whole
+window, and its dialogs, each opened with the keyboard, walked, its
+confirming button reached with Tab, and closed: adding an entry, the review
+of the changes, applying them, deleting an orphan and changing a password. The first and the fourth run again in Hebrew, right to left:
 every check must hold there too (names are matched through the Hebrew
 catalogue).
 
@@ -334,8 +336,10 @@ class Keyboard:
     def type(self, text):
         # Latin-1 keysyms equal their characters; only keys without Shift
         # on the default (US) layout, so no modifier is needed.
-        if not re.fullmatch(r"[a-z0-9 .-]*", text):
-            raise ValueError(f"type() types lower-case letters, digits, space, . and - only: {text!r}")
+        if not re.fullmatch(r"[a-z0-9 ./-]*", text):
+            raise ValueError(
+                f"type() types lower-case letters, digits, space, ., / and - only: {text!r}"
+            )
         for char in text:
             self.press(ord(char))
             time.sleep(0.01)
@@ -676,17 +680,17 @@ def current_text(node):
         return ""
 
 
-def press_button(session, page, name, what):
-    """Tabs to the button named `name` in English and presses Return on
-    it; checks that Tab reaches it."""
-    names = session.words.any_of(name)
+def press_button(session, page, name, what, named=None):
+    """Tabs to the button named `name` in English (or whose name `named`
+    accepts) and presses Return on it; checks that Tab reaches it."""
+    names = session.words.any_of(name) if named is None else ()
     button = wait_until(
         f"a sensitive “{name}” button on {what}",
         WIDGETS_DEADLINE,
         lambda: session.find(
             page,
             lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON
-            and name_of(n) in names
+            and (name_of(n) in names if named is None else named(name_of(n)))
             and has(n, Atspi.StateType.SENSITIVE),
         ),
     )
@@ -961,7 +965,7 @@ EDITOR_VIEWS = ("Kept", "Lost at Next Reboot", "Orphans", "Accounts")
 
 def run_editor(session):
     """The persistence editor (`keepsake --demo --edit`): each view, chosen
-    with the keyboard through its tab, then walked."""
+    with the keyboard through its tab, then walked; then its dialogs."""
     focused = wait_until(
         "the focus on a named control of the editor",
         WIDGETS_DEADLINE,
@@ -969,34 +973,174 @@ def run_editor(session):
     )
     session.check(True, f"the editor starts with the focus on {describe(focused)}")
     for view in EDITOR_VIEWS:
-        names = session.words.any_of(view)
-        tab = wait_until(
-            f"the “{view}” tab of the editor",
-            WIDGETS_DEADLINE,
-            lambda: session.find(
-                session.window,
-                lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) in names,
-            ),
-        )
-        reached = session.tab_to_tab(tab, f"the “{view}” tab")
-        session.check(reached, f"the keyboard (Tab, then arrows) reaches the “{view}” tab")
-        if reached:
-            session.keyboard.press(ord(" "))
-        else:
-            do_action(tab, "click")
-        content = wait_until(
-            f"the “{view}” view on screen",
-            WIDGETS_DEADLINE,
-            lambda: has(tab, Atspi.StateType.SELECTED)
-            and session.find(
-                session.window,
-                lambda n: role_of(n) != Atspi.Role.PAGE_TAB
-                and name_of(n) in names
-                and any(showing(c) for c in children(n)),
-            ),
-        )
+        content = show_editor_view(session, view)
         session.check_view(f"editor view “{view}”", content)
     session.check_view("editor window (header bar and banners)", session.window)
+    walk_editor_dialogs(session)
+
+
+def show_editor_view(session, view):
+    """Chooses the editor's view `view` with the keyboard through its tab;
+    returns the view."""
+    names = session.words.any_of(view)
+    tab = wait_until(
+        f"the “{view}” tab of the editor",
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            session.window,
+            lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) in names,
+        ),
+    )
+    reached = session.tab_to_tab(tab, f"the “{view}” tab")
+    session.check(reached, f"the keyboard (Tab, then arrows) reaches the “{view}” tab")
+    if reached:
+        session.keyboard.press(ord(" "))
+    else:
+        do_action(tab, "click")
+    content = wait_until(
+        f"the “{view}” view on screen",
+        WIDGETS_DEADLINE,
+        lambda: has(tab, Atspi.StateType.SELECTED)
+        and session.find(
+            session.window,
+            lambda n: role_of(n) != Atspi.Role.PAGE_TAB
+            and name_of(n) in names
+            and any(showing(c) for c in children(n)),
+        ),
+    )
+    return content
+
+
+# What the walker adds in the editor, and the password it types (never
+# set: the dialog is cancelled).
+EDITOR_NEW_PATH = "/srv/www"
+EDITOR_PASSWORD = "analytical engine"
+
+
+def wait_for_dialog(session, what, named):
+    """The showing dialog whose name `named` accepts."""
+    return wait_until(
+        what,
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            session.window,
+            lambda n: role_of(n) in (Atspi.Role.ALERT, Atspi.Role.DIALOG)
+            and showing(n)
+            and named(name_of(n)),
+        ),
+    )
+
+
+def wait_closed(session, dialog, what):
+    wait_until(f"{what} to close", WIDGETS_DEADLINE, lambda: not showing(dialog))
+
+
+def matching(session, english, placeholder):
+    """A test of a name against the translations of `english`, whose
+    `{placeholder}` stands for any text."""
+    pattern = session.words.pattern(english, placeholder)
+    return lambda name: bool(pattern.match(name))
+
+
+def one_of(session, english):
+    names = session.words.any_of(english)
+    return lambda name: name in names
+
+
+def walk_dialog(session, what, dialog, confirm, confirm_named):
+    """Every tree check on `dialog`, and Tab reaching its confirming button
+    `confirm` (its English name, or the pattern `confirm_named` accepts)."""
+    session.check_view(what, dialog)
+    button = session.find(
+        dialog,
+        lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and confirm_named(name_of(n)),
+    )
+    session.check(button is not None, f"{what}: it has its “{confirm}” button")
+    if button is not None:
+        session.check(
+            session.tab_reaches(button, f"“{confirm}” in {what}"),
+            f"{what}: the keyboard (Tab) reaches “{confirm}”",
+        )
+
+
+def walk_editor_dialogs(session):
+    """Each dialog of the editor, opened as a keyboard user would."""
+    # Adding an entry, which leaves a change to review.
+    kept = show_editor_view(session, "Kept")
+    press_button(session, kept, "Add…", "editor view “Kept”")
+    what = "the add-entry dialog"
+    dialog = wait_for_dialog(session, what, one_of(session, "Keep a Directory or File"))
+    fill(session, dialog, {"Path": EDITOR_NEW_PATH})
+    walk_dialog(session, what, dialog, "Add", one_of(session, "Add"))
+    session.keyboard.press(KEY_RETURN)
+    wait_closed(session, dialog, what)
+
+    # The review of that change, from the banner, and applying it.
+    press_button(session, session.window, "Review…", "the editor's banner of changes")
+    what = "the review dialog"
+    dialog = wait_for_dialog(session, what, one_of(session, "Review Changes"))
+    walk_dialog(session, what, dialog, "Apply", one_of(session, "Apply"))
+    session.keyboard.press(KEY_RETURN)
+    wait_closed(session, dialog, what)
+    what = "the apply dialog"
+    dialog = wait_for_dialog(session, what, one_of(session, "Applying Changes"))
+    closing = one_of(session, "Close")
+    wait_until(
+        "the simulated apply to end with a Close button",
+        INSTALL_DEADLINE,
+        lambda: session.find(
+            dialog,
+            lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and closing(name_of(n)),
+        ),
+    )
+    applied = session.words.any_of(
+        "Applied. The new system runs now and starts at every boot; what it keeps is mounted in place."
+    ) | session.words.any_of(
+        "Applied. The new system starts at the next boot; until then the running system stays as it is."
+    )
+    session.expect_announcement(
+        "the outcome of applying, in the apply dialog", lambda text: text in applied
+    )
+    walk_dialog(session, what, dialog, "Close", closing)
+    session.keyboard.press(KEY_RETURN)
+    wait_closed(session, dialog, what)
+
+    # Deleting an orphan: the confirmation, cancelled.
+    orphans = show_editor_view(session, "Orphans")
+    press_button(
+        session,
+        orphans,
+        "Delete {path}…",
+        "editor view “Orphans”",
+        named=matching(session, "Delete {path}…", "path"),
+    )
+    what = "the orphan delete confirmation"
+    dialog = wait_for_dialog(session, what, matching(session, "Delete {path}?", "path"))
+    walk_dialog(session, what, dialog, "Delete {size}", matching(session, "Delete {size}", "size"))
+    press_button(session, dialog, "Cancel", what)
+    wait_closed(session, dialog, what)
+
+    # A new password: typed twice, which enables Change Password; cancelled.
+    accounts = show_editor_view(session, "Accounts")
+    press_button(
+        session,
+        accounts,
+        "Change the password of {user}…",
+        "editor view “Accounts”",
+        named=matching(session, "Change the password of {user}…", "user"),
+    )
+    what = "the password dialog"
+    dialog = wait_for_dialog(
+        session, what, matching(session, "Change the Password of {user}", "user")
+    )
+    fill(
+        session,
+        dialog,
+        {"New Password": EDITOR_PASSWORD, "Repeat the New Password": EDITOR_PASSWORD},
+    )
+    walk_dialog(session, what, dialog, "Change Password", one_of(session, "Change Password"))
+    press_button(session, dialog, "Cancel", what)
+    wait_closed(session, dialog, what)
 
 
 def main():
