@@ -11,7 +11,8 @@ key presses, and on every page walks the accessible tree, failing on:
 * two interactive nodes of the same role and name on one page that do
   different things (two "Remove" buttons for two different rows);
 * a page whose Next (or its last step's button) Tab cannot reach;
-* a page that arrives without the focus on one of its own controls;
+* a page that arrives without the focus on its first control in tree order
+  (but for the exceptions in FOCUS_EXCEPTIONS, each with its reason);
 * a change a screen reader must say that is never announced (GTK's
   `announce()`, which its AT-SPI backend sends as "object:announcement"):
   the refused live USB stick on the disk page, a finished install step, and
@@ -281,6 +282,10 @@ def walk(node, depth=0):
 def describe(node):
     role = node.get_role_name() if node is not None else "?"
     return f"{role} “{name_of(node)}”"
+
+
+def described(node):
+    return describe(node) if node is not None else "nothing"
 
 
 def actions(node):
@@ -702,32 +707,91 @@ def press_button(session, page, name, what, named=None):
         do_action(button, "click")
 
 
-def arrive(session, title):
-    """Waits for the page titled `title`, checks where the focus went and
-    walks its tree."""
-    page = session.wait_for_page(title)
+# Where the focus deliberately goes instead of a page's first control, by
+# the page's English title: the English name of the control it goes to, and
+# why.
+FOCUS_EXCEPTIONS = {
+    title: (
+        "Try Again",
+        "the way on takes the focus, not the selectable sentence on the disk's "
+        "state above it, which would show selected (KsFailedPage::shown); "
+        "the page announces what went wrong",
+    )
+    for title in ("Installation Stopped", "Installation Failed")
+}
+# Back from the page a button opened, the navigation view gives the focus
+# back to that button, where the person was.
+BACK_FROM_DISK_LAYOUT = ("Disk Layout", "back from the page it opened")
+# A group that can appear above a page's first control once the page is on
+# screen: the review's pre-flight problems, found by checks that run when
+# the page is shown. The focus is not moved under the person then; it stays
+# on what was the first control when the page arrived.
+LATE_GROUPS = {"Review": "Before You Install"}
 
-    def focus_on_control():
-        focused = session.focused()
+
+def first_control(session, page, late_group=None):
+    """The first sensitive focusable control of `page` in tree order (the
+    order of its widgets), leaving out the group named `late_group`."""
+    late = session.words.any_of(late_group) if late_group else set()
+
+    def visit(node):
+        for child in children(node):
+            if not showing(child) or name_of(child) in late:
+                continue
+            if (
+                has(child, Atspi.StateType.FOCUSABLE)
+                and has(child, Atspi.StateType.SENSITIVE)
+                and not passes_focus_on(child)
+            ):
+                return child
+            found = visit(child)
+            if found is not None:
+                return found
+        return None
+
+    return visit(page)
+
+
+def arrive(session, title, focus_on=None):
+    """Waits for the page titled `title`, checks that the focus went to its
+    first control (or, where `focus_on` or FOCUS_EXCEPTIONS say why, to the
+    control they name) and walks its tree."""
+    page = session.wait_for_page(title)
+    focus_on = focus_on or FOCUS_EXCEPTIONS.get(title)
+    if focus_on is not None:
+        names = session.words.any_of(focus_on[0])
+        expected = f"“{focus_on[0]}” ({focus_on[1]})"
+    else:
+        expected = "its first control"
+
+    def where():
+        if focus_on is not None:
+            return session.find(
+                page, lambda n: name_of(n) in names and has(n, Atspi.StateType.FOCUSABLE)
+            )
+        return first_control(session, page, LATE_GROUPS.get(title))
+
+    def focus_there():
+        focused, target = session.focused(), where()
+        # A row and the check button or field it holds are one control:
+        # either can take the focus.
         return (
             focused is not None
-            and is_below(focused, page)
-            and bool(name_of(focused))
-            and role_of(focused) not in CONTAINER_ROLES
+            and target is not None
+            and (focused == target or is_below(focused, target) or is_below(target, focused))
         )
 
     try:
         wait_until(
-            f"the focus on a named control of the “{title}” page",
-            WIDGETS_DEADLINE,
-            focus_on_control,
+            f"the focus on {expected} of the “{title}” page", WIDGETS_DEADLINE, focus_there
         )
         arrived = True
     except Stuck:
         arrived = False
     session.check(
         arrived,
-        f"“{title}”: the focus moves to a control of the page ({describe(session.focused())})",
+        f"“{title}”: the focus moves to {expected} (on {described(session.focused())}; "
+        f"wanted on {described(where())})",
     )
     session.check_view(f"page “{title}”", page)
     return page
@@ -824,7 +888,7 @@ def visit_layout(session, page):
     press_button(session, page, "Disk Layout", "“Persistence”")
     layout = arrive(session, "Disk Layout")
     press_button(session, layout, "Done", "“Disk Layout”")
-    return arrive(session, "Persistence")
+    return arrive(session, "Persistence", focus_on=BACK_FROM_DISK_LAYOUT)
 
 
 def arrive_untitled(session):
