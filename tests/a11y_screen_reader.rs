@@ -4,7 +4,8 @@
 //! accessibility on, drives it from the welcome page to the done page (and
 //! through a cancelled and a failed install, and the editor; in English
 //! and in Hebrew) and walks the AT-SPI tree of every page and dialog on the
-//! way. See the script for what fails it.
+//! way, listening for what the app announces. See the script for what
+//! fails it.
 //!
 //! Needs a display, a D-Bus session, whose bus starts the accessibility bus
 //! on demand, and the compiled catalogues (build-aux/compile-translations):

@@ -5,7 +5,8 @@
 //! `target/screenshots/`. Then every other ending: without encryption, a
 //! cancel, a failure, a refused password, Ctrl+Q and closing the window
 //! during an install. Then runs itself again in German, Hebrew and Arabic
-//! (right to left).
+//! (right to left), each as a live session in that language whose keyboard
+//! is Swiss French, which the wizard must adopt.
 //!
 //! Needs a display: CI runs it under `xvfb-run dbus-run-session`.
 //!
@@ -13,7 +14,7 @@
 //! unless the drive reached its last step.
 
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -46,6 +47,11 @@ const OTHER_LANGUAGES: [(&str, &str, &str, &str); 3] = [
     ("he", "he_IL.UTF-8", "rtl-", "Hebrew"),
     ("ar", "ar_EG.UTF-8", "ar-", "Arabic"),
 ];
+
+/// The input source of the live session this test gives the wizard, as
+/// layout and variant, and its name in xkeyboard-config's registry.
+const LIVE_INPUT_SOURCE: (&str, &str) = ("ch", "fr");
+const LIVE_INPUT_SOURCE_NAME: &str = "French (Switzerland)";
 
 /// Deadlines, generous because CI machines are slow and shared: they only
 /// turn a hang into a failure that says what never happened.
@@ -2413,11 +2419,101 @@ fn child_language() -> Option<(&'static str, &'static str, &'static str, &'stati
     })
 }
 
-/// The keyboard page: the language rows, the registry's layouts by name, a
-/// search, and the choice in the plan.
+/// Whether the keyboard row named `name` is listed and shows its check mark.
+fn keyboard_checked(driver: &Driver, name: &str) -> bool {
+    find_in(driver.page().upcast_ref(), name).is_some_and(|row| {
+        let mut images = Vec::new();
+        collect::<gtk::Image>(&row, &mut images);
+        row.is_visible()
+            && images.iter().any(|image| {
+                image.icon_name().as_deref() == Some("object-select-symbolic") && image.is_visible()
+            })
+    })
+}
+
+/// Before anyone touches the keyboard page, it has taken the live session's
+/// input source (the GSettings that `live_session_settings` gives the
+/// language runs), shows it checked, and the encryption page names it.
+async fn live_keyboard(driver: &Driver) -> Result<(), Stuck> {
+    let tally = &driver.tally;
+    let model = driver.window.plan_model();
+    let (layout, variant) = LIVE_INPUT_SOURCE;
+    wait_until(
+        &format!("the live input source {layout}+{variant} as the plan's keyboard"),
+        WIDGETS_DEADLINE,
+        || {
+            model.with_plan(|plan| {
+                plan.system.xkb_layout == layout && plan.system.xkb_variant == variant
+            })
+        },
+    )
+    .await?;
+    tally.check(
+        true,
+        &format!("the keyboard page adopts the live input source {layout}+{variant}"),
+    );
+    let row = format!("keyboard:{layout}+{variant}");
+    let shown = wait_until(
+        &format!("the row {row} to be listed with its check mark"),
+        WIDGETS_DEADLINE,
+        || keyboard_checked(driver, &row),
+    )
+    .await;
+    let name = gettextrs::dgettext("xkeyboard-config", LIVE_INPUT_SOURCE_NAME);
+    let title = find_in(driver.page().upcast_ref(), &row)
+        .and_downcast::<adw::ActionRow>()
+        .map(|row| row.title().to_string())
+        .unwrap_or_default();
+    tally.check(
+        shown.is_ok() && title == name,
+        &format!("the live layout is listed as “{title}” and checked"),
+    );
+    let mut marks = Vec::new();
+    collect::<gtk::Image>(driver.page().upcast_ref(), &mut marks);
+    tally.check(
+        marks
+            .iter()
+            .filter(|mark| {
+                mark.icon_name().as_deref() == Some("object-select-symbolic") && mark.is_visible()
+            })
+            .count()
+            == 1,
+        "only the live layout is checked",
+    );
+    driver.go_next("encryption").await?;
+    let expected = gettext_f(
+        "At boot you will type this with: {keyboard}",
+        &[("keyboard", &name)],
+    );
+    let mut groups = Vec::new();
+    collect::<adw::PreferencesGroup>(driver.page().upcast_ref(), &mut groups);
+    tally.check(
+        groups
+            .iter()
+            .any(|group| group.description().as_deref() == Some(expected.as_str())),
+        &format!("the encryption page says “{expected}” for the live layout"),
+    );
+    driver.window.navigation_view().pop();
+    wait_until(
+        "Back on the encryption page to lead to the keyboard page",
+        WIDGETS_DEADLINE,
+        || driver.tag() == "keyboard",
+    )
+    .await?;
+    settle().await;
+    Ok(())
+}
+
+/// The keyboard page: the live session's layout, the language rows, the
+/// registry's layouts by name, a search, and the choice in the plan.
 async fn keyboard_page(driver: &Driver) -> Result<(), Stuck> {
     let tally = &driver.tally;
     let model = driver.window.plan_model();
+    // Only the language runs are given a live session's settings (see
+    // `run_in`): the environment of this process is the one it started with.
+    if child_language().is_some() {
+        live_keyboard(driver).await?;
+    }
     language_rows(driver).await?;
     wait_until(
         "the keyboard page to list the chosen layout",
@@ -2785,7 +2881,6 @@ fn run_wizard(prefix: &'static str) -> Rc<Tally> {
     tally
 }
 
-/// Runs this test again in `language`, in a child process with a deadline.
 /// The live session each language run pretends to be in, so that the
 /// software page's preselection is seen to follow it.
 fn live_desktop_of(language: &str) -> &'static str {
@@ -2796,12 +2891,18 @@ fn live_desktop_of(language: &str) -> &'static str {
     }
 }
 
-fn run_in(language: &str, locale: &str, name: &str) -> Result<(), String> {
+/// Runs this test again in `language`, in a child process with a deadline,
+/// as in a live session in that language whose settings are in `config`.
+/// (A child, because this process cannot change its own environment once
+/// it runs: the lints forbid the `unsafe` that `set_var` needs.)
+fn run_in(language: &str, locale: &str, name: &str, config: &Path) -> Result<(), String> {
     let mut child = Command::new(std::env::current_exe().map_err(|error| error.to_string())?)
         .env(LANGUAGE_CHILD, language)
         .env("LANG", locale)
         .env("LANGUAGE", language)
         .env("XDG_CURRENT_DESKTOP", live_desktop_of(language))
+        .env("GSETTINGS_BACKEND", "keyfile")
+        .env("XDG_CONFIG_HOME", config)
         .spawn()
         .map_err(|error| format!("could not start the {name} run: {error}"))?;
     let deadline = Instant::now() + LANGUAGE_RUN_DEADLINE;
@@ -2821,6 +2922,23 @@ fn run_in(language: &str, locale: &str, name: &str) -> Result<(), String> {
             Err(error) => return Err(format!("could not wait for the {name} run: {error}")),
         }
     }
+}
+
+/// The configuration of a live session whose GNOME input source is
+/// [`LIVE_INPUT_SOURCE`], for the language runs: a file of GLib's keyfile
+/// backend under a new `XDG_CONFIG_HOME`, which the `gsettings` the wizard
+/// runs reads as it would dconf on the live ISO (see `run_in`).
+fn live_session_settings() -> tempfile::TempDir {
+    let config = tempfile::tempdir().expect("a temporary configuration directory");
+    let settings = config.path().join("glib-2.0/settings");
+    std::fs::create_dir_all(&settings).expect("the keyfile backend's directory");
+    let (layout, variant) = LIVE_INPUT_SOURCE;
+    std::fs::write(
+        settings.join("keyfile"),
+        format!("[org/gnome/desktop/input-sources]\nsources=[('xkb', '{layout}+{variant}')]\n"),
+    )
+    .expect("the keyfile backend's file");
+    config
 }
 
 fn main() -> ExitCode {
@@ -2854,8 +2972,9 @@ fn main() -> ExitCode {
             &format!("the {name} catalogue is loaded (Next reads “{next}”)"),
         );
     } else {
+        let live_settings = live_session_settings();
         for (language, locale, _, name) in OTHER_LANGUAGES {
-            let outcome = run_in(language, locale, name);
+            let outcome = run_in(language, locale, name, live_settings.path());
             tally.check(
                 outcome.is_ok(),
                 &format!(

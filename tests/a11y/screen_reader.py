@@ -11,15 +11,22 @@ key presses, and on every page walks the accessible tree, failing on:
 * two interactive nodes of the same role and name on one page that do
   different things (two "Remove" buttons for two different rows);
 * a page whose Next (or its last step's button) Tab cannot reach;
-* a page that arrives without the focus on one of its own controls.
+* a page that arrives without the focus on its first control in tree order
+  (but for the exceptions in FOCUS_EXCEPTIONS, each with its reason);
+* a change a screen reader must say that is never announced (GTK's
+  `announce()`, which its AT-SPI backend sends as "object:announcement"):
+  the refused live USB stick on the disk page, a finished install step, and
+  what went wrong on the "Installation Failed" page.
 
 On the way it walks the dialog that asks before a weak passphrase is used
 (it says yes) and the review page. A second run cancels an install to check
 the stop dialog and the "Installation Stopped" page; a third lets the demo's
 nixos-install fail (KEEPSAKE_DEMO_INSTALL=fail) for the "Installation
 Failed" page; a fourth starts the persistence editor (`keepsake --demo
---edit`) and walks each of its views, chosen with the keyboard, and the
-whole window. The first and the fourth run again in Hebrew, right to left:
+--edit`) and walks each of its views, chosen with the keyboard, the whole
+window, and its dialogs, each opened with the keyboard, walked, its
+confirming button reached with Tab, and closed: adding an entry, the review
+of the changes, applying them, deleting an orphan and changing a password. The first and the fourth run again in Hebrew, right to left:
 every check must hold there too (names are matched through the Hebrew
 catalogue).
 
@@ -152,23 +159,58 @@ class Words:
 
     def pattern(self, english, placeholder):
         """A regular expression for the translations of `english`, with
-        `{placeholder}` as a group."""
+        `{placeholder}` as a group and any other placeholder as any text."""
         parts = []
         for text in self.any_of(english):
             escaped = re.escape(text).replace(re.escape("{" + placeholder + "}"), "(.+?)")
+            escaped = re.sub(r"\\\{[a-z_]+\\\}", ".+?", escaped)
             parts.append(f"(?:{escaped})")
         return re.compile("^(?:" + "|".join(parts) + ")$")
+
+
+def pump():
+    """Hands the AT-SPI events that have arrived to their listeners: libatspi
+    dispatches them from the GLib main context, which nothing else here
+    runs."""
+    context = GLib.MainContext.default()
+    while context.pending():
+        context.iteration(False)
 
 
 def wait_until(what, limit, done):
     deadline = time.monotonic() + limit
     while True:
+        pump()
         result = done()
         if result:
             return result
         if time.monotonic() >= deadline:
             raise Stuck(f"gave up after {limit} s waiting for {what}")
         time.sleep(0.1)
+
+
+class Announcements:
+    """Every "object:announcement" on the accessibility bus, as (process id,
+    text): what GTK sends for `gtk_accessible_announce()`, and what Orca
+    speaks. One listener for the whole walk, registered before any app
+    starts, so nothing said early is missed."""
+
+    def __init__(self):
+        self.heard = []
+        self.listener = Atspi.EventListener.new(self._heard)
+        self.listener.register("object:announcement")
+
+    def _heard(self, event):
+        try:
+            pid = event.source.get_process_id()
+        except GLib.Error:
+            pid = None
+        text = event.any_data if isinstance(event.any_data, str) else ""
+        self.heard.append((pid, text))
+
+    def by(self, pid):
+        pump()
+        return [text for who, text in self.heard if who == pid]
 
 
 def states(node):
@@ -242,6 +284,10 @@ def describe(node):
     return f"{role} “{name_of(node)}”"
 
 
+def described(node):
+    return describe(node) if node is not None else "nothing"
+
+
 def actions(node):
     try:
         action = node.get_action_iface()
@@ -295,8 +341,10 @@ class Keyboard:
     def type(self, text):
         # Latin-1 keysyms equal their characters; only keys without Shift
         # on the default (US) layout, so no modifier is needed.
-        if not re.fullmatch(r"[a-z0-9 .-]*", text):
-            raise ValueError(f"type() types lower-case letters, digits, space, . and - only: {text!r}")
+        if not re.fullmatch(r"[a-z0-9 ./-]*", text):
+            raise ValueError(
+                f"type() types lower-case letters, digits, space, ., / and - only: {text!r}"
+            )
         for char in text:
             self.press(ord(char))
             time.sleep(0.01)
@@ -305,8 +353,11 @@ class Keyboard:
 class Session:
     """One running `keepsake --demo` and its tally of checks."""
 
-    def __init__(self, binary, extra_args=(), label="", env_extra=None, words=None):
+    def __init__(
+        self, binary, extra_args=(), label="", env_extra=None, words=None, announcements=None
+    ):
         self.label = label
+        self.announcements = announcements
         self.words = words or Words()
         self.passed = 0
         self.failed = 0
@@ -409,6 +460,26 @@ class Session:
         return self.find(self.window, lambda n: has(n, Atspi.StateType.FOCUSED))
 
     # The checks ----------------------------------------------------------
+
+    def announced(self):
+        """What this app has announced so far, oldest first."""
+        return self.announcements.by(self.process.pid)
+
+    def expect_announcement(self, what, matches):
+        """Checks that the app announces something `matches` accepts; waits
+        for it, since GTK sends it as the change happens."""
+        try:
+            text = wait_until(
+                f"an announcement of {what}",
+                WIDGETS_DEADLINE,
+                lambda: next((t for t in self.announced() if matches(t)), None),
+            )
+        except Stuck:
+            heard = [f"“{t}”" for t in self.announced()]
+            self.check(False, f"{what} is announced" + listing(heard or ["(nothing announced)"]))
+            return None
+        self.check(True, f"{what} is announced (“{text}”)")
+        return text
 
     def check_view(self, view, root):
         """Every tree check on the showing nodes below `root`."""
@@ -571,8 +642,14 @@ WEAK_PASSPHRASE = "password1"
 CONFIRM = "Type “{name}” to confirm"
 TEXT_ROLES = {Atspi.Role.ENTRY, Atspi.Role.PASSWORD_TEXT, Atspi.Role.TEXT}
 DEMO_DISK = "nvme0n1"
+# The demo's live USB stick is refused for this partition, mounted at /iso.
+LIVE_STICK_PARTITION = "/dev/sdb1"
 # Unicode's isolates, around a path in a translated sentence.
 ISOLATES = "\u2066\u2067\u2068\u2069"
+
+
+def without_isolates(text):
+    return "".join(char for char in text if char not in ISOLATES)
 
 
 def fill(session, page, fields=FIELDS):
@@ -608,17 +685,17 @@ def current_text(node):
         return ""
 
 
-def press_button(session, page, name, what):
-    """Tabs to the button named `name` in English and presses Return on
-    it; checks that Tab reaches it."""
-    names = session.words.any_of(name)
+def press_button(session, page, name, what, named=None):
+    """Tabs to the button named `name` in English (or whose name `named`
+    accepts) and presses Return on it; checks that Tab reaches it."""
+    names = session.words.any_of(name) if named is None else ()
     button = wait_until(
         f"a sensitive “{name}” button on {what}",
         WIDGETS_DEADLINE,
         lambda: session.find(
             page,
             lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON
-            and name_of(n) in names
+            and (name_of(n) in names if named is None else named(name_of(n)))
             and has(n, Atspi.StateType.SENSITIVE),
         ),
     )
@@ -630,32 +707,91 @@ def press_button(session, page, name, what):
         do_action(button, "click")
 
 
-def arrive(session, title):
-    """Waits for the page titled `title`, checks where the focus went and
-    walks its tree."""
-    page = session.wait_for_page(title)
+# Where the focus deliberately goes instead of a page's first control, by
+# the page's English title: the English name of the control it goes to, and
+# why.
+FOCUS_EXCEPTIONS = {
+    title: (
+        "Try Again",
+        "the way on takes the focus, not the selectable sentence on the disk's "
+        "state above it, which would show selected (KsFailedPage::shown); "
+        "the page announces what went wrong",
+    )
+    for title in ("Installation Stopped", "Installation Failed")
+}
+# Back from the page a button opened, the navigation view gives the focus
+# back to that button, where the person was.
+BACK_FROM_DISK_LAYOUT = ("Disk Layout", "back from the page it opened")
+# A group that can appear above a page's first control once the page is on
+# screen: the review's pre-flight problems, found by checks that run when
+# the page is shown. The focus is not moved under the person then; it stays
+# on what was the first control when the page arrived.
+LATE_GROUPS = {"Review": "Before You Install"}
 
-    def focus_on_control():
-        focused = session.focused()
+
+def first_control(session, page, late_group=None):
+    """The first sensitive focusable control of `page` in tree order (the
+    order of its widgets), leaving out the group named `late_group`."""
+    late = session.words.any_of(late_group) if late_group else set()
+
+    def visit(node):
+        for child in children(node):
+            if not showing(child) or name_of(child) in late:
+                continue
+            if (
+                has(child, Atspi.StateType.FOCUSABLE)
+                and has(child, Atspi.StateType.SENSITIVE)
+                and not passes_focus_on(child)
+            ):
+                return child
+            found = visit(child)
+            if found is not None:
+                return found
+        return None
+
+    return visit(page)
+
+
+def arrive(session, title, focus_on=None):
+    """Waits for the page titled `title`, checks that the focus went to its
+    first control (or, where `focus_on` or FOCUS_EXCEPTIONS say why, to the
+    control they name) and walks its tree."""
+    page = session.wait_for_page(title)
+    focus_on = focus_on or FOCUS_EXCEPTIONS.get(title)
+    if focus_on is not None:
+        names = session.words.any_of(focus_on[0])
+        expected = f"“{focus_on[0]}” ({focus_on[1]})"
+    else:
+        expected = "its first control"
+
+    def where():
+        if focus_on is not None:
+            return session.find(
+                page, lambda n: name_of(n) in names and has(n, Atspi.StateType.FOCUSABLE)
+            )
+        return first_control(session, page, LATE_GROUPS.get(title))
+
+    def focus_there():
+        focused, target = session.focused(), where()
+        # A row and the check button or field it holds are one control:
+        # either can take the focus.
         return (
             focused is not None
-            and is_below(focused, page)
-            and bool(name_of(focused))
-            and role_of(focused) not in CONTAINER_ROLES
+            and target is not None
+            and (focused == target or is_below(focused, target) or is_below(target, focused))
         )
 
     try:
         wait_until(
-            f"the focus on a named control of the “{title}” page",
-            WIDGETS_DEADLINE,
-            focus_on_control,
+            f"the focus on {expected} of the “{title}” page", WIDGETS_DEADLINE, focus_there
         )
         arrived = True
     except Stuck:
         arrived = False
     session.check(
         arrived,
-        f"“{title}”: the focus moves to a control of the page ({describe(session.focused())})",
+        f"“{title}”: the focus moves to {expected} (on {described(session.focused())}; "
+        f"wanted on {described(where())})",
     )
     session.check_view(f"page “{title}”", page)
     return page
@@ -713,6 +849,12 @@ def drive_to_review(session):
             and f"/dev/{DEMO_DISK}" in description_of(n),
         ),
     )
+    # The stick is refused because a partition of it is mounted: the
+    # reason names that partition, in any language.
+    session.expect_announcement(
+        f"the refused live USB stick ({LIVE_STICK_PARTITION}) on “Disk”",
+        lambda text: LIVE_STICK_PARTITION in without_isolates(text),
+    )
     if not session.tab_reaches(disk, f"the {DEMO_DISK} disk"):
         raise Stuck(f"Tab never reached the {DEMO_DISK} disk")
     session.keyboard.press(ord(" "))
@@ -746,7 +888,7 @@ def visit_layout(session, page):
     press_button(session, page, "Disk Layout", "“Persistence”")
     layout = arrive(session, "Disk Layout")
     press_button(session, layout, "Done", "“Disk Layout”")
-    return arrive(session, "Persistence")
+    return arrive(session, "Persistence", focus_on=BACK_FROM_DISK_LAYOUT)
 
 
 def arrive_untitled(session):
@@ -821,6 +963,15 @@ def run_to_done(session):
     install(session, drive_to_review(session))
     session.wait_for_page("Installed", INSTALL_DEADLINE)
     arrive(session, "Installed")
+    for english, placeholder in (
+        ("Step {number} of {total}: {title}", "title"),
+        ("Finished: {title}", "title"),
+    ):
+        pattern = session.words.pattern(english, placeholder)
+        session.expect_announcement(
+            f"“{english}” during the install",
+            lambda text, pattern=pattern: pattern.match(without_isolates(text)),
+        )
 
 
 def run_to_failure(session):
@@ -845,7 +996,14 @@ def run_to_failed_install(session):
     """The demo's nixos-install fails: the real "Installation Failed" page."""
     install(session, drive_to_review(session))
     session.wait_for_page("Installation Failed", INSTALL_DEADLINE)
-    arrive(session, "Installation Failed")
+    page = arrive(session, "Installation Failed")
+    # The focus goes to Try Again, which does not say what went wrong: the
+    # page announces its description, which says it.
+    shown = {name_of(node).strip() for node, _ in walk(page) if name_of(node).strip()}
+    session.expect_announcement(
+        "what went wrong, as “Installation Failed” shows it",
+        lambda text: text.strip() in shown,
+    )
 
 
 def accessibility_bus_address():
@@ -871,7 +1029,7 @@ EDITOR_VIEWS = ("Kept", "Lost at Next Reboot", "Orphans", "Accounts")
 
 def run_editor(session):
     """The persistence editor (`keepsake --demo --edit`): each view, chosen
-    with the keyboard through its tab, then walked."""
+    with the keyboard through its tab, then walked; then its dialogs."""
     focused = wait_until(
         "the focus on a named control of the editor",
         WIDGETS_DEADLINE,
@@ -879,34 +1037,174 @@ def run_editor(session):
     )
     session.check(True, f"the editor starts with the focus on {describe(focused)}")
     for view in EDITOR_VIEWS:
-        names = session.words.any_of(view)
-        tab = wait_until(
-            f"the “{view}” tab of the editor",
-            WIDGETS_DEADLINE,
-            lambda: session.find(
-                session.window,
-                lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) in names,
-            ),
-        )
-        reached = session.tab_to_tab(tab, f"the “{view}” tab")
-        session.check(reached, f"the keyboard (Tab, then arrows) reaches the “{view}” tab")
-        if reached:
-            session.keyboard.press(ord(" "))
-        else:
-            do_action(tab, "click")
-        content = wait_until(
-            f"the “{view}” view on screen",
-            WIDGETS_DEADLINE,
-            lambda: has(tab, Atspi.StateType.SELECTED)
-            and session.find(
-                session.window,
-                lambda n: role_of(n) != Atspi.Role.PAGE_TAB
-                and name_of(n) in names
-                and any(showing(c) for c in children(n)),
-            ),
-        )
+        content = show_editor_view(session, view)
         session.check_view(f"editor view “{view}”", content)
     session.check_view("editor window (header bar and banners)", session.window)
+    walk_editor_dialogs(session)
+
+
+def show_editor_view(session, view):
+    """Chooses the editor's view `view` with the keyboard through its tab;
+    returns the view."""
+    names = session.words.any_of(view)
+    tab = wait_until(
+        f"the “{view}” tab of the editor",
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            session.window,
+            lambda n: role_of(n) == Atspi.Role.PAGE_TAB and name_of(n) in names,
+        ),
+    )
+    reached = session.tab_to_tab(tab, f"the “{view}” tab")
+    session.check(reached, f"the keyboard (Tab, then arrows) reaches the “{view}” tab")
+    if reached:
+        session.keyboard.press(ord(" "))
+    else:
+        do_action(tab, "click")
+    content = wait_until(
+        f"the “{view}” view on screen",
+        WIDGETS_DEADLINE,
+        lambda: has(tab, Atspi.StateType.SELECTED)
+        and session.find(
+            session.window,
+            lambda n: role_of(n) != Atspi.Role.PAGE_TAB
+            and name_of(n) in names
+            and any(showing(c) for c in children(n)),
+        ),
+    )
+    return content
+
+
+# What the walker adds in the editor, and the password it types (never
+# set: the dialog is cancelled).
+EDITOR_NEW_PATH = "/srv/www"
+EDITOR_PASSWORD = "analytical engine"
+
+
+def wait_for_dialog(session, what, named):
+    """The showing dialog whose name `named` accepts."""
+    return wait_until(
+        what,
+        WIDGETS_DEADLINE,
+        lambda: session.find(
+            session.window,
+            lambda n: role_of(n) in (Atspi.Role.ALERT, Atspi.Role.DIALOG)
+            and showing(n)
+            and named(name_of(n)),
+        ),
+    )
+
+
+def wait_closed(session, dialog, what):
+    wait_until(f"{what} to close", WIDGETS_DEADLINE, lambda: not showing(dialog))
+
+
+def matching(session, english, placeholder):
+    """A test of a name against the translations of `english`, whose
+    `{placeholder}` stands for any text."""
+    pattern = session.words.pattern(english, placeholder)
+    return lambda name: bool(pattern.match(name))
+
+
+def one_of(session, english):
+    names = session.words.any_of(english)
+    return lambda name: name in names
+
+
+def walk_dialog(session, what, dialog, confirm, confirm_named):
+    """Every tree check on `dialog`, and Tab reaching its confirming button
+    `confirm` (its English name, or the pattern `confirm_named` accepts)."""
+    session.check_view(what, dialog)
+    button = session.find(
+        dialog,
+        lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and confirm_named(name_of(n)),
+    )
+    session.check(button is not None, f"{what}: it has its “{confirm}” button")
+    if button is not None:
+        session.check(
+            session.tab_reaches(button, f"“{confirm}” in {what}"),
+            f"{what}: the keyboard (Tab) reaches “{confirm}”",
+        )
+
+
+def walk_editor_dialogs(session):
+    """Each dialog of the editor, opened as a keyboard user would."""
+    # Adding an entry, which leaves a change to review.
+    kept = show_editor_view(session, "Kept")
+    press_button(session, kept, "Add…", "editor view “Kept”")
+    what = "the add-entry dialog"
+    dialog = wait_for_dialog(session, what, one_of(session, "Keep a Directory or File"))
+    fill(session, dialog, {"Path": EDITOR_NEW_PATH})
+    walk_dialog(session, what, dialog, "Add", one_of(session, "Add"))
+    session.keyboard.press(KEY_RETURN)
+    wait_closed(session, dialog, what)
+
+    # The review of that change, from the banner, and applying it.
+    press_button(session, session.window, "Review…", "the editor's banner of changes")
+    what = "the review dialog"
+    dialog = wait_for_dialog(session, what, one_of(session, "Review Changes"))
+    walk_dialog(session, what, dialog, "Apply", one_of(session, "Apply"))
+    session.keyboard.press(KEY_RETURN)
+    wait_closed(session, dialog, what)
+    what = "the apply dialog"
+    dialog = wait_for_dialog(session, what, one_of(session, "Applying Changes"))
+    closing = one_of(session, "Close")
+    wait_until(
+        "the simulated apply to end with a Close button",
+        INSTALL_DEADLINE,
+        lambda: session.find(
+            dialog,
+            lambda n: role_of(n) == Atspi.Role.PUSH_BUTTON and closing(name_of(n)),
+        ),
+    )
+    applied = session.words.any_of(
+        "Applied. The new system runs now and starts at every boot; what it keeps is mounted in place."
+    ) | session.words.any_of(
+        "Applied. The new system starts at the next boot; until then the running system stays as it is."
+    )
+    session.expect_announcement(
+        "the outcome of applying, in the apply dialog", lambda text: text in applied
+    )
+    walk_dialog(session, what, dialog, "Close", closing)
+    session.keyboard.press(KEY_RETURN)
+    wait_closed(session, dialog, what)
+
+    # Deleting an orphan: the confirmation, cancelled.
+    orphans = show_editor_view(session, "Orphans")
+    press_button(
+        session,
+        orphans,
+        "Delete {path}…",
+        "editor view “Orphans”",
+        named=matching(session, "Delete {path}…", "path"),
+    )
+    what = "the orphan delete confirmation"
+    dialog = wait_for_dialog(session, what, matching(session, "Delete {path}?", "path"))
+    walk_dialog(session, what, dialog, "Delete {size}", matching(session, "Delete {size}", "size"))
+    press_button(session, dialog, "Cancel", what)
+    wait_closed(session, dialog, what)
+
+    # A new password: typed twice, which enables Change Password; cancelled.
+    accounts = show_editor_view(session, "Accounts")
+    press_button(
+        session,
+        accounts,
+        "Change the password of {user}…",
+        "editor view “Accounts”",
+        named=matching(session, "Change the password of {user}…", "user"),
+    )
+    what = "the password dialog"
+    dialog = wait_for_dialog(
+        session, what, matching(session, "Change the Password of {user}", "user")
+    )
+    fill(
+        session,
+        dialog,
+        {"New Password": EDITOR_PASSWORD, "Repeat the New Password": EDITOR_PASSWORD},
+    )
+    walk_dialog(session, what, dialog, "Change Password", one_of(session, "Change Password"))
+    press_button(session, dialog, "Cancel", what)
+    wait_closed(session, dialog, what)
 
 
 def main():
@@ -927,6 +1225,7 @@ def main():
         return SKIP
     print(f"accessibility bus: {address}", flush=True)
     Atspi.init()
+    announcements = Announcements()
     sessions = []
     stuck = None
     hebrew_env = {"LANGUAGE": "he", "LC_ALL": "he_IL.UTF-8", "LANG": "he_IL.UTF-8"}
@@ -950,7 +1249,14 @@ def main():
     )
     for label, args, env_extra, words, run in runs:
         try:
-            session = Session(binary, extra_args=args, label=label, env_extra=env_extra, words=words)
+            session = Session(
+                binary,
+                extra_args=args,
+                label=label,
+                env_extra=env_extra,
+                words=words,
+                announcements=announcements,
+            )
         except Stuck as why:
             stuck = why
             break

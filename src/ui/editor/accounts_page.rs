@@ -15,7 +15,7 @@ use super::{KsEditorModel, KsEditorWindow};
 use crate::i18n::{gettext_f, isolate};
 use crate::kept::{Account, accounts, password_file, password_takes_effect};
 use crate::plan::Secret;
-use crate::ui::name_button;
+use crate::ui::{name_button, name_reveal_button};
 
 mod imp {
     use super::*;
@@ -179,6 +179,9 @@ impl KsAccountsPage {
             .build();
         group.add(&password);
         group.add(&repeat);
+        // Each eye button says which of the two fields it reveals.
+        name_reveal_button(&password);
+        name_reveal_button(&repeat);
         dialog.set_extra_child(Some(&group));
         dialog.add_response("cancel", &gettext("_Cancel"));
         dialog.add_response("change", &gettext("C_hange Password"));

@@ -17,6 +17,7 @@ use crate::disks::format_size;
 use crate::i18n::{gettext_f, isolate};
 use crate::kept::{Orphan, Protected, find_orphans};
 use crate::nix::persistence_edit::PersistenceDocument;
+use crate::ui::name_button;
 
 mod imp {
     use super::*;
@@ -176,7 +177,8 @@ impl KsOrphansPage {
             .valign(gtk::Align::Center)
             .name(format!("delete:{path}"))
             .build();
-        delete.update_property(&[gtk::accessible::Property::Label(&label)]);
+        // Its label alone, “Delete…”, would name every row's button alike.
+        name_button(&delete, &label);
         delete.add_css_class("destructive-action");
         let target = orphan.path.clone();
         delete.connect_clicked(glib::clone!(
