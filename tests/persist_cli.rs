@@ -403,6 +403,15 @@ fn add_writes_owner_group_and_mode_into_the_chosen_storage_root() {
 #[test]
 fn remove_with_storage_takes_the_entry_from_that_root_only() {
     let (_dir, config) = scratch_two_roots();
+    // Both roots keep it: without --storage, no guess and no change.
+    let unnamed = keepsake(&["persist", "remove", "/var/lib/nixos", "--config", &config]);
+    assert_eq!(unnamed.status.code(), Some(1), "{}", text(&unnamed.stderr));
+    assert!(
+        text(&unnamed.stderr).contains("--storage"),
+        "{}",
+        text(&unnamed.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), TWO_ROOTS);
     let removed = keepsake(&[
         "persist",
         "remove",

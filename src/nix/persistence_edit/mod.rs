@@ -321,6 +321,20 @@ impl PersistenceDocument {
                 path: target.path.clone(),
             });
         }
+        // Kept in several roots and none named: taking it from the first
+        // would be a guess about which copy the person meant.
+        if target.storage.is_none() {
+            let holding: Vec<String> = self
+                .persistence()
+                .storages
+                .iter()
+                .filter(|storage| self.find(target, Some(&storage.root)).is_some())
+                .map(|storage| storage.root.clone())
+                .collect();
+            if holding.len() > 1 {
+                return Err(EditError::AmbiguousStorage { storages: holding });
+            }
+        }
         let (storage, entry) = self
             .find(target, target.storage.as_deref())
             .ok_or_else(|| EditError::NotFound {
