@@ -37,9 +37,15 @@ pub fn decimal_separator() -> String {
     #[allow(unsafe_code)]
     let separator = unsafe {
         let radix = libc::nl_langinfo(libc::RADIXCHAR);
-        (!radix.is_null()).then(|| std::ffi::CStr::from_ptr(radix).to_string_lossy().into_owned())
+        (!radix.is_null()).then(|| {
+            std::ffi::CStr::from_ptr(radix)
+                .to_string_lossy()
+                .into_owned()
+        })
     };
-    separator.filter(|separator| !separator.is_empty()).unwrap_or_else(|| ".".to_owned())
+    separator
+        .filter(|separator| !separator.is_empty())
+        .unwrap_or_else(|| ".".to_owned())
 }
 
 /// `value` as one unit inside a translated sentence: a path such as

@@ -547,10 +547,7 @@ fn software_plans() -> Vec<(String, Plan)> {
             plan.desktop = desktop;
             plan.encryption.enabled = false;
             plan.set_service(Service::Ssh, true);
-            plans.push((
-                format!("{desktop:?}-{users}-encrypted-false"),
-                plan,
-            ));
+            plans.push((format!("{desktop:?}-{users}-encrypted-false"), plan));
         }
     }
     plans

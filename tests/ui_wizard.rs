@@ -323,7 +323,9 @@ impl Driver {
                 let nested = nested_scrollers(self.page().upcast_ref());
                 self.tally.check(
                     nested.is_empty(),
-                    &format!("at 360 px nothing on {name} scrolls inside the page's scroller {nested:?}"),
+                    &format!(
+                        "at 360 px nothing on {name} scrolls inside the page's scroller {nested:?}"
+                    ),
                 );
             }
             let path = dir.join(format!("{}{name}-{suffix}.png", self.prefix));
@@ -401,8 +403,14 @@ fn nested_scrollers(parent: &gtk::Widget) -> Vec<String> {
             .downcast_ref::<gtk::ScrolledWindow>()
             .filter(|scroller| scroller.vscrollbar_policy() != gtk::PolicyType::Never);
         if scroller.is_some() && inside_scroller {
-            let parent = widget.parent().map(|parent| parent.widget_name().to_string());
-            found.push(format!("{} in {}", widget.widget_name(), parent.unwrap_or_default()));
+            let parent = widget
+                .parent()
+                .map(|parent| parent.widget_name().to_string());
+            found.push(format!(
+                "{} in {}",
+                widget.widget_name(),
+                parent.unwrap_or_default()
+            ));
         }
         let inside = inside_scroller || scroller.is_some();
         let mut child = widget.first_child();
@@ -813,10 +821,18 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         .and_then(|value| Desktop::from_current_desktop(&value))
     {
         Some(Desktop::Plasma6) => ("plasma6", "services.desktopManager.plasma6.enable = true;"),
-        Some(Desktop::Xfce) => ("xfce", "services.xserver.desktopManager.xfce.enable = true;"),
+        Some(Desktop::Xfce) => (
+            "xfce",
+            "services.xserver.desktopManager.xfce.enable = true;",
+        ),
         _ => ("gnome", "services.desktopManager.gnome.enable = true;"),
     };
-    let desktop_rows = ["desktop:gnome", "desktop:plasma6", "desktop:xfce", "desktop:none"];
+    let desktop_rows = [
+        "desktop:gnome",
+        "desktop:plasma6",
+        "desktop:xfce",
+        "desktop:none",
+    ];
     tally.check(
         desktop_rows
             .iter()
@@ -874,7 +890,9 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
     tally.check(
         driver
             .label_shown("users-passwords-note")
-            .is_some_and(|note| note.contains("users.mutableUsers = false") && note.contains("Keepsake")),
+            .is_some_and(|note| {
+                note.contains("users.mutableUsers = false") && note.contains("Keepsake")
+            }),
         "the users page says passwords are changed with Keepsake, not passwd",
     );
     driver.set_text("full-name", "Ada Lovelace");
