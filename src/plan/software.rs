@@ -46,9 +46,9 @@ impl Desktop {
     /// One sentence under the name.
     pub fn description(self) -> String {
         match self {
-            Desktop::Gnome => {
-                gettext("The desktop of this live system, with the GDM login screen.")
-            }
+            // Not “this live system's desktop”: the live session may be
+            // another one.
+            Desktop::Gnome => gettext("GNOME's desktop, with the GDM login screen."),
             Desktop::Plasma6 => gettext("KDE's desktop, with the SDDM login screen."),
             Desktop::Xfce => gettext("A light desktop for older computers, with LightDM."),
             Desktop::None => gettext("A text console, for servers."),
