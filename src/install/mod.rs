@@ -28,6 +28,8 @@ mod helper_process;
 mod mount_options;
 pub mod preflight;
 pub mod reboot;
+#[cfg(test)]
+mod session_bus_tests;
 mod system;
 mod tools;
 mod udisks;
