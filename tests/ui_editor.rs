@@ -942,7 +942,7 @@ async fn accounts(driver: &Driver) -> Result<(), Stuck> {
         .emit_clicked();
     let shown: adw::AlertDialog = driver.wait_for_dialog("the toast's details").await?;
     let takes_effect = keepsake::i18n::gettext_f(
-        "The password of {user} was changed; it is used from the next activation or boot",
+        "The password of {user} was changed; it is used from the next activation or boot.",
         &[("user", "alice")],
     );
     tally.check(

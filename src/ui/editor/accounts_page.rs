@@ -228,7 +228,7 @@ impl KsAccountsPage {
             Ok(()) => (
                 gettext("Password changed"),
                 gettext_f(
-                    "The password of {user} was changed; it is used from the next activation or boot",
+                    "The password of {user} was changed; it is used from the next activation or boot.",
                     &[("user", user)],
                 ),
             ),
