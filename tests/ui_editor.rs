@@ -115,18 +115,7 @@ fn collect_sizes(widget: &gtk::Widget, sizes: &mut Vec<f64>) {
             .downcast_ref::<adw::ActionRow>()
             .and_then(|row| row.subtitle())
             .unwrap_or_default();
-        let words: Vec<&str> = subtitle.split_whitespace().collect();
-        let size = words.windows(2).find_map(|pair| {
-            let unit = match pair[1] {
-                "B" => 1.0,
-                "kB" => 1e3,
-                "MB" => 1e6,
-                "GB" => 1e9,
-                "TB" => 1e12,
-                _ => return None,
-            };
-            Some(pair[0].parse::<f64>().ok()? * unit)
-        });
+        let size = size_in(&subtitle);
         sizes.push(size.unwrap_or(f64::NAN));
         return;
     }
@@ -135,6 +124,37 @@ fn collect_sizes(widget: &gtk::Widget, sizes: &mut Vec<f64>) {
         collect_sizes(&next, sizes);
         child = next.next_sibling();
     }
+}
+
+/// The first size in `text`, in bytes as far as its one decimal tells,
+/// read through the catalogue's own units and the locale's decimal
+/// separator, as `format_size` writes them in any language.
+fn size_in(text: &str) -> Option<f64> {
+    let separator = keepsake::i18n::decimal_separator();
+    [
+        ("{size} kB", 1e3),
+        ("{size} MB", 1e6),
+        ("{size} GB", 1e9),
+        ("{size} TB", 1e12),
+    ]
+    .into_iter()
+    .find_map(|(msgid, factor)| {
+        let template = gettextrs::gettext(msgid);
+        let (_, unit) = template.split_once("{size}")?;
+        text.match_indices(unit).find_map(|(at, _)| {
+            let before = &text[..at];
+            let number: String = before
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_digit() || separator.contains(*c))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let value = number.replace(&separator, ".").parse::<f64>().ok()?;
+            Some(value * factor)
+        })
+    })
 }
 
 /// The first widget below `parent` that `matches`.
@@ -343,7 +363,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         "/var/log is listed as active, in words",
     );
     wait_until("the stored size of /var/log", WIDGETS_DEADLINE, || {
-        var_log.subtitle().is_some_and(|s| s.contains("MB"))
+        var_log.subtitle().is_some_and(|s| size_in(&s).is_some())
     })
     .await?;
     tally.check(
@@ -395,7 +415,7 @@ async fn drive(driver: &Driver) -> Result<(), Stuck> {
         .and_then(|digits| digits.parse().ok())
         .unwrap_or(0);
     tally.check(
-        files > 5 && looked_at.contains("MB"),
+        files > 5 && size_in(&looked_at).is_some(),
         &format!("the scan counts the files and bytes it looked at ({looked_at})"),
     );
     wait_until("Docker's data in the lost list", WIDGETS_DEADLINE, || {
@@ -804,7 +824,7 @@ async fn orphans(driver: &Driver) -> Result<(), Stuck> {
         dialog
             .heading()
             .is_some_and(|h| h.contains("/persist/var/lib/postgresql"))
-            && dialog.body().contains("MB")
+            && size_in(&dialog.body()).is_some()
             && dialog.response_appearance("delete") == adw::ResponseAppearance::Destructive
             && dialog.default_response().as_deref() == Some("cancel"),
         "Delete… asks first, names the size, and its delete button is destructive",
