@@ -10,7 +10,7 @@ use gettextrs::gettext;
 
 use super::shown::shown;
 use super::{FieldPath, Plan, Service};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 
 /// The page of the install wizard where a part of the plan is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,7 +119,7 @@ impl FieldPath {
                     Persistence,
                     gettext_f(
                         "kept directory “{path}”",
-                        &[("path", &shown(path.map_or("", String::as_str)))],
+                        &[("path", &isolate(&shown(path.map_or("", String::as_str))))],
                     ),
                 )
             }
@@ -129,7 +129,7 @@ impl FieldPath {
                     Persistence,
                     gettext_f(
                         "kept file “{path}”",
-                        &[("path", &shown(path.map_or("", String::as_str)))],
+                        &[("path", &isolate(&shown(path.map_or("", String::as_str))))],
                     ),
                 )
             }
@@ -161,7 +161,7 @@ impl FieldPath {
                     // Translators: where a problem is, after “Persistence: ”; {path} is relative to a home folder, such as “.ssh”.
                     gettext_f(
                         "“{path}” in every home folder",
-                        &[("path", &shown(path.map_or("", String::as_str)))],
+                        &[("path", &isolate(&shown(path.map_or("", String::as_str))))],
                     ),
                 )
             }
@@ -320,7 +320,7 @@ mod tests {
         let last = plan.persistence.directories.len() - 1;
         assert_eq!(
             place(&plan, &format!("persistence.directories[{last}].mode")),
-            "Persistence: kept directory “var/lib/x”"
+            "Persistence: kept directory “\u{2068}var/lib/x\u{2069}”"
         );
         assert_eq!(
             place(&plan, "system.xkb_layout"),
@@ -338,11 +338,11 @@ mod tests {
         every_home.files.push(".bash_history".to_owned());
         assert_eq!(
             place(&plan, "persistence.every_home.directories[0].mode"),
-            "Persistence: “.ssh” in every home folder"
+            "Persistence: “\u{2068}.ssh\u{2069}” in every home folder"
         );
         assert_eq!(
             place(&plan, "persistence.every_home.files[0]"),
-            "Persistence: “.bash_history” in every home folder"
+            "Persistence: “\u{2068}.bash_history\u{2069}” in every home folder"
         );
         assert_eq!(
             place(&plan, "persistence.every_home"),

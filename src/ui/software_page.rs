@@ -11,7 +11,7 @@ use gtk::glib;
 
 use super::{KsPlanModel, KsWizardPage, KsWizardPageExt, KsWizardPageImpl, show_message};
 use crate::catalogue::Location;
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, isolate};
 use crate::plan::{Desktop, Service};
 
 mod imp {
@@ -92,9 +92,11 @@ fn widget_name(kind: &str, value: impl serde::Serialize) -> String {
 fn keeps_subtitle(service: Service) -> String {
     let paths: Vec<String> = service
         .kept_paths()
+        // Each path isolated: in a right-to-left sentence a bare path's
+        // leading slash would be drawn at its end.
         .map(|path| match &path.location {
-            Location::System(system) => system.clone(),
-            Location::Home(home) => format!("~/{home}"),
+            Location::System(system) => isolate(system),
+            Location::Home(home) => isolate(&format!("~/{home}")),
         })
         .collect();
     gettext_f("Keeps {paths}", &[("paths", &paths.join(", "))])
